@@ -1,0 +1,45 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+export TUOGUAN_DATABASE_URL ?= sqlite:///./var/tuoguan.db
+
+.PHONY: run test lint typecheck bench clean install
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate the embedded SQLite database, load the demo, serve on 127.0.0.1:8000
+run: $(STAMP)
+	$(VENV)/bin/tuoguan db upgrade
+	$(VENV)/bin/tuoguan demo load --if-empty
+	$(VENV)/bin/tuoguan serve
+
+## make test: install the test extras and run every test (PostgreSQL too when TUOGUAN_TEST_PG_URL is set)
+test: $(TEST_STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: $(TEST_STAMP)
+	$(VENV)/bin/mypy
+
+bench: $(TEST_STAMP)
+	$(PY) bench/orders.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

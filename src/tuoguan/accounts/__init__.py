@@ -1,0 +1,1 @@
+"""People and machines that use tuoguan: users, API tokens, console sessions, roles."""

@@ -1,0 +1,172 @@
+"""Users, passwords, API tokens and console sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.models import ApiToken, User, WebSession
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden, InvalidInput, Unauthorized
+from tuoguan.kit.clock import Clock
+from tuoguan.kit.ids import new_id
+from tuoguan.stores import repository as stores
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "tg_"
+# Verified against when the e-mail is unknown, so a miss costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("tuoguan-dummy-password")
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _check_scope(
+    session: AsyncSession, role: Role, seller_id: str | None, carrier_code: str | None
+) -> None:
+    if role is Role.seller:
+        if not seller_id or await stores.get_seller(session, seller_id) is None:
+            raise InvalidInput("a seller credential needs an existing seller", field="seller_id")
+    elif seller_id:
+        raise InvalidInput("only seller credentials name a seller", field="seller_id")
+    if role is Role.carrier and not carrier_code:
+        raise InvalidInput("a carrier credential needs a carrier code", field="carrier_code")
+    if role is not Role.carrier and carrier_code:
+        raise InvalidInput("only carrier credentials name a carrier", field="carrier_code")
+    if role is Role.system:
+        raise InvalidInput("the system role is not issued", field="role")
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    seller_id: str | None = None,
+    locale: str = "zh-CN",
+) -> User:
+    """Register a console user (operators only, or the CLI/demo acting as system)."""
+    if ctx.principal.role not in (Role.operator, Role.system):
+        raise Forbidden("only an operator creates users")
+    if role not in (Role.operator, Role.seller):
+        raise InvalidInput("console users are operators or sellers", field="role")
+    await _check_scope(session, role, seller_id, None)
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", field="password")
+    email = email.strip().lower()
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise InvalidInput(f"{email} is already registered", field="email")
+    user = User(
+        id=new_id("user"),
+        email=email,
+        display_name=display_name,
+        password_hash=_hasher.hash(password),
+        role=role,
+        seller_id=seller_id,
+        locale=locale,
+        created_at=ctx.clock.now(),
+    )
+    session.add(user)
+    audit.record(session, ctx=ctx, subject_type="user", subject_id=user.id, action="create",
+                 data={"role": role.value})
+    await session.flush()
+    return user
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    name: str,
+    role: Role,
+    seller_id: str | None = None,
+    carrier_code: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue an API token; the secret is returned once and only its hash is kept."""
+    await _check_scope(session, role, seller_id, carrier_code)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=new_id("token"),
+        token_hash=_sha256(secret),
+        name=name,
+        role=role,
+        seller_id=seller_id,
+        carrier_code=carrier_code,
+        created_at=ctx.clock.now(),
+    )
+    session.add(token)
+    audit.record(session, ctx=ctx, subject_type="token", subject_id=token.id, action="create",
+                 data={"role": role.value, "seller_id": seller_id, "carrier_code": carrier_code})
+    await session.flush()
+    return token, secret
+
+
+async def principal_for_token(session: AsyncSession, secret: str) -> Principal:
+    """The principal behind a bearer token, or Unauthorized."""
+    if not secret.startswith(TOKEN_PREFIX):
+        raise Unauthorized("the bearer token is not a tuoguan token")
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("the bearer token is unknown or revoked")
+    return Principal(
+        role=token.role, actor_id=token.id, seller_id=token.seller_id,
+        carrier_code=token.carrier_code, name=token.name,
+    )
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, clock: Clock, hours: int
+) -> tuple[User, str, WebSession]:
+    """Check a password and open a console session; returns the cookie secret once."""
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except VerificationError as exc:
+        raise Unauthorized("wrong e-mail or password") from exc
+    if user is None:
+        raise Unauthorized("wrong e-mail or password")
+    secret = secrets.token_urlsafe(32)
+    now = clock.now()
+    web_session = WebSession(
+        id_hash=_sha256(secret),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    session.add(web_session)
+    return user, secret, web_session
+
+
+async def session_user(
+    session: AsyncSession, secret: str, clock: Clock
+) -> tuple[User, WebSession] | None:
+    """The user and session behind a console cookie, if it is live."""
+    web_session = await session.get(WebSession, _sha256(secret))
+    if web_session is None or web_session.expires_at <= clock.now():
+        return None
+    user = await session.get(User, web_session.user_id)
+    return (user, web_session) if user else None
+
+
+async def logout(session: AsyncSession, secret: str) -> None:
+    """End a console session."""
+    await session.execute(delete(WebSession).where(WebSession.id_hash == _sha256(secret)))
+
+
+def principal_for_user(user: User) -> Principal:
+    """The principal a console user acts as."""
+    return Principal(role=user.role, actor_id=user.id, seller_id=user.seller_id,
+                     name=user.display_name)

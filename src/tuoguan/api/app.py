@@ -1,0 +1,89 @@
+"""The ASGI application factory: /api/v1, the console and (optionally) the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tuoguan import __version__
+from tuoguan.api import problems
+from tuoguan.api.middleware import RequestId
+from tuoguan.api.routes import meta, orders, products, stores
+from tuoguan.config import Settings, get_settings
+from tuoguan.db import Database
+from tuoguan.kit.clock import Clock, SystemClock
+
+API_PREFIX = "/api/v1"
+
+
+def default_clock(settings: Settings) -> Clock:
+    """The wall clock, shifted by the configured offset outside production."""
+    offset = 0 if settings.environment == "production" else settings.clock_offset_seconds
+    return SystemClock(timedelta(seconds=offset))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    run_worker: bool = False,
+) -> FastAPI:
+    """Build the app; the database is opened in the lifespan unless one is handed in."""
+    settings = settings or get_settings()
+    clock = clock or default_clock(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or Database.from_url(
+            settings.database_url, pool_size=settings.db_pool_size
+        )
+        worker_task = None
+        if run_worker:
+            from tuoguan.worker.loop import run_forever
+
+            worker_task = asyncio.create_task(run_forever(app.state.db, clock, settings))
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="tuoguan",
+        version=__version__,
+        description="Back office of a managed-fulfillment marketplace (托管).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    if database is not None:
+        app.state.db = database
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (meta, stores, products, orders):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    from tuoguan.web import console
+
+    app.include_router(console.router)
+    static = Path(__file__).resolve().parent.parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.add_middleware(RequestId)
+    return app

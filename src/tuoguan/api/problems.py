@@ -1,0 +1,100 @@
+"""RFC 9457 problem+json responses for every refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tuoguan.errors import DomainError
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build one problem response."""
+    body: dict[str, Any] = {
+        "type": f"urn:tuoguan:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if field is not None:
+        body["field"] = field
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "body"
+    rest = [str(part) for part in loc[1:]]
+    return where, ".".join(rest) if rest else where
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            request, status=exc.http_status, code=exc.code, title=exc.title,
+            detail=exc.detail, field=exc.field, extra=exc.extra,
+            headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            where, field = _field_path(tuple(error.get("loc", ())))
+            errors.append({"in": where, "field": field, "rule": error.get("type"),
+                           "detail": error.get("msg")})
+        first = errors[0] if errors else {"field": None, "detail": "invalid request", "rule": None}
+        return problem(
+            request, status=422, code="invalid_input", title="Invalid input",
+            detail=f"{first['field']}: {first['detail']}", field=first["field"],
+            extra={"rule": first["rule"], "errors": errors},
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return problem(
+            request, status=409, code="concurrent_update",
+            title="The object changed while you were changing it",
+            detail="another request changed this object first; reload and try again",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        return problem(
+            request, status=409, code="conflict", title="Conflict",
+            detail="the change conflicts with data stored meanwhile; reload and try again",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            request, status=exc.status_code, code=f"http_{exc.status_code}",
+            title=str(exc.detail), detail=str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,210 @@
+"""Orders: place, list, read, act on, export, timeline."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession
+from tuoguan.api.mutation import run_mutation
+from tuoguan.context import Ctx
+from tuoguan.errors import InvalidInput
+from tuoguan.orders import service, views
+from tuoguan.orders.models import Order
+from tuoguan.orders.repository import OrderFilter
+from tuoguan.orders.schemas import (
+    ActionBody,
+    CancelBody,
+    EventRead,
+    OrderCreate,
+    OrderPage,
+    OrderRead,
+    OrderSort,
+    ShipBody,
+)
+from tuoguan.orders.states import OrderAction, OrderStatus
+
+router = APIRouter(tags=["orders"])
+
+StatusQuery = Annotated[list[OrderStatus] | None, Query(alias="status")]
+IfMatch = Annotated[str | None, Header(description="The order version you saw; 409 if it moved.")]
+
+
+def _renderer(ctx: Ctx) -> Any:
+    async def render(session: AsyncSession, order: Order) -> OrderRead:
+        zones = await views.store_zones(session, {order.store_id})
+        return views.present(
+            order, principal=ctx.principal, store_tz=zones[order.store_id], now=ctx.clock.now()
+        )
+
+    return render
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    raw = if_match.strip().strip('"').removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidInput("If-Match carries the order's version number", field="If-Match")
+    return int(raw)
+
+
+@router.post("/orders", status_code=201, response_model=OrderRead)
+async def place_order(request: Request, ctx: CtxDep, body: OrderCreate) -> Response:
+    """Place an order (O1); its deadlines are computed as it enters its first state."""
+    return await run_mutation(
+        request, ctx, lambda s: service.place_order(s, ctx=ctx, data=body), _renderer(ctx),
+        status_code=201,
+    )
+
+
+def _filter(
+    status: list[OrderStatus] | None,
+    store_id: str | None,
+    due_before: datetime | None,
+    sort: OrderSort,
+    cursor: str | None,
+    limit: int,
+) -> OrderFilter:
+    return OrderFilter(
+        statuses=tuple(status or ()), store_id=store_id, due_before=due_before,
+        sort=sort.value, cursor=cursor, limit=limit,
+    )
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    principal: PrincipalDep,
+    session: ReadSession,
+    clock: ClockDep,
+    status: StatusQuery = None,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
+    due_before: Annotated[AwareDatetime | None, Query()] = None,
+    sort: OrderSort = OrderSort.newest,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrderPage:
+    """Orders the caller may see; ``sort=deadline`` lists running deadlines soonest first (O5)."""
+    flt = _filter(status, store_id, due_before, sort, cursor, limit)
+    rows, next_cursor = await service.list_orders(session, principal=principal, flt=flt)
+    items = await views.present_many(session, rows, principal=principal, now=clock.now())
+    return OrderPage(items=items, next_cursor=next_cursor)
+
+
+EXPORT_COLUMNS = (
+    "id", "store_id", "status", "currency", "total_minor", "placed_at", "confirm_by", "ship_by",
+    "deliver_by", "carrier_code", "tracking_number", "country", "buyer_ref",
+)
+
+
+@router.get(
+    "/orders/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "Orders as CSV."}},
+)
+async def export_orders(
+    principal: PrincipalDep,
+    session: ReadSession,
+    status: StatusQuery = None,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
+) -> Response:
+    """O5: export the caller's orders as CSV."""
+    flt = _filter(status, store_id, None, OrderSort.newest, None, limit)
+    rows, _ = await service.list_orders(session, principal=principal, flt=flt)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for order in rows:
+        writer.writerow(
+            [
+                value.isoformat() if isinstance(value, datetime) else
+                getattr(value, "value", value) if value is not None else ""
+                for value in (getattr(order, column) for column in EXPORT_COLUMNS)
+            ]
+        )
+    return Response(
+        out.getvalue(), media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderRead)
+async def get_order(
+    order_id: str, principal: PrincipalDep, session: ReadSession, clock: ClockDep
+) -> OrderRead:
+    """One order, with its running deadline and the actions the caller may take."""
+    order = await service.get_order(session, principal=principal, order_id=order_id)
+    (view,) = await views.present_many(session, [order], principal=principal, now=clock.now())
+    return view
+
+
+@router.get("/orders/{order_id}/events", response_model=list[EventRead])
+async def order_events(
+    order_id: str, principal: PrincipalDep, session: ReadSession
+) -> list[EventRead]:
+    """The order's timeline: every transition with who, when, from, to and why."""
+    rows = await service.events(session, principal=principal, order_id=order_id)
+    return [EventRead.model_validate(e) for e in rows]
+
+
+async def _act(
+    request: Request, ctx: Ctx, order_id: str, action: OrderAction, body: Any, if_match: str | None
+) -> Response:
+    expected = _version(if_match)
+    return await run_mutation(
+        request, ctx,
+        lambda s: service.act(
+            s, ctx=ctx, order_id=order_id, action=action, body=body, expected_version=expected
+        ),
+        _renderer(ctx),
+    )
+
+
+@router.post("/orders/{order_id}/confirm", response_model=OrderRead)
+async def confirm(
+    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    body: ActionBody | None = None,
+) -> Response:
+    """O2: the seller confirms a full-managed order (确认接单)."""
+    return await _act(request, ctx, order_id, OrderAction.confirm, body, if_match)
+
+
+@router.post("/orders/{order_id}/ship", response_model=OrderRead)
+async def ship(
+    order_id: str, request: Request, ctx: CtxDep, body: ShipBody, if_match: IfMatch = None
+) -> Response:
+    """Ship with a carrier and tracking number (F9)."""
+    return await _act(request, ctx, order_id, OrderAction.ship, body, if_match)
+
+
+@router.post("/orders/{order_id}/deliver", response_model=OrderRead)
+async def deliver(
+    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    body: ActionBody | None = None,
+) -> Response:
+    """The carrier reports delivery (妥投)."""
+    return await _act(request, ctx, order_id, OrderAction.deliver, body, if_match)
+
+
+@router.post("/orders/{order_id}/complete", response_model=OrderRead)
+async def complete(
+    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    body: ActionBody | None = None,
+) -> Response:
+    """The buyer confirms receipt (确认收货)."""
+    return await _act(request, ctx, order_id, OrderAction.complete, body, if_match)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderRead)
+async def cancel(
+    order_id: str, request: Request, ctx: CtxDep, body: CancelBody, if_match: IfMatch = None
+) -> Response:
+    """Cancel before shipment (O4), with a reason."""
+    return await _act(request, ctx, order_id, OrderAction.cancel, body, if_match)

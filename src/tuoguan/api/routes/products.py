@@ -1,0 +1,73 @@
+"""Products."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
+from tuoguan.api.mutation import run_mutation
+from tuoguan.catalog import service
+from tuoguan.catalog.models import Product
+from tuoguan.catalog.schemas import ProductCreate, ProductRead, ProductStatusSet, ProductUpdate
+
+router = APIRouter(tags=["products"])
+
+
+async def _product(_: AsyncSession, product: Product) -> ProductRead:
+    return ProductRead.model_validate(product)
+
+
+@router.post("/products", status_code=201, response_model=ProductRead)
+async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> Response:
+    """List a product as a draft (C1)."""
+    return await run_mutation(
+        request, ctx, lambda s: service.create_product(s, ctx=ctx, data=body), _product,
+        status_code=201,
+    )
+
+
+@router.get("/products", response_model=list[ProductRead])
+async def list_products(
+    principal: PrincipalDep,
+    session: ReadSession,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ProductRead]:
+    """Products the caller may see, newest first."""
+    rows = await service.list_products(session, principal=principal, store_id=store_id, limit=limit)
+    return [ProductRead.model_validate(p) for p in rows]
+
+
+@router.get("/products/{product_id}", response_model=ProductRead)
+async def get_product(product_id: str, principal: PrincipalDep, session: ReadSession) -> ProductRead:
+    """One product."""
+    return ProductRead.model_validate(
+        await service.get_product(session, principal=principal, product_id=product_id)
+    )
+
+
+@router.patch("/products/{product_id}", response_model=ProductRead)
+async def update_product(
+    product_id: str, request: Request, ctx: CtxDep, body: ProductUpdate
+) -> Response:
+    """Change a product; full-managed retail prices are the operator's (C1)."""
+    return await run_mutation(
+        request, ctx,
+        lambda s: service.update_product(s, ctx=ctx, product_id=product_id, data=body),
+        _product,
+    )
+
+
+@router.post("/products/{product_id}/status", response_model=ProductRead)
+async def set_product_status(
+    product_id: str, request: Request, ctx: CtxDep, body: ProductStatusSet
+) -> Response:
+    """Set a product's review status (operators; C2)."""
+    return await run_mutation(
+        request, ctx,
+        lambda s: service.set_status(s, ctx=ctx, product_id=product_id, data=body),
+        _product,
+    )

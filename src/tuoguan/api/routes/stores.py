@@ -1,0 +1,78 @@
+"""Sellers and stores."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
+from tuoguan.api.mutation import run_mutation
+from tuoguan.stores import service
+from tuoguan.stores.models import Seller, Store
+from tuoguan.stores.schemas import SellerCreate, SellerRead, StoreCreate, StoreRead, StoreUpdate
+
+router = APIRouter(tags=["stores"])
+
+
+async def _seller(_: AsyncSession, seller: Seller) -> SellerRead:
+    return SellerRead.model_validate(seller)
+
+
+async def _store(_: AsyncSession, store: Store) -> StoreRead:
+    return StoreRead.model_validate(store)
+
+
+@router.post("/sellers", status_code=201, response_model=SellerRead)
+async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Response:
+    """Register a seller (operators)."""
+    return await run_mutation(
+        request, ctx, lambda s: service.create_seller(s, ctx=ctx, data=body), _seller,
+        status_code=201,
+    )
+
+
+@router.get("/sellers", response_model=list[SellerRead])
+async def list_sellers(principal: PrincipalDep, session: ReadSession) -> list[SellerRead]:
+    """Sellers the caller may see."""
+    return [SellerRead.model_validate(s) for s in await service.list_sellers(session, principal=principal)]
+
+
+@router.get("/sellers/{seller_id}", response_model=SellerRead)
+async def get_seller(seller_id: str, principal: PrincipalDep, session: ReadSession) -> SellerRead:
+    """One seller."""
+    seller = await service.get_seller(session, principal=principal, seller_id=seller_id)
+    return SellerRead.model_validate(seller)
+
+
+@router.post("/stores", status_code=201, response_model=StoreRead)
+async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Response:
+    """Open a store in one of the three modes (M1); full-managed by operators only (M2)."""
+    return await run_mutation(
+        request, ctx, lambda s: service.create_store(s, ctx=ctx, data=body), _store,
+        status_code=201,
+    )
+
+
+@router.get("/stores", response_model=list[StoreRead])
+async def list_stores(principal: PrincipalDep, session: ReadSession) -> list[StoreRead]:
+    """Stores the caller may see."""
+    return [StoreRead.model_validate(s) for s in await service.list_stores(session, principal=principal)]
+
+
+@router.get("/stores/{store_id}", response_model=StoreRead)
+async def get_store(store_id: str, principal: PrincipalDep, session: ReadSession) -> StoreRead:
+    """One store."""
+    return StoreRead.model_validate(
+        await service.get_store(session, principal=principal, store_id=store_id)
+    )
+
+
+@router.patch("/stores/{store_id}", response_model=StoreRead)
+async def update_store(
+    store_id: str, request: Request, ctx: CtxDep, body: StoreUpdate
+) -> Response:
+    """Rename a store or change its ship promise (F1: 1 or 2 business days)."""
+    return await run_mutation(
+        request, ctx, lambda s: service.update_store(s, ctx=ctx, store_id=store_id, data=body),
+        _store,
+    )

@@ -1,0 +1,1 @@
+"""Products: what sellers list, with prices, review and status (C1, C2)."""

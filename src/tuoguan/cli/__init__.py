@@ -1,0 +1,1 @@
+"""The ``tuoguan`` command line (Typer + Rich)."""

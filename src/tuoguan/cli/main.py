@@ -1,0 +1,282 @@
+"""``tuoguan``: serve, worker, db upgrade, demo load, token create, orders list."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tuoguan.accounts.principal import SYSTEM, Role
+from tuoguan.config import Settings, get_settings
+from tuoguan.context import Ctx
+from tuoguan.db import Database, is_sqlite, normalize_url
+from tuoguan.errors import DomainError
+from tuoguan.orders.states import OrderStatus
+
+app = typer.Typer(
+    help="tuoguan (托管): managed-fulfillment back office.", no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
+user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (demo_app, "demo"), (token_app, "token"),
+                  (orders_app, "orders"), (user_app, "user")):
+    app.add_typer(sub, name=name)
+
+out = Console()
+err = Console(stderr=True)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line error and exit non-zero."""
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        fail(f"{exc.detail}{where}")
+
+
+def upgrade_database(settings: Settings) -> None:
+    """Apply every Alembic migration (creating the SQLite file's folder first)."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = normalize_url(settings.database_url)
+    if is_sqlite(url) and ":memory:" not in url:
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    config = Config(str(MIGRATIONS.parent / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    config.attributes["skip_logging"] = True
+    command.upgrade(config, "head")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    settings = get_settings()
+    upgrade_database(settings)
+    out.print(f"database at head: {settings.database_url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    worker: Annotated[bool, typer.Option(help="Run the worker in this process too.")] = True,
+) -> None:
+    """Serve the API, the console and (by default) the worker."""
+    import uvicorn
+
+    from tuoguan.api.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    out.print(f"console: http://{host}:{port}/   API: http://{host}:{port}/api/v1/docs")
+    uvicorn.run(create_app(settings, run_worker=worker), host=host, port=port,
+                log_level="warning", access_log=False)
+
+
+@app.command("worker")
+def worker_cmd(
+    once: Annotated[bool, typer.Option(help="Sweep once and exit.")] = False,
+) -> None:
+    """Run the job loop (sweeps for due work)."""
+    from tuoguan.api.app import default_clock
+    from tuoguan.worker.loop import run_forever, run_once
+
+    settings = get_settings()
+
+    async def main() -> None:
+        db = Database.from_url(settings.database_url)
+        try:
+            if once:
+                handled = await run_once(db, default_clock(settings), settings)
+                out.print(handled)
+            else:
+                await run_forever(db, default_clock(settings), settings)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists.")] = False,
+) -> None:
+    """Load the demo marketplace into an empty database."""
+    from tuoguan.api.app import default_clock
+    from tuoguan.demo import load as demo
+
+    settings = get_settings()
+
+    async def main() -> list[demo.DemoLogin] | None:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.read() as session:
+                if await demo.is_loaded(session):
+                    if if_empty:
+                        return None
+                    fail("the database already has data; the demo loads into an empty one")
+            return await demo.load(db, default_clock(settings), settings)
+        finally:
+            await db.dispose()
+
+    logins = _run(main())
+    if logins is None:
+        out.print("demo data already present")
+        return
+    table = Table(title=f"demo logins (password: {demo.PASSWORD})")
+    for column in ("e-mail", "role", "who"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.email, login.role, login.what)
+    out.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="operator, seller, carrier or buyer_channel.")],
+    seller: Annotated[str | None, typer.Option(help="Seller id (seller tokens).")] = None,
+    carrier: Annotated[str | None, typer.Option(help="Carrier code (carrier tokens).")] = None,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Issue an API token and print it once; only its hash is stored."""
+    from tuoguan.accounts import service as accounts
+    from tuoguan.api.app import default_clock
+
+    settings = get_settings()
+
+    async def main() -> str:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.write() as session:
+                ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
+                _, secret = await accounts.create_token(
+                    session, ctx=ctx, name=name, role=role, seller_id=seller, carrier_code=carrier
+                )
+                await session.commit()
+                return secret
+        finally:
+            await db.dispose()
+
+    secret = _run(main())
+    out.print(secret, highlight=False, soft_wrap=True)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    seller: Annotated[str | None, typer.Option(help="Seller id (seller users).")] = None,
+    locale: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
+) -> None:
+    """Create a console user; the password is read from the prompt."""
+    from tuoguan.accounts import service as accounts
+    from tuoguan.api.app import default_clock
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+
+    async def main() -> str:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.write() as session:
+                ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
+                user = await accounts.create_user(
+                    session, ctx=ctx, email=email, password=password, display_name=name,
+                    role=role, seller_id=seller, locale=locale,
+                )
+                await session.commit()
+                return user.id
+        finally:
+            await db.dispose()
+
+    out.print(f"created {_run(main())}")
+
+
+def _left(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 86400}d {seconds % 86400 // 3600:02d}h {seconds % 3600 // 60:02d}m"
+
+
+@orders_app.command("list")
+def orders_list(
+    status: Annotated[list[OrderStatus] | None, typer.Option(help="Filter by status.")] = None,
+    seller: Annotated[str | None, typer.Option(help="Only this seller's orders.")] = None,
+    sort: Annotated[str, typer.Option(help="newest or deadline.")] = "deadline",
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """A table of orders with their next deadline and the time left (O5)."""
+    from tuoguan.accounts.principal import Principal
+    from tuoguan.api.app import default_clock
+    from tuoguan.orders import service as orders
+    from tuoguan.orders import views
+    from tuoguan.orders.repository import OrderFilter
+
+    if sort not in ("newest", "deadline"):
+        fail("--sort is newest or deadline")
+    settings = get_settings()
+    clock = default_clock(settings)
+    principal = (Principal(role=Role.seller, actor_id="cli", seller_id=seller) if seller
+                 else Principal(role=Role.operator, actor_id="cli"))
+
+    async def main() -> list[Any]:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.read() as session:
+                rows, _ = await orders.list_orders(
+                    session, principal=principal,
+                    flt=OrderFilter(statuses=tuple(status or ()), sort=sort, limit=limit),
+                )
+                return await views.present_many(session, rows, principal=principal,
+                                                now=clock.now())
+        finally:
+            await db.dispose()
+
+    items = _run(main())
+    table = Table(title=f"orders ({len(items)})")
+    for column in ("order", "mode", "status", "total", "next deadline", "time left"):
+        table.add_column(column, no_wrap=column in ("order", "next deadline"))
+    for item in items:
+        deadline = item.next_deadline
+        table.add_row(
+            item.id, item.mode.value, item.status.value, f"{item.total_minor} {item.currency}",
+            f"{deadline.kind} {deadline.at.isoformat(timespec='minutes')}" if deadline else "-",
+            _left(deadline.seconds_left) if deadline else "-",
+            style="red" if deadline and deadline.seconds_left < 0 else None,
+        )
+    out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+

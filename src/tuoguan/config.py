@@ -1,0 +1,35 @@
+"""Settings, read from the environment (prefix ``TUOGUAN_``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob tuoguan reads; the embedded SQLite database is the default."""
+
+    model_config = SettingsConfigDict(env_prefix="TUOGUAN_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "demo", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/tuoguan.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Days after delivery at which an order completes when the buyer has not confirmed (O3).
+    auto_confirm_days: int = Field(default=7, ge=1, le=90)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    worker_interval_seconds: float = Field(default=5.0, gt=0)
+    worker_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # Shift the application clock; only honoured outside production (demo time travel).
+    clock_offset_seconds: int = 0
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    secure_cookies: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

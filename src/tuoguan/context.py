@@ -1,0 +1,19 @@
+"""What every use case is handed: who acts, what time it is, which request this is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tuoguan.accounts.principal import Principal
+from tuoguan.config import Settings
+from tuoguan.kit.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The acting principal, the clock, the request id and the settings."""
+
+    principal: Principal
+    clock: Clock = field(default_factory=SystemClock)
+    request_id: str | None = None
+    settings: Settings = field(default_factory=Settings)

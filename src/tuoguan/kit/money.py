@@ -1,0 +1,41 @@
+"""Money as integer minor units with an ISO 4217 currency; never floats."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+from tuoguan.errors import InvalidInput
+
+
+# ISO 4217 codes that are not money a buyer pays with: test, no-currency, metals, fund units.
+_NOT_TENDER = frozenset(
+    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"}
+)
+
+
+@lru_cache
+def _active_currencies() -> frozenset[str]:
+    return frozenset(list_currencies()) - _NOT_TENDER
+
+
+def check_currency(code: str, *, field: str = "currency") -> str:
+    """Return an ISO 4217 code, upper-cased, or refuse it."""
+    upper = code.upper()
+    if len(upper) != 3 or upper not in _active_currencies():
+        raise InvalidInput(f"{code!r} is not an ISO 4217 currency code", field=field)
+    return upper
+
+
+def minor_digits(currency: str) -> int:
+    """How many minor-unit digits a currency has (JPY 0, EUR 2, KWD 3)."""
+    return int(get_currency_precision(currency))
+
+
+def format_minor(amount_minor: int, currency: str, locale: str = "en") -> str:
+    """Format an amount in minor units for people, e.g. 1999 USD -> $19.99."""
+    digits = minor_digits(currency)
+    units = amount_minor / (10**digits) if digits else amount_minor
+    loc = "zh_Hans_CN" if locale.startswith("zh") else "en_US"
+    return str(format_currency(units, currency, locale=loc))

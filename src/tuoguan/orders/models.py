@@ -1,0 +1,85 @@
+"""Tables for orders and order lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tuoguan.db import Base, UTCDateTime
+from tuoguan.orders.states import OrderStatus
+from tuoguan.stores.models import StoreMode
+
+
+class Order(Base):
+    """A buyer's order in one store (O1: generated the moment it is placed)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_deadline", "status", "deadline_at", "id"),
+        Index("ix_orders_seller_deadline", "seller_id", "deadline_at", "id"),
+        Index("ix_orders_seller_created", "seller_id", "id"),
+        Index("ix_orders_store", "store_id", "id"),
+        Index("ix_orders_carrier", "carrier_code", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    # The store's owner and mode, copied at placement: they never change for an order.
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    mode: Mapped[StoreMode] = mapped_column(Enum(StoreMode, native_enum=False, length=20))
+    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False, length=30))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    buyer_ref: Mapped[str | None] = mapped_column(String(64))
+    recipient_name: Mapped[str] = mapped_column(String(100))
+    recipient_phone: Mapped[str] = mapped_column(String(24))
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    # F9: what the buyer tracks the parcel with.
+    carrier_code: Mapped[str | None] = mapped_column(String(32))
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deliver_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    auto_complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The deadline running in the current state (states.DEADLINE_OF), indexed for sweeps and lists.
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrderLine(Base):
+    """One product in an order, priced at the moment of placement."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    line_total_minor: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")

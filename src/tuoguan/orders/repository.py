@@ -1,0 +1,109 @@
+"""Queries for orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.kit.clock import as_utc
+from tuoguan.kit.pagination import decode_cursor, encode_cursor
+from tuoguan.orders.models import Order
+from tuoguan.orders.states import OrderStatus
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What an order list asks for."""
+
+    statuses: Sequence[OrderStatus] = ()
+    store_id: str | None = None
+    due_before: datetime | None = None
+    sort: str = "newest"
+    cursor: str | None = None
+    limit: int = 50
+
+
+def visible_orders(principal: Principal) -> Select[tuple[Order]]:
+    """Orders a principal may see: sellers their stores', carriers those they carry."""
+    query = select(Order)
+    if principal.role in (Role.operator, Role.buyer_channel, Role.system):
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(Order.seller_id == principal.seller_id)
+    if principal.role is Role.carrier and principal.carrier_code:
+        return query.where(Order.carrier_code == principal.carrier_code)
+    return query.where(Order.id.is_(None))
+
+
+async def get_for_update(
+    session: AsyncSession, principal: Principal, order_id: str
+) -> Order | None:
+    """Load a visible order fresh and lock its row until the transaction ends.
+
+    PostgreSQL takes a row lock; SQLite has none, and there the write
+    transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    """
+    return await session.scalar(
+        visible_orders(principal)
+        .where(Order.id == order_id)
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def page(
+    session: AsyncSession, principal: Principal, flt: OrderFilter
+) -> tuple[list[Order], str | None]:
+    """One page of orders and the cursor of the next, keyset-paginated."""
+    query = visible_orders(principal)
+    if flt.statuses:
+        query = query.where(Order.status.in_(list(flt.statuses)))
+    if flt.store_id:
+        query = query.where(Order.store_id == flt.store_id)
+    if flt.due_before:
+        query = query.where(Order.deadline_at <= flt.due_before)
+    if flt.sort == "deadline":
+        # Deadline order lists the orders that have a deadline running.
+        query = query.where(Order.deadline_at.is_not(None))
+        if flt.cursor:
+            at_raw, last_id = decode_cursor(flt.cursor, length=2)
+            at = as_utc(datetime.fromisoformat(str(at_raw)))
+            query = query.where(
+                or_(Order.deadline_at > at, and_(Order.deadline_at == at, Order.id > last_id))
+            )
+        query = query.order_by(Order.deadline_at, Order.id)
+    else:
+        if flt.cursor:
+            (last_id,) = decode_cursor(flt.cursor, length=1)
+            query = query.where(Order.id < str(last_id))
+        query = query.order_by(Order.id.desc())
+    rows = list(await session.scalars(query.limit(flt.limit + 1)))
+    if len(rows) <= flt.limit:
+        return rows, None
+    rows = rows[: flt.limit]
+    last = rows[-1]
+    key: list[object] = [last.id]
+    if flt.sort == "deadline":
+        assert last.deadline_at is not None
+        key = [last.deadline_at.isoformat(), last.id]
+    return rows, encode_cursor(key)
+
+
+async def due_for_auto_complete(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Order]:
+    """Delivered orders past their auto-complete time, locked for this worker (O3)."""
+    query = (
+        select(Order)
+        .where(Order.status == OrderStatus.delivered, Order.deadline_at <= now)
+        .order_by(Order.deadline_at, Order.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))

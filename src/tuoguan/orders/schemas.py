@@ -1,0 +1,151 @@
+"""API shapes for orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.stores.models import StoreMode
+from tuoguan.stores.schemas import CountryCode, CurrencyCode, Strict
+
+TRACKING_PATTERN = r"^[A-Z0-9]{8,30}$"
+CARRIER_PATTERN = r"^[a-z0-9][a-z0-9_\-]{1,31}$"
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{5,19}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Address(Strict):
+    """Where the parcel goes."""
+
+    name: Text100
+    phone: Phone
+    line1: Text200
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Text100
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 \-]{2,12}$")] | None = None
+    country: CountryCode
+
+
+class LineCreate(Strict):
+    product_id: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=10_000)
+
+
+class OrderCreate(Strict):
+    store_id: str = Field(min_length=1, max_length=40)
+    currency: CurrencyCode
+    lines: list[LineCreate] = Field(min_length=1, max_length=100)
+    address: Address
+    shipping_minor: int = Field(default=0, ge=0, le=10**9)
+    buyer_ref: str | None = Field(default=None, max_length=64)
+
+
+class ShipBody(Strict):
+    """F9: the carrier and tracking number the buyer will track with."""
+
+    carrier_code: Annotated[str, StringConstraints(pattern=CARRIER_PATTERN)] = Field(
+        description="Carrier code, lower-case letters, digits, '-' or '_'."
+    )
+    tracking_number: Annotated[str, StringConstraints(pattern=TRACKING_PATTERN)] = Field(
+        description="8-30 upper-case letters and digits."
+    )
+
+
+class CancelBody(Strict):
+    reason: Reason
+
+
+class ActionBody(Strict):
+    """For actions that need nothing but an optional note."""
+
+    reason: Reason | None = None
+
+
+class LineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    name: str
+    quantity: int
+    unit_price_minor: int
+    line_total_minor: int
+
+
+class Deadline(BaseModel):
+    kind: str
+    at: datetime
+    timezone: str
+    seconds_left: int
+
+
+class OrderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    store_id: str
+    seller_id: str
+    mode: StoreMode
+    status: OrderStatus
+    currency: str
+    subtotal_minor: int
+    shipping_minor: int
+    total_minor: int
+    buyer_ref: str | None
+    recipient_name: str
+    recipient_phone: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    region: str | None
+    postcode: str | None
+    country: str
+    carrier_code: str | None
+    tracking_number: str | None
+    placed_at: datetime
+    confirm_by: datetime | None
+    ship_by: datetime | None
+    deliver_by: datetime | None
+    auto_complete_at: datetime | None
+    next_deadline: Deadline | None = None
+    confirmed_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    allowed_actions: list[OrderAction] = Field(default_factory=list)
+    version: int
+    lines: list[LineRead]
+
+
+class OrderSort(StrEnum):
+    newest = "newest"
+    deadline = "deadline"
+
+
+class OrderPage(BaseModel):
+    items: list[OrderRead]
+    next_cursor: str | None
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor_id: str
+    actor_role: str
+    reason: str | None
+    request_id: str | None
+    at: datetime
+    data: dict[str, object]

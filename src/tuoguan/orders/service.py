@@ -1,0 +1,207 @@
+"""Use cases for orders: place, act on, read. The caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.audit.models import Event
+from tuoguan.catalog import service as catalog
+from tuoguan.context import Ctx
+from tuoguan.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from tuoguan.kit.ids import new_id
+from tuoguan.kit.money import check_currency
+from tuoguan.orders import repository
+from tuoguan.orders.models import Order, OrderLine
+from tuoguan.orders.repository import OrderFilter
+from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
+from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
+from tuoguan.sla import deadlines
+from tuoguan.sla.places import check_country, country_timezone
+from tuoguan.stores import repository as store_repository
+from tuoguan.stores.models import Store, StoreStatus
+
+_PLACERS = (Role.buyer_channel, Role.operator)
+
+
+async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> Order:
+    """O1: the buyer's channel places an order; it exists from that instant with its deadlines."""
+    if ctx.principal.role not in _PLACERS:
+        raise Forbidden("only the buyer's channel or an operator places orders")
+    store = await store_repository.get_store(session, data.store_id)
+    if store is None:
+        raise InvalidInput(f"store {data.store_id} not found", field="store_id")
+    if store.status is not StoreStatus.active:
+        raise InvalidInput(f"store {store.id} is {store.status.value}", field="store_id")
+    currency = check_currency(data.currency)
+    if currency != store.currency:
+        raise InvalidInput(f"store {store.id} sells in {store.currency}", field="currency")
+    country = check_country(data.address.country, field="address.country")
+    products = await catalog.orderable(
+        session, store_id=store.id, product_ids=[line.product_id for line in data.lines]
+    )
+    now = ctx.clock.now()
+    order = Order(
+        id=new_id("order"),
+        store_id=store.id,
+        seller_id=store.seller_id,
+        mode=store.mode,
+        status=INITIAL[store.mode],
+        currency=currency,
+        shipping_minor=data.shipping_minor,
+        buyer_ref=data.buyer_ref,
+        recipient_name=data.address.name,
+        recipient_phone=data.address.phone,
+        address_line1=data.address.line1,
+        address_line2=data.address.line2,
+        city=data.address.city,
+        region=data.address.region,
+        postcode=data.address.postcode,
+        country=country,
+        placed_at=now,
+    )
+    subtotal = 0
+    for position, line in enumerate(data.lines):
+        product = products[line.product_id]
+        unit = product.price_minor or 0
+        subtotal += unit * line.quantity
+        order.lines.append(
+            OrderLine(
+                id=new_id("line"),
+                position=position,
+                product_id=product.id,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price_minor=unit,
+                line_total_minor=unit * line.quantity,
+            )
+        )
+    order.subtotal_minor = subtotal
+    order.total_minor = subtotal + data.shipping_minor
+    _enter_state(order, store, order.status, now, ctx)
+    session.add(order)
+    audit.record(
+        session, ctx=ctx, subject_type="order", subject_id=order.id, store_id=store.id,
+        action="place", to_state=order.status.value, data={"total_minor": order.total_minor},
+    )
+    await session.flush()
+    return order
+
+
+def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime, ctx: Ctx) -> None:
+    """Compute the deadlines a state starts, then point deadline_at at the running one."""
+    if status is OrderStatus.awaiting_confirmation:
+        order.confirm_by = deadlines.confirm_by(order.placed_at)
+    elif status is OrderStatus.awaiting_shipment:
+        tz = ZoneInfo(store.timezone)
+        order.ship_by = deadlines.ship_by(order.placed_at, store.ship_promise_days, tz)
+        order.deliver_by = deadlines.deliver_by(
+            order.ship_by,
+            deadlines.transit_days(store.country, order.country),
+            country_timezone(order.country),
+            tz,
+        )
+    elif status is OrderStatus.delivered:
+        order.auto_complete_at = deadlines.auto_complete_at(now, ctx.settings.auto_confirm_days)
+    field = DEADLINE_OF.get(status)
+    order.deadline_at = getattr(order, field) if field else None
+
+
+async def get_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """An order the principal may see; anyone else's is not found (no existence leak)."""
+    order = await session.scalar(
+        repository.visible_orders(principal).where(Order.id == order_id)
+    )
+    if order is None:
+        raise NotFound(f"order {order_id} not found", field="order_id")
+    return order
+
+
+async def act(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    order_id: str,
+    action: OrderAction,
+    body: Any = None,
+    expected_version: int | None = None,
+) -> Order:
+    """Apply one action to an order under a row lock, with its audit event."""
+    order = await repository.get_for_update(session, ctx.principal, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", field="order_id")
+    if expected_version is not None and order.version != expected_version:
+        raise ConcurrentUpdate(
+            f"order {order_id} is at version {order.version}, not {expected_version}",
+            field="version",
+        )
+    target = next_state(order.mode, order.status, action, ctx.principal.role)
+    now = ctx.clock.now()
+    data: dict[str, Any] = {}
+    reason = None
+    if action is OrderAction.confirm:
+        order.confirmed_at = now
+    elif action is OrderAction.ship:
+        if not isinstance(body, ShipBody):
+            raise InvalidInput("shipping needs a carrier and a tracking number", field="body")
+        order.carrier_code = body.carrier_code
+        order.tracking_number = body.tracking_number
+        order.shipped_at = now
+        data = body.model_dump()
+    elif action is OrderAction.deliver:
+        order.delivered_at = now
+    elif action is OrderAction.complete:
+        order.completed_at = now
+    elif action is OrderAction.cancel:
+        if not isinstance(body, CancelBody):
+            raise InvalidInput("cancelling needs a reason", field="reason")
+        order.cancelled_at = now
+        order.cancel_reason = reason = body.reason
+    if reason is None and body is not None:
+        reason = getattr(body, "reason", None)
+    source = order.status
+    order.status = target
+    store = await session.get(Store, order.store_id)
+    assert store is not None
+    _enter_state(order, store, target, now, ctx)
+    audit.record(
+        session, ctx=ctx, subject_type="order", subject_id=order.id, store_id=order.store_id,
+        action=action.value, from_state=source.value, to_state=target.value, reason=reason,
+        data=data,
+    )
+    return order
+
+
+async def list_orders(
+    session: AsyncSession, *, principal: Principal, flt: OrderFilter
+) -> tuple[list[Order], str | None]:
+    """A page of the orders the principal may see."""
+    return await repository.page(session, principal, flt)
+
+
+async def events(session: AsyncSession, *, principal: Principal, order_id: str) -> list[Event]:
+    """The order's timeline, oldest first."""
+    await get_order(session, principal=principal, order_id=order_id)
+    return await audit.timeline(session, subject_type="order", subject_id=order_id)
+
+
+def next_deadline(order: Order, store_tz: str, now: datetime) -> Deadline | None:
+    """O5: the deadline running now, in the zone of the place it applies to, with time left."""
+    kind = DEADLINE_OF.get(order.status)
+    if kind is None or order.deadline_at is None:
+        return None
+    in_destination = kind in ("deliver_by", "auto_complete_at")
+    zone = country_timezone(order.country) if in_destination else ZoneInfo(store_tz)
+    at = order.deadline_at.astimezone(zone)
+    return Deadline(
+        kind=kind,
+        at=at,
+        timezone=zone.key,
+        seconds_left=int((order.deadline_at - now).total_seconds()),
+    )
+

@@ -1,0 +1,123 @@
+"""The order state machine: one transition table per store mode, as data.
+
+The console, the docs (``docs/architecture.md``) and the tests all read these
+tables; nothing else decides which action is allowed in which state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tuoguan.accounts.principal import Role
+from tuoguan.errors import Forbidden, IllegalTransition
+from tuoguan.stores.models import StoreMode
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands."""
+
+    awaiting_confirmation = "awaiting_confirmation"  # 待确认接单 (full-managed, O2)
+    awaiting_shipment = "awaiting_shipment"  # 待发货
+    shipped = "shipped"  # 已发货
+    delivered = "delivered"  # 已妥投
+    completed = "completed"  # 交易完成
+    cancelled = "cancelled"  # 已取消
+
+
+class OrderAction(StrEnum):
+    """What can be done to an order."""
+
+    confirm = "confirm"  # 确认接单
+    ship = "ship"  # 发货
+    deliver = "deliver"  # 妥投
+    complete = "complete"  # 确认收货
+    cancel = "cancel"  # 取消
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed move: in ``source``, ``action`` by one of ``roles`` leads to ``target``."""
+
+    source: OrderStatus
+    action: OrderAction
+    target: OrderStatus
+    roles: frozenset[Role]
+
+
+S = OrderStatus
+A = OrderAction
+_SHIPPERS = frozenset({Role.seller, Role.operator})
+_CANCELLERS = frozenset({Role.buyer_channel, Role.seller, Role.operator})
+_DELIVERERS = frozenset({Role.carrier, Role.operator})
+_COMPLETERS = frozenset({Role.buyer_channel, Role.operator, Role.system})
+
+_FULFILMENT = (
+    Transition(S.awaiting_shipment, A.ship, S.shipped, _SHIPPERS),
+    Transition(S.awaiting_shipment, A.cancel, S.cancelled, _CANCELLERS),
+    Transition(S.shipped, A.deliver, S.delivered, _DELIVERERS),
+    Transition(S.delivered, A.complete, S.completed, _COMPLETERS),
+)
+
+TRANSITIONS: dict[StoreMode, tuple[Transition, ...]] = {
+    # O2: a full-managed order waits for the seller to confirm (确认接单) within 24 h.
+    StoreMode.full_managed: (
+        Transition(S.awaiting_confirmation, A.confirm, S.awaiting_shipment, _SHIPPERS),
+        Transition(S.awaiting_confirmation, A.cancel, S.cancelled, _CANCELLERS),
+        *_FULFILMENT,
+    ),
+    # O3: semi-managed orders go straight to shipment (JIT, F3).
+    StoreMode.semi_managed: _FULFILMENT,
+    StoreMode.self_run: _FULFILMENT,
+}
+
+INITIAL: dict[StoreMode, OrderStatus] = {
+    StoreMode.full_managed: S.awaiting_confirmation,
+    StoreMode.semi_managed: S.awaiting_shipment,
+    StoreMode.self_run: S.awaiting_shipment,
+}
+
+# The deadline that runs while an order sits in a state (O5: "next deadline").
+DEADLINE_OF: dict[OrderStatus, str] = {
+    S.awaiting_confirmation: "confirm_by",
+    S.awaiting_shipment: "ship_by",
+    S.shipped: "deliver_by",
+    S.delivered: "auto_complete_at",
+}
+
+TERMINAL = frozenset({S.completed, S.cancelled})
+
+
+def allowed(mode: StoreMode, status: OrderStatus, role: Role | None = None) -> list[OrderAction]:
+    """Actions possible from a state, optionally only those a role may take."""
+    return [
+        t.action
+        for t in TRANSITIONS[mode]
+        if t.source is status and (role is None or role in t.roles)
+    ]
+
+
+def next_state(
+    mode: StoreMode, status: OrderStatus, action: OrderAction, role: Role
+) -> OrderStatus:
+    """The state an action leads to, or the error that says why it may not happen."""
+    for transition in TRANSITIONS[mode]:
+        if transition.source is status and transition.action is action:
+            if role not in transition.roles:
+                raise Forbidden(
+                    f"a {role.value} cannot {action.value} an order", field="action"
+                )
+            return transition.target
+    raise IllegalTransition(
+        current=status.value, action=action.value, allowed=[a.value for a in allowed(mode, status)]
+    )
+
+
+def states(mode: StoreMode) -> list[OrderStatus]:
+    """Every state reachable in a mode, in table order."""
+    seen = [INITIAL[mode]]
+    for transition in TRANSITIONS[mode]:
+        for state in (transition.source, transition.target):
+            if state not in seen:
+                seen.append(state)
+    return seen

@@ -1,0 +1,40 @@
+"""How an order is shown: its fields, its running deadline in local time, what the viewer may do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal
+from tuoguan.orders.models import Order
+from tuoguan.orders.schemas import OrderRead
+from tuoguan.orders.service import next_deadline
+from tuoguan.orders.states import allowed
+from tuoguan.stores.models import Store
+
+
+async def store_zones(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:
+    """Each store's time zone, for showing deadlines locally."""
+    if not store_ids:
+        return {}
+    rows = await session.execute(select(Store.id, Store.timezone).where(Store.id.in_(store_ids)))
+    return {store_id: zone for store_id, zone in rows.tuples()}
+
+
+def present(order: Order, *, principal: Principal, store_tz: str, now: datetime) -> OrderRead:
+    """One order as the viewer sees it."""
+    view = OrderRead.model_validate(order)
+    view.next_deadline = next_deadline(order, store_tz, now)
+    view.allowed_actions = allowed(order.mode, order.status, principal.role)
+    return view
+
+
+async def present_many(
+    session: AsyncSession, orders: Sequence[Order], *, principal: Principal, now: datetime
+) -> list[OrderRead]:
+    """Several orders, with one query for their stores' zones."""
+    zones = await store_zones(session, {o.store_id for o in orders})
+    return [present(o, principal=principal, store_tz=zones[o.store_id], now=now) for o in orders]

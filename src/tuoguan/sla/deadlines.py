@@ -1,0 +1,62 @@
+"""Order deadlines: confirm_by (O2), ship_by (F1), deliver_by (F2), auto-complete (O3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tuoguan.sla.calendar import WEEKDAYS, BusinessCalendar
+
+CONFIRM_WINDOW = timedelta(hours=24)
+SHIP_PROMISES = (1, 2)
+END_OF_DAY = time(23, 59, 59)
+# Transit business days by lane until shipping zones arrive: 2 at home, 5 abroad (F2: 2-5).
+DOMESTIC_TRANSIT_DAYS = 2
+INTERNATIONAL_TRANSIT_DAYS = 5
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """23:59:59 local time on a day."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=tz)
+
+
+def confirm_by(placed_at: datetime) -> datetime:
+    """O2: a full-managed order must be confirmed within 24 natural hours of creation."""
+    return placed_at + CONFIRM_WINDOW
+
+
+def ship_by(
+    placed_at: datetime,
+    promise_days: int,
+    tz: ZoneInfo,
+    calendar: BusinessCalendar = WEEKDAYS,
+) -> datetime:
+    """F1: end of the Nth business day after the local day the order was placed."""
+    if promise_days not in SHIP_PROMISES:
+        raise ValueError(f"ship promise must be one of {SHIP_PROMISES} business days")
+    local_day = placed_at.astimezone(tz).date()
+    return end_of_day(calendar.add_business_days(local_day, promise_days), tz)
+
+
+def transit_days(origin_country: str, destination_country: str) -> int:
+    """Business days a parcel spends in transit on a lane."""
+    if origin_country == destination_country:
+        return DOMESTIC_TRANSIT_DAYS
+    return INTERNATIONAL_TRANSIT_DAYS
+
+
+def deliver_by(
+    ship_deadline: datetime,
+    transit: int,
+    destination_tz: ZoneInfo,
+    origin_tz: ZoneInfo,
+    destination_calendar: BusinessCalendar = WEEKDAYS,
+) -> datetime:
+    """F2: end of the day, destination-local, ``transit`` business days after the ship-by day."""
+    ship_day = ship_deadline.astimezone(origin_tz).date()
+    return end_of_day(destination_calendar.add_business_days(ship_day, transit), destination_tz)
+
+
+def auto_complete_at(delivered_at: datetime, days: int) -> datetime:
+    """O3 decision: receipt is confirmed automatically this long after delivery."""
+    return delivered_at + timedelta(days=days)

@@ -1,0 +1,1 @@
+"""Sellers, their stores and the stores' modes (M1-M3)."""

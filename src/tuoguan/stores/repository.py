@@ -1,0 +1,40 @@
+"""Queries for sellers and stores."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.stores.models import Seller, Store
+
+
+def visible_stores(principal: Principal) -> Select[tuple[Store]]:
+    """Stores this principal may see: operators all, sellers their own, others none."""
+    query = select(Store)
+    if principal.role is Role.operator:
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(Store.seller_id == principal.seller_id)
+    return query.where(Store.id.is_(None))
+
+
+async def get_store(session: AsyncSession, store_id: str) -> Store | None:
+    """A store by id, whoever owns it."""
+    return await session.get(Store, store_id)
+
+
+async def get_seller(session: AsyncSession, seller_id: str) -> Seller | None:
+    """A seller by id."""
+    return await session.get(Seller, seller_id)
+
+
+async def list_visible(session: AsyncSession, principal: Principal) -> list[Store]:
+    """Every store the principal may see, by name."""
+    return list(await session.scalars(visible_stores(principal).order_by(Store.name, Store.id)))
+
+
+async def list_sellers(session: AsyncSession) -> list[Seller]:
+    """All sellers, by name."""
+    return list(await session.scalars(select(Seller).order_by(Seller.name, Seller.id)))
+

@@ -1,0 +1,155 @@
+"""Use cases for sellers and stores; the caller commits."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden, InvalidInput, NotFound
+from tuoguan.kit.ids import new_id
+from tuoguan.kit.money import check_currency
+from tuoguan.sla.places import check_country, check_timezone, country_timezone
+from tuoguan.stores import repository
+from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
+from tuoguan.stores.schemas import SellerCreate, StoreCreate, StoreUpdate
+
+
+def _require_operator(principal: Principal) -> None:
+    if principal.role is not Role.operator:
+        raise Forbidden("only an operator may do this")
+
+
+async def create_seller(session: AsyncSession, *, ctx: Ctx, data: SellerCreate) -> Seller:
+    """An operator registers a seller."""
+    _require_operator(ctx.principal)
+    seller = Seller(
+        id=new_id("seller"),
+        name=data.name,
+        country=check_country(data.country),
+        created_at=ctx.clock.now(),
+    )
+    session.add(seller)
+    audit.record(session, ctx=ctx, subject_type="seller", subject_id=seller.id, action="create")
+    await session.flush()
+    return seller
+
+
+async def get_seller(session: AsyncSession, *, principal: Principal, seller_id: str) -> Seller:
+    """A seller the principal may see (operators: any; sellers: themselves)."""
+    seller = await repository.get_seller(session, seller_id)
+    allowed = principal.is_operator or (
+        principal.role is Role.seller and principal.seller_id == seller_id
+    )
+    if seller is None or not allowed:
+        raise NotFound(f"seller {seller_id} not found", field="seller_id")
+    return seller
+
+
+async def list_sellers(session: AsyncSession, *, principal: Principal) -> list[Seller]:
+    """Operators list every seller; a seller sees itself."""
+    if principal.is_operator:
+        return await repository.list_sellers(session)
+    if principal.role is Role.seller and principal.seller_id:
+        seller = await repository.get_seller(session, principal.seller_id)
+        return [seller] if seller else []
+    raise Forbidden("this role cannot list sellers")
+
+
+async def get_store(session: AsyncSession, *, principal: Principal, store_id: str) -> Store:
+    """A store the principal may see; anyone else's is reported as not found."""
+    store = await repository.get_store(session, store_id)
+    if store is None or not can_see_store(principal, store):
+        raise NotFound(f"store {store_id} not found", field="store_id")
+    return store
+
+
+def can_see_store(principal: Principal, store: Store) -> bool:
+    """Operators see every store, a seller its own."""
+    if principal.is_operator:
+        return True
+    return principal.role is Role.seller and principal.seller_id == store.seller_id
+
+
+async def list_stores(session: AsyncSession, *, principal: Principal) -> list[Store]:
+    """The stores this principal may see."""
+    if principal.role not in (Role.operator, Role.seller):
+        raise Forbidden("this role cannot list stores")
+    return await repository.list_visible(session, principal)
+
+
+async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) -> Store:
+    """Open a store; full-managed stores are opened by an operator beside an existing one (M2)."""
+    principal = ctx.principal
+    if principal.role is Role.seller:
+        if data.seller_id != principal.seller_id:
+            raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
+        if data.mode is StoreMode.full_managed:
+            raise Forbidden(
+                "full-managed stores are by invitation only (M2): an operator opens them",
+                field="mode",
+            )
+    elif principal.role is not Role.operator:
+        raise Forbidden("this role cannot open stores")
+    if await repository.get_seller(session, data.seller_id) is None:
+        raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
+    country = check_country(data.country)
+    timezone = (
+        check_timezone(data.timezone) if data.timezone else country_timezone(country).key
+    )
+    linked = None
+    if data.mode is StoreMode.full_managed:
+        linked = await _linked_store(session, seller_id=data.seller_id, store_id=data.linked_store_id)
+    elif data.linked_store_id:
+        raise InvalidInput("only a full-managed store links to another store", field="linked_store_id")
+    store = Store(
+        id=new_id("store"),
+        seller_id=data.seller_id,
+        name=data.name,
+        mode=data.mode,
+        status=StoreStatus.active,
+        country=country,
+        timezone=timezone,
+        currency=check_currency(data.currency),
+        ship_promise_days=data.ship_promise_days,
+        linked_store_id=linked,
+        created_at=ctx.clock.now(),
+    )
+    session.add(store)
+    audit.record(
+        session, ctx=ctx, subject_type="store", subject_id=store.id, store_id=store.id,
+        action="create", to_state=store.status.value, data={"mode": store.mode.value},
+    )
+    await session.flush()
+    return store
+
+
+async def _linked_store(session: AsyncSession, *, seller_id: str, store_id: str | None) -> str:
+    if not store_id:
+        raise InvalidInput(
+            "a full-managed store is opened beside an existing store of the seller (M2)",
+            field="linked_store_id",
+        )
+    existing = await repository.get_store(session, store_id)
+    if existing is None or existing.seller_id != seller_id:
+        raise InvalidInput(f"store {store_id} is not a store of this seller", field="linked_store_id")
+    if existing.mode is StoreMode.full_managed:
+        raise InvalidInput("link to the seller's own non-managed store", field="linked_store_id")
+    return existing.id
+
+
+async def update_store(
+    session: AsyncSession, *, ctx: Ctx, store_id: str, data: StoreUpdate
+) -> Store:
+    """Rename a store or change its ship promise (F1)."""
+    store = await get_store(session, principal=ctx.principal, store_id=store_id)
+    changes = data.model_dump(exclude_none=True)
+    for key, value in changes.items():
+        setattr(store, key, value)
+    if changes:
+        audit.record(
+            session, ctx=ctx, subject_type="store", subject_id=store.id, store_id=store.id,
+            action="update", data=changes,
+        )
+    return store

@@ -1,0 +1,16 @@
+"""Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from tuoguan.accounts import models as accounts_models
+from tuoguan.audit import models as audit_models
+from tuoguan.catalog import models as catalog_models
+from tuoguan.db import Base
+from tuoguan.kit import idempotency
+from tuoguan.orders import models as orders_models
+from tuoguan.stores import models as stores_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "accounts_models", "audit_models", "catalog_models", "idempotency", "metadata",
+    "orders_models", "stores_models",
+]

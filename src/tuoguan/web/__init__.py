@@ -1,0 +1,1 @@
+"""The server-rendered console (Jinja2), in Chinese and English."""

@@ -1,0 +1,254 @@
+"""Console pages: login, order list with deadlines, order detail with its timeline and actions."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts import service as accounts
+from tuoguan.accounts.models import User, WebSession
+from tuoguan.config import Settings
+from tuoguan.context import Ctx
+from tuoguan.db import Database
+from tuoguan.errors import DomainError, Unauthorized
+from tuoguan.kit.money import format_minor
+from tuoguan.orders import service as orders
+from tuoguan.orders import views
+from tuoguan.orders.repository import OrderFilter
+from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
+from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.web.i18n import LANGUAGES, pick_language, translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+SESSION_COOKIE = "tg_session"
+LOGIN_CSRF_COOKIE = "tg_login_csrf"
+LANG_COOKIE = "tg_lang"
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    lang = pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    context = {
+        "t": translator(lang),
+        "lang": lang,
+        "other_lang": next(code for code in LANGUAGES if code != lang),
+        "money": lambda minor, currency: format_minor(minor, currency, lang),
+        **context,
+    }
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+async def _current(request: Request) -> tuple[User, WebSession] | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    async with _db(request).read() as session:
+        return await accounts.session_user(session, secret, request.app.state.clock)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    """The console starts at the order list."""
+    return RedirectResponse("/console/orders", status_code=303)
+
+
+@router.get("/lang/{code}")
+async def set_language(code: str, request: Request) -> RedirectResponse:
+    """Switch the console language and go back."""
+    referer = request.headers.get("referer") or "/console/orders"
+    target = referer if referer.startswith(str(request.base_url)) else "/console/orders"
+    response = RedirectResponse(target, status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> HTMLResponse:
+    """The sign-in page, with a double-submit CSRF token."""
+    token = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", {"csrf": token, "error": None})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Check the password and open a server-side session."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or not secrets.compare_digest(expected, csrf):
+        return _render(request, "login.html", {"csrf": expected or "", "error": "csrf"}, 403)
+    settings: Settings = request.app.state.settings
+    try:
+        async with _db(request).write() as session:
+            user, secret, _ = await accounts.login(
+                session, email=email, password=password, clock=request.app.state.clock,
+                hours=settings.session_hours,
+            )
+            await session.commit()
+    except Unauthorized:
+        return _render(request, "login.html", {"csrf": expected, "error": "login_failed"}, 401)
+    response = RedirectResponse("/console/orders", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+    )
+    response.set_cookie(LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> RedirectResponse:
+    """End the session (CSRF-checked)."""
+    current = await _current(request)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if current and secret and secrets.compare_digest(current[1].csrf_token, csrf):
+        async with _db(request).write() as session:
+            await accounts.logout(session, secret)
+            await session.commit()
+    response = _to_login()
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/console/orders", response_model=None)
+async def order_list(
+    request: Request,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    sort: Annotated[str, Query(pattern="^(newest|deadline)$")] = "deadline",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """O5: each order with its next deadline and the time left."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    principal = accounts.principal_for_user(user)
+    now = request.app.state.clock.now()
+    flt = OrderFilter(statuses=(status,) if status else (), sort=sort, cursor=cursor, limit=50)
+    try:
+        async with _db(request).read() as session:
+            rows, next_cursor = await orders.list_orders(session, principal=principal, flt=flt)
+            items = await views.present_many(session, rows, principal=principal, now=now)
+    except DomainError:
+        return RedirectResponse("/console/orders", status_code=303)
+    next_url = None
+    if next_cursor:
+        params = {"sort": sort, "cursor": next_cursor, **({"status": status.value} if status else {})}
+        next_url = "/console/orders?" + urlencode(params)
+    return _render(request, "orders.html", {
+        "user": user, "csrf": web_session.csrf_token, "orders": items, "status": status,
+        "statuses": list(OrderStatus), "sort": sort, "next_url": next_url, "now": now,
+    })
+
+
+async def _detail(
+    request: Request, session: AsyncSession, user: User, web_session: WebSession, order_id: str,
+    *, message: str | None = None, error: str | None = None, status_code: int = 200,
+) -> HTMLResponse:
+    principal = accounts.principal_for_user(user)
+    now = request.app.state.clock.now()
+    order = await orders.get_order(session, principal=principal, order_id=order_id)
+    (view,) = await views.present_many(session, [order], principal=principal, now=now)
+    timeline = await orders.events(session, principal=principal, order_id=order_id)
+    return _render(request, "order.html", {
+        "user": user, "csrf": web_session.csrf_token, "order": view, "events": timeline,
+        "message": message, "error": error, "now": now,
+    }, status_code)
+
+
+@router.get("/console/orders/{order_id}", response_model=None)
+async def order_detail(
+    request: Request, order_id: str, done: Annotated[str | None, Query(max_length=40)] = None
+) -> Response:
+    """One order: fields, deadlines, timeline and the actions its state allows."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    try:
+        async with _db(request).read() as session:
+            return await _detail(request, session, *current, order_id,
+                                 message="done" if done else None)
+    except DomainError as exc:
+        return _render(request, "error.html", {"user": current[0], "csrf": current[1].csrf_token,
+                                               "error": exc.detail}, exc.http_status)
+
+
+def _action_body(action: OrderAction, form: dict[str, str]) -> Any:
+    if action is OrderAction.ship:
+        return ShipBody(carrier_code=form.get("carrier_code", "").strip().lower(),
+                        tracking_number=form.get("tracking_number", "").strip().upper())
+    if action is OrderAction.cancel:
+        return CancelBody(reason=form.get("reason", ""))
+    reason = form.get("reason", "").strip()
+    return ActionBody(reason=reason or None)
+
+
+@router.post("/console/orders/{order_id}/{action}", response_model=None)
+async def order_action(request: Request, order_id: str, action: str) -> Response:
+    """Run one order action from the console (CSRF-checked), then show the order again."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not secrets.compare_digest(web_session.csrf_token, form.get("csrf", "")):
+        return _render(request, "error.html", {"user": user, "csrf": web_session.csrf_token,
+                                               "error": "CSRF token mismatch"}, 403)
+    ctx = Ctx(principal=accounts.principal_for_user(user), clock=request.app.state.clock,
+              request_id=getattr(request.state, "request_id", None),
+              settings=request.app.state.settings)
+    error: str | None = None
+    status_code = 200
+    try:
+        kind = OrderAction(action)
+        body = _action_body(kind, form)
+        async with _db(request).write() as session:
+            await orders.act(session, ctx=ctx, order_id=order_id, action=kind, body=body)
+            await session.commit()
+        return RedirectResponse(f"/console/orders/{order_id}?done={kind.value}", status_code=303)
+    except ValueError as exc:
+        error = _validation_message(exc)
+        status_code = 422
+    except DomainError as exc:
+        error, status_code = exc.detail, exc.http_status
+    try:
+        async with _db(request).read() as session:
+            return await _detail(request, session, user, web_session, order_id,
+                                 error=error, status_code=status_code)
+    except DomainError as exc:
+        return _render(request, "error.html", {"user": user, "csrf": web_session.csrf_token,
+                                               "error": exc.detail}, exc.http_status)
+
+
+def _validation_message(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+    return str(exc)

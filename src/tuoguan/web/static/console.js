@@ -1,0 +1,30 @@
+// Live countdowns for deadlines and a confirm dialog before destructive actions.
+(function () {
+  "use strict";
+  function fmt(seconds, overdue) {
+    var late = seconds < 0, s = Math.abs(Math.floor(seconds));
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    var text = (d ? d + "d " : "") + h + "h " + (m < 10 ? "0" : "") + m + "m";
+    return late ? overdue + " " + text : text;
+  }
+  var nodes = document.querySelectorAll("[data-countdown]");
+  if (nodes.length) {
+    // Count from the server's clock so demo time travel shows the same time left.
+    var skew = Date.parse(nodes[0].dataset.now) - Date.now();
+    var tick = function () {
+      nodes.forEach(function (el) {
+        var left = (Date.parse(el.dataset.countdown) - (Date.now() + skew)) / 1000;
+        el.textContent = fmt(left, el.dataset.overdue);
+        el.classList.toggle("late", left < 0);
+        el.classList.toggle("soon", left >= 0 && left < 6 * 3600);
+      });
+    };
+    tick();
+    setInterval(tick, 30000);
+  }
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
+    });
+  });
+})();

@@ -1,0 +1,1 @@
+"""The job loop: sweeps for due work."""

@@ -1,0 +1,76 @@
+"""Sweeps that find due work with an indexed query and act on each item under a row lock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from tuoguan.accounts.principal import SYSTEM
+from tuoguan.config import Settings
+from tuoguan.context import Ctx
+from tuoguan.db import Database
+from tuoguan.errors import DomainError
+from tuoguan.kit.clock import Clock
+from tuoguan.orders import repository, service
+from tuoguan.orders.schemas import ActionBody
+from tuoguan.orders.states import OrderAction
+
+log = logging.getLogger("tuoguan.worker")
+
+
+async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
+    """O3: complete delivered orders whose buyer did not confirm receipt in time.
+
+    Several workers on PostgreSQL share the due rows with FOR UPDATE SKIP LOCKED;
+    the batch commits as one transaction, so a worker killed mid-batch leaves
+    every order as it was for the next sweep.
+    """
+    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    body = ActionBody(reason=f"auto-confirmed {settings.auto_confirm_days} days after delivery")
+    async with db.write() as session:
+        due = await repository.due_for_auto_complete(
+            session, now=clock.now(), limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        done = 0
+        for order in due:
+            try:
+                async with session.begin_nested():
+                    await service.act(
+                        session, ctx=ctx, order_id=order.id, action=OrderAction.complete, body=body
+                    )
+                done += 1
+            except DomainError as exc:
+                log.warning("auto-complete of %s refused: %s", order.id, exc.detail)
+        await session.commit()
+    return done
+
+
+SWEEPS = (auto_complete,)
+
+
+async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:
+    """Run every sweep until none finds a full batch; returns how many items each handled."""
+    handled: dict[str, int] = {}
+    for sweep in SWEEPS:
+        total = 0
+        while True:
+            count = await sweep(db, clock, settings)
+            total += count
+            if count < settings.worker_batch_size:
+                break
+        handled[sweep.__name__] = total
+    return handled
+
+
+async def run_forever(db: Database, clock: Clock, settings: Settings) -> None:
+    """Sweep every ``worker_interval_seconds`` until cancelled."""
+    while True:
+        try:
+            handled = await run_once(db, clock, settings)
+            if any(handled.values()):
+                log.info("worker: %s", handled)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failed sweep must not stop the loop
+            log.exception("worker sweep failed; retrying next interval")
+        await asyncio.sleep(settings.worker_interval_seconds)

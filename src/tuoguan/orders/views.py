@@ -21,7 +21,7 @@ async def store_zones(session: AsyncSession, store_ids: set[str]) -> dict[str, s
     if not store_ids:
         return {}
     rows = await session.execute(select(Store.id, Store.timezone).where(Store.id.in_(store_ids)))
-    return {store_id: zone for store_id, zone in rows.tuples()}
+    return {store_id: zone for store_id, zone in rows}
 
 
 def present(order: Order, *, principal: Principal, store_tz: str, now: datetime) -> OrderRead:

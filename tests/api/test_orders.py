@@ -1,0 +1,122 @@
+"""Order lifecycle through /api/v1 (O1-O5, F1, F9)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.builders.market import Market
+from tuoguan.kit.clock import FrozenClock
+
+
+def test_full_managed_order_walks_its_whole_life_with_a_timeline(market: Market) -> None:  # O1 O2 O3 F9
+    m = market
+    seller = m.seller_tokens["a"]
+    order = m.place("a_full", quantity=2)
+    assert order["status"] == "awaiting_confirmation"
+    assert order["total_minor"] == 2 * 1999 and order["subtotal_minor"] == 3998
+    assert order["next_deadline"]["kind"] == "confirm_by"
+    placed = datetime.fromisoformat(order["placed_at"])
+    assert datetime.fromisoformat(order["confirm_by"]) - placed == timedelta(hours=24)  # O2
+    assert order["next_deadline"]["seconds_left"] == 24 * 3600
+    assert m.get(f"/orders/{order['id']}", seller).json()["allowed_actions"] == ["confirm", "cancel"]
+
+    o = m.ok(m.post(f"/orders/{order['id']}/confirm", seller))
+    assert o["status"] == "awaiting_shipment" and o["next_deadline"]["kind"] == "ship_by"
+    o = m.ok(m.post(f"/orders/{order['id']}/ship", seller,
+                    {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
+    assert (o["status"], o["carrier_code"], o["tracking_number"]) == ("shipped", "cainiao", "LP00123456789CN")
+    # F9: the buyer's channel sees the tracking information.
+    seen = m.ok(m.get(f"/orders/{order['id']}", m.channel))
+    assert seen["tracking_number"] == "LP00123456789CN"
+    o = m.ok(m.post(f"/orders/{order['id']}/deliver", m.carrier))
+    assert o["status"] == "delivered" and o["next_deadline"]["kind"] == "auto_complete_at"
+    o = m.ok(m.post(f"/orders/{order['id']}/complete", m.channel))
+    assert o["status"] == "completed" and o["next_deadline"] is None
+
+    events = m.ok(m.get(f"/orders/{order['id']}/events", seller))
+    assert [(e["action"], e["from_state"], e["to_state"]) for e in events] == [
+        ("place", None, "awaiting_confirmation"),
+        ("confirm", "awaiting_confirmation", "awaiting_shipment"),
+        ("ship", "awaiting_shipment", "shipped"),
+        ("deliver", "shipped", "delivered"),
+        ("complete", "delivered", "completed"),
+    ]
+    assert [e["actor_role"] for e in events] == ["buyer_channel", "seller", "seller", "carrier", "buyer_channel"]
+    assert all(e["request_id"] for e in events)
+
+
+def test_semi_managed_order_ships_without_confirmation_by_its_promise(market: Market, clock: FrozenClock) -> None:  # F1 O3
+    m = market
+    order = m.place("a_semi")
+    assert order["status"] == "awaiting_shipment"
+    assert order["confirm_by"] is None
+    # Placed Wednesday 02:00 in Madrid, promise 1 business day: Thursday 23:59:59 Madrid.
+    deadline = order["next_deadline"]
+    assert deadline["kind"] == "ship_by" and deadline["timezone"] == "Europe/Madrid"
+    assert deadline["at"] == "2026-11-19T23:59:59+01:00"
+    r = m.post(f"/orders/{order['id']}/confirm", m.seller_tokens["a"])
+    assert r.status_code == 409
+    assert r.json()["current_state"] == "awaiting_shipment"
+    assert r.json()["allowed_actions"] == ["ship", "cancel"]
+
+
+def test_cancel_before_shipment_records_the_reason(market: Market) -> None:  # O4
+    m = market
+    order = m.place("a_self")
+    o = m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, {"reason": "buyer changed mind"}))
+    assert o["status"] == "cancelled" and o["cancel_reason"] == "buyer changed mind"
+    again = m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
+                   {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"})
+    assert again.status_code == 409 and again.json()["allowed_actions"] == []
+
+
+def test_cancel_after_shipment_is_refused(market: Market) -> None:  # O4
+    m = market
+    order = m.place("a_self")
+    m.ok(m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
+                {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
+    r = m.post(f"/orders/{order['id']}/cancel", m.channel, {"reason": "too slow"})
+    assert r.status_code == 409
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["current_state"] == "shipped"
+
+
+def test_lists_filter_by_status_and_page_by_deadline(market: Market, clock: FrozenClock) -> None:  # O5
+    m = market
+    ids = []
+    for _ in range(5):
+        ids.append(m.place("a_full")["id"])
+        clock.advance(timedelta(minutes=7))
+    ids.append(m.place("a_self")["id"])
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"sort": "deadline", "limit": 2, "status": "awaiting_confirmation"}
+        if cursor:
+            params["cursor"] = cursor
+        page = m.ok(m.get("/orders", m.seller_tokens["a"], params=params))
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids[:5]  # soonest confirm_by first, all of them, none twice
+    newest = m.ok(m.get("/orders", m.seller_tokens["a"], params={"limit": 1}))
+    assert newest["items"][0]["id"] == ids[-1]
+
+
+def test_seller_exports_own_orders_as_csv(market: Market) -> None:  # O5
+    m = market
+    mine = m.place("a_self")["id"]
+    other = m.place("b_self")["id"]
+    r = m.get("/orders/export.csv", m.seller_tokens["a"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert mine in r.text and other not in r.text
+    assert r.text.splitlines()[0].startswith("id,store_id,status")
+
+
+def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-untyped-def]
+    tables = client.get("/api/v1/order-states").json()
+    full = next(t for t in tables if t["mode"] == "full_managed")
+    assert full["initial"] == "awaiting_confirmation"
+    assert {"source": "awaiting_confirmation", "action": "confirm", "target": "awaiting_shipment",
+            "roles": ["operator", "seller"]} in full["transitions"]

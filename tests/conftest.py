@@ -1,0 +1,97 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is opt-in locally (set TUOGUAN_TEST_PG_URL) and required on CI
+(CI=true without the URL fails the run instead of skipping).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.builders.market import Market
+from tuoguan.api.app import create_app
+from tuoguan.cli.main import upgrade_database
+from tuoguan.config import Settings
+from tuoguan.kit.clock import FrozenClock
+from tuoguan.tables import metadata
+
+PG_URL = os.environ.get("TUOGUAN_TEST_PG_URL")
+ON_CI = os.environ.get("CI", "").lower() == "true"
+START = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Shanghai
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_CI and not PG_URL:
+        raise pytest.UsageError("CI=true needs TUOGUAN_TEST_PG_URL: PostgreSQL is required on CI")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(Settings(database_url=f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    """The PostgreSQL test database, migrated once per run."""
+    assert PG_URL
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    upgrade_database(Settings(database_url=PG_URL))
+    return PG_URL
+
+
+def _truncate(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, migrated database URL of each engine."""
+    if request.param == "sqlite":
+        target = tmp_path / "tuoguan.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite+aiosqlite:///{target}"
+    if not PG_URL:
+        pytest.skip("PostgreSQL is opt-in locally: set TUOGUAN_TEST_PG_URL")
+    url: str = request.getfixturevalue("pg_migrated")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A frozen clock at a known Wednesday morning."""
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, environment="test", db_pool_size=5)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
+    """The whole app in-process, with its lifespan (database) running."""
+    app = create_app(settings, clock=clock)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def market(client: TestClient) -> Market:
+    """A small marketplace: an operator, two sellers, stores in every mode, active products."""
+    return Market.build(client)

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.builders.market import Market
@@ -92,6 +97,34 @@ def client(settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def market(client: TestClient) -> Market:
+def market(client: TestClient, db_url: str) -> Market:
     """A small marketplace: an operator, two sellers, stores in every mode, active products."""
-    return Market.build(client)
+    return Market.build(client, db_url)
+
+
+@pytest.fixture
+def live_server(settings: Settings, clock: FrozenClock) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+    app = create_app(settings, clock=clock)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_market(live_server: str, db_url: str) -> Iterator[Market]:
+    """The seeded marketplace, reached over real HTTP."""
+    with httpx.Client(base_url=live_server, timeout=30) as http:
+        yield Market.build(http, db_url)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi.testclient import TestClient
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.principal import SYSTEM, Role
@@ -14,6 +17,8 @@ from tuoguan.context import Ctx
 from tuoguan.db import Database
 
 _keys = itertools.count()
+T = TypeVar("T")
+PASSWORD = "correct-horse-battery"
 
 ADDRESS = {
     "name": "Maria Lopez", "phone": "+34 612 345 678", "line1": "Calle Mayor 1",
@@ -25,30 +30,54 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def issue_token(client: TestClient, role: Role, *, seller_id: str | None = None,
+def as_system(db_url: str, work: Callable[[AsyncSession, Ctx], Awaitable[T]]) -> T:
+    """Run one write transaction as the system, on its own connection (as the CLI does)."""
+
+    async def run() -> T:
+        db = Database.from_url(db_url)
+        try:
+            async with db.write() as session:
+                result = await work(session, Ctx(principal=SYSTEM))
+                await session.commit()
+                return result
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def issue_token(db_url: str, role: Role, *, seller_id: str | None = None,
                 carrier_code: str | None = None) -> str:
-    """Issue a token directly through the accounts service (as the CLI does)."""
+    """Issue a token directly through the accounts service."""
 
-    async def create() -> str:
-        db: Database = client.app.state.db  # type: ignore[attr-defined]
-        async with db.write() as session:
-            ctx = Ctx(principal=SYSTEM, clock=client.app.state.clock)  # type: ignore[attr-defined]
-            _, secret = await accounts.create_token(
-                session, ctx=ctx, name=f"test {role.value}", role=role, seller_id=seller_id,
-                carrier_code=carrier_code,
-            )
-            await session.commit()
-            return secret
+    async def create(session: AsyncSession, ctx: Ctx) -> str:
+        _, secret = await accounts.create_token(
+            session, ctx=ctx, name=f"test {role.value}", role=role, seller_id=seller_id,
+            carrier_code=carrier_code,
+        )
+        return secret
 
-    assert client.portal is not None
-    return client.portal.call(create)
+    return as_system(db_url, create)
+
+
+def create_console_user(db_url: str, email: str, role: Role, seller_id: str | None = None,
+                        locale: str = "en") -> None:
+    """A console user with the password ``PASSWORD``."""
+
+    async def create(session: AsyncSession, ctx: Ctx) -> None:
+        await accounts.create_user(session, ctx=ctx, email=email, password=PASSWORD,
+                                   display_name=email.split("@")[0], role=role,
+                                   seller_id=seller_id, locale=locale)
+
+    as_system(db_url, create)
 
 
 @dataclass
 class Market:
     """Ids and tokens of a seeded marketplace."""
 
-    client: TestClient
+    client: httpx.Client
+    db_url: str
     operator: str
     channel: str
     carrier: str
@@ -68,17 +97,18 @@ class Market:
         return response.json()
 
     @classmethod
-    def build(cls, client: TestClient) -> Market:
+    def build(cls, client: httpx.Client, db_url: str) -> Market:
         m = cls(
             client=client,
-            operator=issue_token(client, Role.operator),
-            channel=issue_token(client, Role.buyer_channel),
-            carrier=issue_token(client, Role.carrier, carrier_code="cainiao"),
+            db_url=db_url,
+            operator=issue_token(db_url, Role.operator),
+            channel=issue_token(db_url, Role.buyer_channel),
+            carrier=issue_token(db_url, Role.carrier, carrier_code="cainiao"),
         )
         for name, country in (("a", "CN"), ("b", "CN")):
             seller = m.ok(m.post("/sellers", m.operator, {"name": f"Seller {name}", "country": country}), 201)
             m.sellers[name] = seller["id"]
-            m.seller_tokens[name] = issue_token(client, Role.seller, seller_id=seller["id"])
+            m.seller_tokens[name] = issue_token(db_url, Role.seller, seller_id=seller["id"])
             base = m.ok(m.post("/stores", m.operator, {
                 "seller_id": seller["id"], "name": f"{name} self", "mode": "self_run",
                 "country": "CN", "currency": "USD", "ship_promise_days": 2}), 201)

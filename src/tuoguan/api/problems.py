@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tuoguan.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("tuoguan.api")
 
 
 def problem(
@@ -89,6 +91,14 @@ def install(app: FastAPI) -> None:
         return problem(
             request, status=409, code="conflict", title="Conflict",
             detail="the change conflicts with data stored meanwhile; reload and try again",
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request, status=500, code="internal", title="Internal error",
+            detail="the server failed; nothing was changed. Quote the request_id when reporting it",
         )
 
     @app.exception_handler(StarletteHTTPException)

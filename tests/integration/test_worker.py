@@ -1,0 +1,71 @@
+"""The worker's auto-complete sweep (O3 decision): due work only, once, shared between workers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.builders.market import Market
+from tuoguan.config import Settings
+from tuoguan.db import Database
+from tuoguan.kit.clock import FrozenClock
+from tuoguan.worker.loop import auto_complete, run_once
+
+
+def _delivered(m: Market, n: int) -> list[str]:
+    ids = []
+    for _ in range(n):
+        order = m.place("a_self")
+        m.ok(m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
+                    {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
+        m.ok(m.post(f"/orders/{order['id']}/deliver", m.carrier))
+        ids.append(order["id"])
+    return ids
+
+
+def test_delivered_orders_complete_after_the_configured_days(client: TestClient, market: Market,
+                                                              clock: FrozenClock, settings: Settings) -> None:  # O3
+    m = market
+    ids = _delivered(m, 3)
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    assert client.portal is not None
+    clock.advance(timedelta(days=settings.auto_confirm_days) - timedelta(seconds=1))
+    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 0}
+    clock.advance(timedelta(seconds=1))
+    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 3}
+    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 0}
+    for order_id in ids:
+        order = m.ok(m.get(f"/orders/{order_id}", m.operator))
+        assert order["status"] == "completed"
+        events = m.ok(m.get(f"/orders/{order_id}/events", m.operator))
+        assert events[-1]["actor_role"] == "system" and events[-1]["action"] == "complete"
+
+
+def test_two_workers_share_due_orders_without_doubling(client: TestClient, market: Market,
+                                                       clock: FrozenClock, settings: Settings) -> None:
+    m = market
+    ids = _delivered(m, 12)
+    clock.advance(timedelta(days=settings.auto_confirm_days + 1))
+    small = settings.model_copy(update={"worker_batch_size": 5})
+
+    async def two_workers() -> list[int]:
+        dbs = [Database.from_url(settings.database_url) for _ in range(2)]
+        try:
+            async def drain(db: Database) -> int:
+                total = 0
+                while count := await auto_complete(db, clock, small):
+                    total += count
+                return total
+            return list(await asyncio.gather(*(drain(db) for db in dbs)))
+        finally:
+            for db in dbs:
+                await db.dispose()
+
+    assert client.portal is not None
+    counts = client.portal.call(two_workers)
+    assert sum(counts) == len(ids)
+    for order_id in ids:
+        events = m.ok(m.get(f"/orders/{order_id}/events", m.operator))
+        assert [e["action"] for e in events].count("complete") == 1

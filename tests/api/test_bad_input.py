@@ -87,3 +87,12 @@ def test_stale_if_match_is_a_conflict(market: Market) -> None:
     assert r.json()["type"] == "urn:tuoguan:problem:concurrent_update"
     ok = m.post(f"/orders/{order['id']}/confirm", m.seller_tokens["a"], headers={"If-Match": str(order["version"])})
     assert ok.status_code == 200
+
+
+def test_text_no_database_can_store_is_refused(market: Market) -> None:
+    m = market
+    r = m.post("/orders", m.channel, _order(m, buyer_ref="a\x00b"))
+    assert r.status_code == 422 and r.json()["field"] == "buyer_ref"
+    r = m.get("/orders/ord_%00x", m.operator)
+    assert r.status_code in (404, 422)
+    assert _count(m) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,7 +44,9 @@ def as_system(db_url: str, work: Callable[[AsyncSession, Ctx], Awaitable[T]]) ->
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def issue_token(db_url: str, role: Role, *, seller_id: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -91,6 +91,14 @@ def install(app: FastAPI) -> None:
         return problem(
             request, status=409, code="conflict", title="Conflict",
             detail="the change conflicts with data stored meanwhile; reload and try again",
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL byte in a path or query value, which PostgreSQL text cannot hold
+        return problem(
+            request, status=422, code="invalid_input", title="Invalid input",
+            detail="a value in the request cannot be stored or searched (invalid characters)",
         )
 
     @app.exception_handler(Exception)

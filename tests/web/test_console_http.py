@@ -1,0 +1,85 @@
+"""The console over plain HTTP: sessions, CSRF, scoping, actions (O5, G7)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.builders.market import PASSWORD, Market, create_console_user
+from tuoguan.accounts.principal import Role
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def _login(client: TestClient, email: str, password: str = PASSWORD) -> int:
+    page = client.get("/login")
+    r = client.post("/login", data={"email": email, "password": password, "csrf": _csrf(page.text)},
+                    follow_redirects=False)
+    return r.status_code
+
+
+def test_login_needs_the_right_password_and_csrf(client: TestClient, market: Market) -> None:
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    assert client.get("/console/orders", follow_redirects=False).headers["location"] == "/login"
+    assert _login(client, "a@example.com", "wrong-password") == 401
+    assert _login(client, "nobody@example.com") == 401
+    client.get("/login")
+    r = client.post("/login", data={"email": "a@example.com", "password": PASSWORD, "csrf": "forged"},
+                    follow_redirects=False)
+    assert r.status_code == 403
+    assert _login(client, "a@example.com") == 303
+    assert client.get("/console/orders").status_code == 200
+
+
+def test_seller_sees_only_own_orders_with_deadlines(client: TestClient, market: Market) -> None:  # O5
+    m = market
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    mine = m.place("a_full")
+    theirs = m.place("b_full")
+    assert _login(client, "a@example.com") == 303
+    page = client.get("/console/orders").text
+    assert mine["id"] in page and theirs["id"] not in page
+    assert 'data-countdown="' in page and "Confirm by" in page
+    assert client.get(f"/console/orders/{theirs['id']}").status_code == 404
+    r = client.post(f"/console/orders/{theirs['id']}/confirm", data={"csrf": _csrf(page)})
+    assert r.status_code == 404
+    assert m.ok(m.get(f"/orders/{theirs['id']}", m.operator))["status"] == "awaiting_confirmation"
+
+
+def test_actions_need_the_session_csrf_token(client: TestClient, market: Market) -> None:
+    m = market
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    order = m.place("a_full")
+    assert _login(client, "a@example.com") == 303
+    r = client.post(f"/console/orders/{order['id']}/confirm", data={"csrf": "forged"})
+    assert r.status_code == 403
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_confirmation"
+    page = client.get(f"/console/orders/{order['id']}").text
+    r = client.post(f"/console/orders/{order['id']}/confirm", data={"csrf": _csrf(page)})
+    assert r.status_code == 200 and "awaiting_shipment" in r.text
+    bad = client.post(f"/console/orders/{order['id']}/ship",
+                      data={"csrf": _csrf(page), "carrier_code": "cainiao", "tracking_number": "bad"})
+    assert bad.status_code == 422 and "tracking_number" in bad.text
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_shipment"
+
+
+def test_console_speaks_chinese_and_english(client: TestClient, market: Market) -> None:
+    create_console_user(market.db_url, "zh@example.com", Role.operator, locale="zh-CN")
+    market.place("a_full")
+    assert _login(client, "zh@example.com") == 303
+    assert "待确认接单" in client.get("/console/orders").text
+    client.get("/lang/en")
+    assert "Awaiting confirmation" in client.get("/console/orders").text
+
+
+def test_logout_ends_the_session(client: TestClient, market: Market) -> None:
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    assert _login(client, "a@example.com") == 303
+    page = client.get("/console/orders").text
+    client.post("/logout", data={"csrf": _csrf(page)})
+    assert client.get("/console/orders", follow_redirects=False).status_code == 303

@@ -28,12 +28,12 @@ run: $(STAMP)
 
 ## make test: install the test extras and run every test (PostgreSQL too when TUOGUAN_TEST_PG_URL is set)
 test: $(TEST_STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench migrations
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench migrations
 
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy

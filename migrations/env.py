@@ -22,8 +22,9 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     url = sync_url(_url())
-    context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                      render_as_batch=is_sqlite(url))
+    context.configure(
+        url=url, target_metadata=metadata, literal_binds=True, render_as_batch=is_sqlite(url)
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,8 +33,9 @@ def run_migrations_online() -> None:
     url = sync_url(_url())
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=is_sqlite(url))
+        context.configure(
+            connection=connection, target_metadata=metadata, render_as_batch=is_sqlite(url)
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -127,11 +127,10 @@ class Database:
             return
         if self._write_gate is None:
             self._write_gate = asyncio.Lock()
-        async with self._write_gate:
-            async with self.sessions() as session:
-                conn = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-                assert conn is not None
-                yield session
+        async with self._write_gate, self.sessions() as session:
+            conn = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            assert conn is not None
+            yield session
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

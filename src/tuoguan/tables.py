@@ -11,6 +11,11 @@ from tuoguan.stores import models as stores_models
 metadata = Base.metadata
 
 __all__ = [
-    "accounts_models", "audit_models", "catalog_models", "idempotency", "metadata",
-    "orders_models", "stores_models",
+    "accounts_models",
+    "audit_models",
+    "catalog_models",
+    "idempotency",
+    "metadata",
+    "orders_models",
+    "stores_models",
 ]

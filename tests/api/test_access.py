@@ -19,9 +19,15 @@ def test_another_sellers_order_is_not_found_not_forbidden(market: Market) -> Non
     a = m.seller_tokens["a"]
     assert m.get(f"/orders/{order['id']}", a).status_code == 404
     assert m.get(f"/orders/{order['id']}/events", a).status_code == 404
-    r = m.post(f"/orders/{order['id']}/ship", a, {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"})
+    r = m.post(
+        f"/orders/{order['id']}/ship",
+        a,
+        {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
+    )
     assert r.status_code == 404
-    assert m.ok(m.get(f"/orders/{order['id']}", m.seller_tokens["b"]))["status"] == "awaiting_shipment"
+    assert (
+        m.ok(m.get(f"/orders/{order['id']}", m.seller_tokens["b"]))["status"] == "awaiting_shipment"
+    )
     listed = m.ok(m.get("/orders", a))["items"]
     assert order["id"] not in [o["id"] for o in listed]
 
@@ -30,38 +36,76 @@ def test_seller_cannot_touch_another_sellers_store_or_product(market: Market) ->
     m = market
     a = m.seller_tokens["a"]
     assert m.get(f"/stores/{m.stores['b_self']}", a).status_code == 404
-    r = m.client.patch(f"/api/v1/stores/{m.stores['b_self']}", json={"name": "mine now"}, headers=auth(a))
+    r = m.client.patch(
+        f"/api/v1/stores/{m.stores['b_self']}", json={"name": "mine now"}, headers=auth(a)
+    )
     assert r.status_code == 404
     assert m.get(f"/products/{m.products['b_self']}", a).status_code == 404
-    r = m.post("/products", a, {"store_id": m.stores["b_self"], "name": "x", "category": "toys",
-                                "declared_value_minor": 1, "weight_g": 1, "length_mm": 1,
-                                "width_mm": 1, "height_mm": 1, "price_minor": 1})
+    r = m.post(
+        "/products",
+        a,
+        {
+            "store_id": m.stores["b_self"],
+            "name": "x",
+            "category": "toys",
+            "declared_value_minor": 1,
+            "weight_g": 1,
+            "length_mm": 1,
+            "width_mm": 1,
+            "height_mm": 1,
+            "price_minor": 1,
+        },
+    )
     assert r.status_code == 404 and r.json()["field"] == "store_id"
-    assert {s["id"] for s in m.ok(m.get("/stores", a))} == {m.stores[k] for k in ("a_self", "a_semi", "a_full")}
+    assert {s["id"] for s in m.ok(m.get("/stores", a))} == {
+        m.stores[k] for k in ("a_self", "a_semi", "a_full")
+    }
 
 
 def test_full_managed_store_is_opened_only_by_an_operator(market: Market) -> None:  # M2
     m = market
-    r = m.post("/stores", m.seller_tokens["a"], {
-        "seller_id": m.sellers["a"], "name": "sneaky", "mode": "full_managed", "country": "CN",
-        "currency": "USD", "linked_store_id": m.stores["a_self"]})
+    r = m.post(
+        "/stores",
+        m.seller_tokens["a"],
+        {
+            "seller_id": m.sellers["a"],
+            "name": "sneaky",
+            "mode": "full_managed",
+            "country": "CN",
+            "currency": "USD",
+            "linked_store_id": m.stores["a_self"],
+        },
+    )
     assert r.status_code == 403 and r.json()["field"] == "mode"
-    r = m.post("/stores", m.operator, {
-        "seller_id": m.sellers["a"], "name": "unlinked", "mode": "full_managed", "country": "CN",
-        "currency": "USD"})
+    r = m.post(
+        "/stores",
+        m.operator,
+        {
+            "seller_id": m.sellers["a"],
+            "name": "unlinked",
+            "mode": "full_managed",
+            "country": "CN",
+            "currency": "USD",
+        },
+    )
     assert r.status_code == 422 and r.json()["field"] == "linked_store_id"
 
 
 def test_full_managed_retail_price_is_the_operators(market: Market) -> None:  # C1
     m = market
-    r = m.client.patch(f"/api/v1/products/{m.products['a_full']}", json={"price_minor": 1},
-                       headers=auth(m.seller_tokens["a"]))
+    r = m.client.patch(
+        f"/api/v1/products/{m.products['a_full']}",
+        json={"price_minor": 1},
+        headers=auth(m.seller_tokens["a"]),
+    )
     assert r.status_code == 403 and r.json()["field"] == "price_minor"
 
 
 def test_only_operators_set_product_status(market: Market) -> None:  # C2
     m = market
-    r = m.post(f"/products/{m.products['a_self']}/status", m.seller_tokens["a"], {"status": "active"})
+    r = m.post(
+        f"/products/{m.products['a_self']}/status", m.seller_tokens["a"], {"status": "active"}
+    )
     assert r.status_code == 403
 
 
@@ -70,8 +114,20 @@ def test_carrier_sees_only_parcels_it_carries(market: Market) -> None:
     mine = m.place("a_self")
     other = m.place("a_self")
     seller = m.seller_tokens["a"]
-    m.ok(m.post(f"/orders/{mine['id']}/ship", seller, {"carrier_code": "cainiao", "tracking_number": "LP00000000001CN"}))
-    m.ok(m.post(f"/orders/{other['id']}/ship", seller, {"carrier_code": "yanwen", "tracking_number": "LP00000000002CN"}))
+    m.ok(
+        m.post(
+            f"/orders/{mine['id']}/ship",
+            seller,
+            {"carrier_code": "cainiao", "tracking_number": "LP00000000001CN"},
+        )
+    )
+    m.ok(
+        m.post(
+            f"/orders/{other['id']}/ship",
+            seller,
+            {"carrier_code": "yanwen", "tracking_number": "LP00000000002CN"},
+        )
+    )
     assert m.get(f"/orders/{other['id']}", m.carrier).status_code == 404
     assert m.post(f"/orders/{other['id']}/deliver", m.carrier).status_code == 404
     assert m.ok(m.post(f"/orders/{mine['id']}/deliver", m.carrier))["status"] == "delivered"
@@ -82,29 +138,66 @@ def test_roles_outside_a_transition_are_forbidden(market: Market) -> None:
     m = market
     order = m.place("a_full")
     assert m.post(f"/orders/{order['id']}/confirm", m.channel).status_code == 403
-    r = m.post("/orders", m.seller_tokens["a"], {"store_id": m.stores["a_self"], "currency": "USD",
-                                                  "address": {}, "lines": []})
+    r = m.post(
+        "/orders",
+        m.seller_tokens["a"],
+        {"store_id": m.stores["a_self"], "currency": "USD", "address": {}, "lines": []},
+    )
     assert r.status_code in (403, 422)
-    assert m.post("/sellers", m.seller_tokens["a"], {"name": "x", "country": "CN"}).status_code == 403
-    assert m.post("/tokens", m.seller_tokens["a"], {"name": "x", "role": "operator"}).status_code == 403
+    assert (
+        m.post("/sellers", m.seller_tokens["a"], {"name": "x", "country": "CN"}).status_code == 403
+    )
+    assert (
+        m.post("/tokens", m.seller_tokens["a"], {"name": "x", "role": "operator"}).status_code
+        == 403
+    )
 
 
 def test_buyer_channel_sees_only_active_products(market: Market) -> None:  # C2
     m = market
-    product = m.ok(m.post("/products", m.seller_tokens["a"], {
-        "store_id": m.stores["a_self"], "name": "draft", "category": "toys", "declared_value_minor": 1,
-        "weight_g": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1, "price_minor": 100}), 201)
+    product = m.ok(
+        m.post(
+            "/products",
+            m.seller_tokens["a"],
+            {
+                "store_id": m.stores["a_self"],
+                "name": "draft",
+                "category": "toys",
+                "declared_value_minor": 1,
+                "weight_g": 1,
+                "length_mm": 1,
+                "width_mm": 1,
+                "height_mm": 1,
+                "price_minor": 100,
+            },
+        ),
+        201,
+    )
     assert m.get(f"/products/{product['id']}", m.channel).status_code == 404
-    body = {"store_id": m.stores["a_self"], "currency": "USD",
-            "address": {"name": "A", "phone": "+3461234567", "line1": "x", "city": "y", "country": "ES"},
-            "lines": [{"product_id": product["id"], "quantity": 1}]}
+    body = {
+        "store_id": m.stores["a_self"],
+        "currency": "USD",
+        "address": {
+            "name": "A",
+            "phone": "+3461234567",
+            "line1": "x",
+            "city": "y",
+            "country": "ES",
+        },
+        "lines": [{"product_id": product["id"], "quantity": 1}],
+    }
     r = m.post("/orders", m.channel, body)
     assert r.status_code == 422 and r.json()["field"] == "lines.0.product_id"
 
 
 def test_operator_issues_scoped_tokens(market: Market) -> None:
     m = market
-    issued = m.ok(m.post("/tokens", m.operator, {"name": "b bot", "role": "seller", "seller_id": m.sellers["b"]}), 201)
+    issued = m.ok(
+        m.post(
+            "/tokens", m.operator, {"name": "b bot", "role": "seller", "seller_id": m.sellers["b"]}
+        ),
+        201,
+    )
     assert issued["token"].startswith("tg_")
     me = m.ok(m.get("/me", issued["token"]))
     assert me["role"] == "seller" and me["seller_id"] == m.sellers["b"]

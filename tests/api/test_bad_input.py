@@ -10,8 +10,12 @@ from tests.builders.market import ADDRESS, Market
 
 
 def _order(m: Market, **over: Any) -> dict[str, Any]:
-    body = {"store_id": m.stores["a_self"], "currency": "USD", "address": dict(ADDRESS),
-            "lines": [{"product_id": m.products["a_self"], "quantity": 1}]}
+    body = {
+        "store_id": m.stores["a_self"],
+        "currency": "USD",
+        "address": dict(ADDRESS),
+        "lines": [{"product_id": m.products["a_self"], "quantity": 1}],
+    }
     body.update(over)
     return body
 
@@ -36,8 +40,9 @@ def _count(m: Market) -> int:
         ({"shipping_minor": 1.5}, 422, "shipping_minor"),
     ],
 )
-def test_bad_orders_are_refused_and_nothing_is_created(market: Market, change: dict[str, Any],
-                                                       status: int, field: str) -> None:
+def test_bad_orders_are_refused_and_nothing_is_created(
+    market: Market, change: dict[str, Any], status: int, field: str
+) -> None:
     m = market
     before = _count(m)
     r = m.post("/orders", m.channel, _order(m, **change))
@@ -45,7 +50,11 @@ def test_bad_orders_are_refused_and_nothing_is_created(market: Market, change: d
     problem = r.json()
     assert r.headers["content-type"].startswith("application/problem+json")
     assert problem["field"] == field
-    assert problem["title"] and problem["detail"] and problem["type"].startswith("urn:tuoguan:problem:")
+    assert (
+        problem["title"]
+        and problem["detail"]
+        and problem["type"].startswith("urn:tuoguan:problem:")
+    )
     assert _count(m) == before
 
 
@@ -53,7 +62,11 @@ def test_bad_orders_are_refused_and_nothing_is_created(market: Market, change: d
 def test_tracking_number_of_the_wrong_shape_is_refused(market: Market, tracking: str) -> None:  # F9
     m = market
     order = m.place("a_self")
-    r = m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"], {"carrier_code": "cainiao", "tracking_number": tracking})
+    r = m.post(
+        f"/orders/{order['id']}/ship",
+        m.seller_tokens["a"],
+        {"carrier_code": "cainiao", "tracking_number": tracking},
+    )
     assert r.status_code == 422 and r.json()["field"] == "tracking_number"
     assert r.json()["rule"] == "string_pattern_mismatch"
     assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_shipment"
@@ -61,8 +74,11 @@ def test_tracking_number_of_the_wrong_shape_is_refused(market: Market, tracking:
 
 def test_malformed_json_and_bad_query_are_4xx(market: Market) -> None:
     m = market
-    r = m.client.post("/api/v1/orders", content=b"{not json", headers={
-        "Authorization": f"Bearer {m.channel}", "Content-Type": "application/json"})
+    r = m.client.post(
+        "/api/v1/orders",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {m.channel}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 422
     assert m.get("/orders", m.operator, params={"limit": 0}).status_code == 422
     assert m.get("/orders", m.operator, params={"status": "lost"}).status_code == 422
@@ -74,8 +90,11 @@ def test_malformed_json_and_bad_query_are_4xx(market: Market) -> None:
 
 def test_store_promise_is_one_or_two_business_days(market: Market) -> None:  # F1
     m = market
-    r = m.client.patch(f"/api/v1/stores/{m.stores['a_semi']}", json={"ship_promise_days": 3},
-                       headers={"Authorization": f"Bearer {m.seller_tokens['a']}"})
+    r = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}",
+        json={"ship_promise_days": 3},
+        headers={"Authorization": f"Bearer {m.seller_tokens['a']}"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "ship_promise_days"
 
 
@@ -85,7 +104,11 @@ def test_stale_if_match_is_a_conflict(market: Market) -> None:
     r = m.post(f"/orders/{order['id']}/confirm", m.seller_tokens["a"], headers={"If-Match": "99"})
     assert r.status_code == 409
     assert r.json()["type"] == "urn:tuoguan:problem:concurrent_update"
-    ok = m.post(f"/orders/{order['id']}/confirm", m.seller_tokens["a"], headers={"If-Match": str(order["version"])})
+    ok = m.post(
+        f"/orders/{order['id']}/confirm",
+        m.seller_tokens["a"],
+        headers={"If-Match": str(order["version"])},
+    )
     assert ok.status_code == 200
 
 

@@ -8,7 +8,9 @@ from tests.builders.market import Market
 from tuoguan.kit.clock import FrozenClock
 
 
-def test_full_managed_order_walks_its_whole_life_with_a_timeline(market: Market) -> None:  # O1 O2 O3 F9
+def test_full_managed_order_walks_its_whole_life_with_a_timeline(
+    market: Market,
+) -> None:  # O1 O2 O3 F9
     m = market
     seller = m.seller_tokens["a"]
     order = m.place("a_full", quantity=2)
@@ -18,13 +20,25 @@ def test_full_managed_order_walks_its_whole_life_with_a_timeline(market: Market)
     placed = datetime.fromisoformat(order["placed_at"])
     assert datetime.fromisoformat(order["confirm_by"]) - placed == timedelta(hours=24)  # O2
     assert order["next_deadline"]["seconds_left"] == 24 * 3600
-    assert m.get(f"/orders/{order['id']}", seller).json()["allowed_actions"] == ["confirm", "cancel"]
+    assert m.get(f"/orders/{order['id']}", seller).json()["allowed_actions"] == [
+        "confirm",
+        "cancel",
+    ]
 
     o = m.ok(m.post(f"/orders/{order['id']}/confirm", seller))
     assert o["status"] == "awaiting_shipment" and o["next_deadline"]["kind"] == "ship_by"
-    o = m.ok(m.post(f"/orders/{order['id']}/ship", seller,
-                    {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
-    assert (o["status"], o["carrier_code"], o["tracking_number"]) == ("shipped", "cainiao", "LP00123456789CN")
+    o = m.ok(
+        m.post(
+            f"/orders/{order['id']}/ship",
+            seller,
+            {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
+        )
+    )
+    assert (o["status"], o["carrier_code"], o["tracking_number"]) == (
+        "shipped",
+        "cainiao",
+        "LP00123456789CN",
+    )
     # F9: the buyer's channel sees the tracking information.
     seen = m.ok(m.get(f"/orders/{order['id']}", m.channel))
     assert seen["tracking_number"] == "LP00123456789CN"
@@ -41,11 +55,19 @@ def test_full_managed_order_walks_its_whole_life_with_a_timeline(market: Market)
         ("deliver", "shipped", "delivered"),
         ("complete", "delivered", "completed"),
     ]
-    assert [e["actor_role"] for e in events] == ["buyer_channel", "seller", "seller", "carrier", "buyer_channel"]
+    assert [e["actor_role"] for e in events] == [
+        "buyer_channel",
+        "seller",
+        "seller",
+        "carrier",
+        "buyer_channel",
+    ]
     assert all(e["request_id"] for e in events)
 
 
-def test_semi_managed_order_ships_without_confirmation_by_its_promise(market: Market, clock: FrozenClock) -> None:  # F1 O3
+def test_semi_managed_order_ships_without_confirmation_by_its_promise(
+    market: Market, clock: FrozenClock
+) -> None:  # F1 O3
     m = market
     order = m.place("a_semi")
     assert order["status"] == "awaiting_shipment"
@@ -65,23 +87,33 @@ def test_cancel_before_shipment_records_the_reason(market: Market) -> None:  # O
     order = m.place("a_self")
     o = m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, {"reason": "buyer changed mind"}))
     assert o["status"] == "cancelled" and o["cancel_reason"] == "buyer changed mind"
-    again = m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
-                   {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"})
+    again = m.post(
+        f"/orders/{order['id']}/ship",
+        m.seller_tokens["a"],
+        {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
+    )
     assert again.status_code == 409 and again.json()["allowed_actions"] == []
 
 
 def test_cancel_after_shipment_is_refused(market: Market) -> None:  # O4
     m = market
     order = m.place("a_self")
-    m.ok(m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
-                {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
+    m.ok(
+        m.post(
+            f"/orders/{order['id']}/ship",
+            m.seller_tokens["a"],
+            {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
+        )
+    )
     r = m.post(f"/orders/{order['id']}/cancel", m.channel, {"reason": "too slow"})
     assert r.status_code == 409
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["current_state"] == "shipped"
 
 
-def test_lists_filter_by_status_and_page_by_deadline(market: Market, clock: FrozenClock) -> None:  # O5
+def test_lists_filter_by_status_and_page_by_deadline(
+    market: Market, clock: FrozenClock
+) -> None:  # O5
     m = market
     ids = []
     for _ in range(5):
@@ -118,5 +150,9 @@ def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-un
     tables = client.get("/api/v1/order-states").json()
     full = next(t for t in tables if t["mode"] == "full_managed")
     assert full["initial"] == "awaiting_confirmation"
-    assert {"source": "awaiting_confirmation", "action": "confirm", "target": "awaiting_shipment",
-            "roles": ["operator", "seller"]} in full["transitions"]
+    assert {
+        "source": "awaiting_confirmation",
+        "action": "confirm",
+        "target": "awaiting_shipment",
+        "roles": ["operator", "seller"],
+    } in full["transitions"]

@@ -18,11 +18,17 @@ def test_no_input_produces_a_server_error(live_server: str, live_market: Market)
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=True, database=None)
+        @settings(
+            max_examples=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def exercise(case: schemathesis.Case) -> None:
             for token in tokens:
-                case.call_and_validate(base_url=live_server, headers=auth(token),
-                                       checks=[not_a_server_error])
+                case.call_and_validate(
+                    base_url=live_server, headers=auth(token), checks=[not_a_server_error]
+                )
 
         exercise()

@@ -22,8 +22,12 @@ T = TypeVar("T")
 PASSWORD = "correct-horse-battery"
 
 ADDRESS = {
-    "name": "Maria Lopez", "phone": "+34 612 345 678", "line1": "Calle Mayor 1",
-    "city": "Madrid", "postcode": "28013", "country": "ES",
+    "name": "Maria Lopez",
+    "phone": "+34 612 345 678",
+    "line1": "Calle Mayor 1",
+    "city": "Madrid",
+    "postcode": "28013",
+    "country": "ES",
 }
 
 
@@ -49,13 +53,18 @@ def as_system(db_url: str, work: Callable[[AsyncSession, Ctx], Awaitable[T]]) ->
         return pool.submit(asyncio.run, run()).result()
 
 
-def issue_token(db_url: str, role: Role, *, seller_id: str | None = None,
-                carrier_code: str | None = None) -> str:
+def issue_token(
+    db_url: str, role: Role, *, seller_id: str | None = None, carrier_code: str | None = None
+) -> str:
     """Issue a token directly through the accounts service."""
 
     async def create(session: AsyncSession, ctx: Ctx) -> str:
         _, secret = await accounts.create_token(
-            session, ctx=ctx, name=f"test {role.value}", role=role, seller_id=seller_id,
+            session,
+            ctx=ctx,
+            name=f"test {role.value}",
+            role=role,
+            seller_id=seller_id,
             carrier_code=carrier_code,
         )
         return secret
@@ -63,14 +72,22 @@ def issue_token(db_url: str, role: Role, *, seller_id: str | None = None,
     return as_system(db_url, create)
 
 
-def create_console_user(db_url: str, email: str, role: Role, seller_id: str | None = None,
-                        locale: str = "en") -> None:
+def create_console_user(
+    db_url: str, email: str, role: Role, seller_id: str | None = None, locale: str = "en"
+) -> None:
     """A console user with the password ``PASSWORD``."""
 
     async def create(session: AsyncSession, ctx: Ctx) -> None:
-        await accounts.create_user(session, ctx=ctx, email=email, password=PASSWORD,
-                                   display_name=email.split("@")[0], role=role,
-                                   seller_id=seller_id, locale=locale)
+        await accounts.create_user(
+            session,
+            ctx=ctx,
+            email=email,
+            password=PASSWORD,
+            display_name=email.split("@")[0],
+            role=role,
+            seller_id=seller_id,
+            locale=locale,
+        )
 
     as_system(db_url, create)
 
@@ -90,7 +107,9 @@ class Market:
     products: dict[str, str] = field(default_factory=dict)  # store key -> product id
 
     def post(self, path: str, token: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.post(f"/api/v1{path}", json=json, headers={**auth(token), **kw.pop("headers", {})}, **kw)
+        return self.client.post(
+            f"/api/v1{path}", json=json, headers={**auth(token), **kw.pop("headers", {})}, **kw
+        )
 
     def get(self, path: str, token: str, **kw: Any) -> Any:
         return self.client.get(f"/api/v1{path}", headers=auth(token), **kw)
@@ -109,18 +128,56 @@ class Market:
             carrier=issue_token(db_url, Role.carrier, carrier_code="cainiao"),
         )
         for name, country in (("a", "CN"), ("b", "CN")):
-            seller = m.ok(m.post("/sellers", m.operator, {"name": f"Seller {name}", "country": country}), 201)
+            seller = m.ok(
+                m.post("/sellers", m.operator, {"name": f"Seller {name}", "country": country}), 201
+            )
             m.sellers[name] = seller["id"]
             m.seller_tokens[name] = issue_token(db_url, Role.seller, seller_id=seller["id"])
-            base = m.ok(m.post("/stores", m.operator, {
-                "seller_id": seller["id"], "name": f"{name} self", "mode": "self_run",
-                "country": "CN", "currency": "USD", "ship_promise_days": 2}), 201)
-            semi = m.ok(m.post("/stores", m.operator, {
-                "seller_id": seller["id"], "name": f"{name} semi", "mode": "semi_managed",
-                "country": "ES", "currency": "EUR", "ship_promise_days": 1}), 201)
-            full = m.ok(m.post("/stores", m.operator, {
-                "seller_id": seller["id"], "name": f"{name} full", "mode": "full_managed",
-                "country": "CN", "currency": "USD", "linked_store_id": base["id"]}), 201)
+            base = m.ok(
+                m.post(
+                    "/stores",
+                    m.operator,
+                    {
+                        "seller_id": seller["id"],
+                        "name": f"{name} self",
+                        "mode": "self_run",
+                        "country": "CN",
+                        "currency": "USD",
+                        "ship_promise_days": 2,
+                    },
+                ),
+                201,
+            )
+            semi = m.ok(
+                m.post(
+                    "/stores",
+                    m.operator,
+                    {
+                        "seller_id": seller["id"],
+                        "name": f"{name} semi",
+                        "mode": "semi_managed",
+                        "country": "ES",
+                        "currency": "EUR",
+                        "ship_promise_days": 1,
+                    },
+                ),
+                201,
+            )
+            full = m.ok(
+                m.post(
+                    "/stores",
+                    m.operator,
+                    {
+                        "seller_id": seller["id"],
+                        "name": f"{name} full",
+                        "mode": "full_managed",
+                        "country": "CN",
+                        "currency": "USD",
+                        "linked_store_id": base["id"],
+                    },
+                ),
+                201,
+            )
             for key, store in (("self", base), ("semi", semi), ("full", full)):
                 m.stores[f"{name}_{key}"] = store["id"]
                 m.products[f"{name}_{key}"] = m.make_product(name, store, full=key == "full")
@@ -129,23 +186,38 @@ class Market:
     def make_product(self, seller: str, store: dict[str, Any], *, full: bool) -> str:
         token = self.seller_tokens[seller]
         body = {
-            "store_id": store["id"], "name": "Earbuds 耳机", "category": "electronics/audio",
-            "declared_value_minor": 1999, "weight_g": 80, "length_mm": 100, "width_mm": 80,
+            "store_id": store["id"],
+            "name": "Earbuds 耳机",
+            "category": "electronics/audio",
+            "declared_value_minor": 1999,
+            "weight_g": 80,
+            "length_mm": 100,
+            "width_mm": 80,
             "height_mm": 40,
         }
         body["supply_price_minor" if full else "price_minor"] = 1200 if full else 1999
         product = self.ok(self.post("/products", token, body), 201)
         if full:
-            self.ok(self.client.patch(f"/api/v1/products/{product['id']}", json={"price_minor": 1999},
-                                      headers=auth(self.operator)))
+            self.ok(
+                self.client.patch(
+                    f"/api/v1/products/{product['id']}",
+                    json={"price_minor": 1999},
+                    headers=auth(self.operator),
+                )
+            )
         self.ok(self.post(f"/products/{product['id']}/status", self.operator, {"status": "active"}))
         return str(product["id"])
 
     def place(self, store_key: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:
         store_id = self.stores[store_key]
         currency = "EUR" if store_key.endswith("semi") else "USD"
-        body = {"store_id": store_id, "currency": currency, "address": ADDRESS,
-                "lines": [{"product_id": self.products[store_key], "quantity": quantity}], **extra}
+        body = {
+            "store_id": store_id,
+            "currency": currency,
+            "address": ADDRESS,
+            "lines": [{"product_id": self.products[store_key], "quantity": quantity}],
+            **extra,
+        }
         return dict(self.ok(self.post("/orders", self.channel, body), 201))
 
     @staticmethod

@@ -29,8 +29,12 @@ BODIES: dict[OrderAction, dict[str, Any] | None] = {
     OrderAction.ship: {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
     OrderAction.cancel: {"reason": "property test"},
 }
-ROLE_OF = {"operator": Role.operator, "seller": Role.seller, "channel": Role.buyer_channel,
-           "carrier": Role.carrier}
+ROLE_OF = {
+    "operator": Role.operator,
+    "seller": Role.seller,
+    "channel": Role.buyer_channel,
+    "carrier": Role.carrier,
+}
 
 
 def replay(mode: StoreMode, events: list[dict[str, Any]]) -> OrderStatus:
@@ -63,13 +67,20 @@ class OrderMachine(RuleBasedStateMachine):
 
     def _token(self, who: str) -> str:
         m = self.market
-        return {"operator": m.operator, "seller": m.seller_tokens["a"], "channel": m.channel,
-                "carrier": m.carrier}[who]
+        return {
+            "operator": m.operator,
+            "seller": m.seller_tokens["a"],
+            "channel": m.channel,
+            "carrier": m.carrier,
+        }[who]
 
     @rule(mode=st.sampled_from(list(StoreMode)))
     def place(self, mode: StoreMode) -> None:
-        key = {StoreMode.full_managed: "a_full", StoreMode.semi_managed: "a_semi",
-               StoreMode.self_run: "a_self"}[mode]
+        key = {
+            StoreMode.full_managed: "a_full",
+            StoreMode.semi_managed: "a_semi",
+            StoreMode.self_run: "a_self",
+        }[mode]
         order = self.market.place(key)
         self.orders.append((order["id"], mode))
         self.expected[order["id"]] = INITIAL[mode]
@@ -108,9 +119,17 @@ class OrderMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
-def test_replaying_events_gives_the_stored_state(client: TestClient, market: Market, clock: FrozenClock) -> None:
+def test_replaying_events_gives_the_stored_state(
+    client: TestClient, market: Market, clock: FrozenClock
+) -> None:
     OrderMachine.market = market
     OrderMachine.clock = clock
-    run_state_machine_as_test(OrderMachine, settings=settings(
-        max_examples=15, stateful_step_count=25, deadline=None,
-        suppress_health_check=list(HealthCheck)))
+    run_state_machine_as_test(
+        OrderMachine,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

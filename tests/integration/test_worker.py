@@ -18,15 +18,21 @@ def _delivered(m: Market, n: int) -> list[str]:
     ids = []
     for _ in range(n):
         order = m.place("a_self")
-        m.ok(m.post(f"/orders/{order['id']}/ship", m.seller_tokens["a"],
-                    {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}))
+        m.ok(
+            m.post(
+                f"/orders/{order['id']}/ship",
+                m.seller_tokens["a"],
+                {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
+            )
+        )
         m.ok(m.post(f"/orders/{order['id']}/deliver", m.carrier))
         ids.append(order["id"])
     return ids
 
 
-def test_delivered_orders_complete_after_the_configured_days(client: TestClient, market: Market,
-                                                              clock: FrozenClock, settings: Settings) -> None:  # O3
+def test_delivered_orders_complete_after_the_configured_days(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # O3
     m = market
     ids = _delivered(m, 3)
     db: Database = client.app.state.db  # type: ignore[attr-defined]
@@ -43,8 +49,9 @@ def test_delivered_orders_complete_after_the_configured_days(client: TestClient,
         assert events[-1]["actor_role"] == "system" and events[-1]["action"] == "complete"
 
 
-def test_two_workers_share_due_orders_without_doubling(client: TestClient, market: Market,
-                                                       clock: FrozenClock, settings: Settings) -> None:
+def test_two_workers_share_due_orders_without_doubling(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:
     m = market
     ids = _delivered(m, 12)
     clock.advance(timedelta(days=settings.auto_confirm_days + 1))
@@ -53,11 +60,13 @@ def test_two_workers_share_due_orders_without_doubling(client: TestClient, marke
     async def two_workers() -> list[int]:
         dbs = [Database.from_url(settings.database_url) for _ in range(2)]
         try:
+
             async def drain(db: Database) -> int:
                 total = 0
                 while count := await auto_complete(db, clock, small):
                     total += count
                 return total
+
             return list(await asyncio.gather(*(drain(db) for db in dbs)))
         finally:
             for db in dbs:

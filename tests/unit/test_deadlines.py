@@ -24,8 +24,12 @@ def test_confirm_by_is_24_natural_hours() -> None:  # O2
 def test_ship_by_counts_business_days_after_the_local_order_day() -> None:  # F1
     # Friday 16:00 in Shanghai: the 1st business day after is Monday, the 2nd Tuesday.
     placed = datetime(2026, 11, 20, 16, 0, tzinfo=SHANGHAI)
-    assert deadlines.ship_by(placed, 1, SHANGHAI) == datetime(2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI)
-    assert deadlines.ship_by(placed, 2, SHANGHAI) == datetime(2026, 11, 24, 23, 59, 59, tzinfo=SHANGHAI)
+    assert deadlines.ship_by(placed, 1, SHANGHAI) == datetime(
+        2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI
+    )
+    assert deadlines.ship_by(placed, 2, SHANGHAI) == datetime(
+        2026, 11, 24, 23, 59, 59, tzinfo=SHANGHAI
+    )
 
 
 def test_ship_by_uses_the_warehouse_local_day_not_utc() -> None:  # F1
@@ -53,10 +57,16 @@ def test_deliver_by_adds_transit_business_days_in_the_destination() -> None:  # 
     assert result == datetime(2026, 12, 1, 23, 59, 59, tzinfo=MADRID)
 
 
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
-                    timezones=st.just(UTC)), st.sampled_from([1, 2]), st.integers(2, 5))
-def test_order_to_delivery_stays_within_about_4_to_9_days(placed: datetime, promise: int,
-                                                          transit: int) -> None:  # F2
+@given(
+    st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+    ),
+    st.sampled_from([1, 2]),
+    st.integers(2, 5),
+)
+def test_order_to_delivery_stays_within_about_4_to_9_days(
+    placed: datetime, promise: int, transit: int
+) -> None:  # F2
     ship = deadlines.ship_by(placed, promise, SHANGHAI)
     deliver = deadlines.deliver_by(ship, transit, SHANGHAI, SHANGHAI)
     local_days = (deliver.date() - placed.astimezone(SHANGHAI).date()).days

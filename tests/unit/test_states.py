@@ -6,7 +6,14 @@ import pytest
 
 from tuoguan.accounts.principal import Role
 from tuoguan.errors import Forbidden, IllegalTransition
-from tuoguan.orders.states import INITIAL, TRANSITIONS, OrderAction, OrderStatus, allowed, next_state
+from tuoguan.orders.states import (
+    INITIAL,
+    TRANSITIONS,
+    OrderAction,
+    OrderStatus,
+    allowed,
+    next_state,
+)
 from tuoguan.stores.models import StoreMode
 
 S, A = OrderStatus, OrderAction

@@ -17,8 +17,9 @@ CHROMIUM = os.environ.get("TUOGUAN_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 if not shutil.which(CHROMIUM) and os.environ.get("CI", "").lower() != "true":
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
@@ -27,9 +28,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         launched = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield launched
         launched.close()
@@ -73,8 +82,9 @@ def test_seller_confirms_and_ships_an_order_in_the_console(
     page.close()
 
 
-def test_console_fits_a_390px_phone(browser: Browser, live_server: str, live_market: Market,
-                                    tmp_path: Path) -> None:  # G7
+def test_console_fits_a_390px_phone(
+    browser: Browser, live_server: str, live_market: Market, tmp_path: Path
+) -> None:  # G7
     m = live_market
     create_console_user(m.db_url, "op@example.com", Role.operator, locale="zh-CN")
     for key in ("a_full", "a_semi", "b_self"):
@@ -83,7 +93,9 @@ def test_console_fits_a_390px_phone(browser: Browser, live_server: str, live_mar
     _sign_in(page, live_server, "op@example.com")
     expect(page.locator("tr[data-order]")).to_have_count(3)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    wide = page.evaluate("""[...document.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right).slice(0, 8)""")
+    wide = page.evaluate(
+        """[...document.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right).slice(0, 8)"""
+    )
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at 390px: {wide}"
     page.locator("tr[data-order] a").first.click()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

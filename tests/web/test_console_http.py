@@ -18,8 +18,11 @@ def _csrf(html: str) -> str:
 
 def _login(client: TestClient, email: str, password: str = PASSWORD) -> int:
     page = client.get("/login")
-    r = client.post("/login", data={"email": email, "password": password, "csrf": _csrf(page.text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf": _csrf(page.text)},
+        follow_redirects=False,
+    )
     return r.status_code
 
 
@@ -29,14 +32,19 @@ def test_login_needs_the_right_password_and_csrf(client: TestClient, market: Mar
     assert _login(client, "a@example.com", "wrong-password") == 401
     assert _login(client, "nobody@example.com") == 401
     client.get("/login")
-    r = client.post("/login", data={"email": "a@example.com", "password": PASSWORD, "csrf": "forged"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"email": "a@example.com", "password": PASSWORD, "csrf": "forged"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     assert _login(client, "a@example.com") == 303
     assert client.get("/console/orders").status_code == 200
 
 
-def test_seller_sees_only_own_orders_with_deadlines(client: TestClient, market: Market) -> None:  # O5
+def test_seller_sees_only_own_orders_with_deadlines(
+    client: TestClient, market: Market
+) -> None:  # O5
     m = market
     create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
     mine = m.place("a_full")
@@ -62,8 +70,10 @@ def test_actions_need_the_session_csrf_token(client: TestClient, market: Market)
     page = client.get(f"/console/orders/{order['id']}").text
     r = client.post(f"/console/orders/{order['id']}/confirm", data={"csrf": _csrf(page)})
     assert r.status_code == 200 and "awaiting_shipment" in r.text
-    bad = client.post(f"/console/orders/{order['id']}/ship",
-                      data={"csrf": _csrf(page), "carrier_code": "cainiao", "tracking_number": "bad"})
+    bad = client.post(
+        f"/console/orders/{order['id']}/ship",
+        data={"csrf": _csrf(page), "carrier_code": "cainiao", "tracking_number": "bad"},
+    )
     assert bad.status_code == 422 and "tracking_number" in bad.text
     assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_shipment"
 

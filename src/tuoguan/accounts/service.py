@@ -79,8 +79,14 @@ async def create_user(
         created_at=ctx.clock.now(),
     )
     session.add(user)
-    audit.record(session, ctx=ctx, subject_type="user", subject_id=user.id, action="create",
-                 data={"role": role.value})
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="user",
+        subject_id=user.id,
+        action="create",
+        data={"role": role.value},
+    )
     await session.flush()
     return user
 
@@ -107,8 +113,14 @@ async def create_token(
         created_at=ctx.clock.now(),
     )
     session.add(token)
-    audit.record(session, ctx=ctx, subject_type="token", subject_id=token.id, action="create",
-                 data={"role": role.value, "seller_id": seller_id, "carrier_code": carrier_code})
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="token",
+        subject_id=token.id,
+        action="create",
+        data={"role": role.value, "seller_id": seller_id, "carrier_code": carrier_code},
+    )
     await session.flush()
     return token, secret
 
@@ -121,8 +133,11 @@ async def principal_for_token(session: AsyncSession, secret: str) -> Principal:
     if token is None or token.revoked_at is not None:
         raise Unauthorized("the bearer token is unknown or revoked")
     return Principal(
-        role=token.role, actor_id=token.id, seller_id=token.seller_id,
-        carrier_code=token.carrier_code, name=token.name,
+        role=token.role,
+        actor_id=token.id,
+        seller_id=token.seller_id,
+        carrier_code=token.carrier_code,
+        name=token.name,
     )
 
 
@@ -168,5 +183,6 @@ async def logout(session: AsyncSession, secret: str) -> None:
 
 def principal_for_user(user: User) -> Principal:
     """The principal a console user acts as."""
-    return Principal(role=user.role, actor_id=user.id, seller_id=user.seller_id,
-                     name=user.display_name)
+    return Principal(
+        role=user.role, actor_id=user.id, seller_id=user.seller_id, name=user.display_name
+    )

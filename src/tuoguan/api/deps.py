@@ -49,9 +49,7 @@ async def get_principal(
         return await accounts.principal_for_token(session, credentials.credentials)
 
 
-def get_ctx(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
-) -> Ctx:
+def get_ctx(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Ctx:
     """The use-case context of this request."""
     settings: Settings = request.app.state.settings
     return Ctx(

@@ -77,8 +77,12 @@ async def run_mutation(
         if key is not None:
             session.add(
                 IdempotencyRecord(
-                    principal_id=principal_id, key=key, request_hash=fingerprint,
-                    status_code=status_code, body=body, created_at=ctx.clock.now(),
+                    principal_id=principal_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=status_code,
+                    body=body,
+                    created_at=ctx.clock.now(),
                 )
             )
         try:
@@ -94,4 +98,3 @@ async def run_mutation(
             _check_same_request(stored, fingerprint)
             return _replay(stored)
     return Response(content=body, status_code=status_code, media_type="application/json")
-

@@ -59,8 +59,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(
-            request, status=exc.http_status, code=exc.code, title=exc.title,
-            detail=exc.detail, field=exc.field, extra=exc.extra,
+            request,
+            status=exc.http_status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            field=exc.field,
+            extra=exc.extra,
             headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
         )
 
@@ -69,19 +74,26 @@ def install(app: FastAPI) -> None:
         errors = []
         for error in exc.errors():
             where, field = _field_path(tuple(error.get("loc", ())))
-            errors.append({"in": where, "field": field, "rule": error.get("type"),
-                           "detail": error.get("msg")})
+            errors.append(
+                {"in": where, "field": field, "rule": error.get("type"), "detail": error.get("msg")}
+            )
         first = errors[0] if errors else {"field": None, "detail": "invalid request", "rule": None}
         return problem(
-            request, status=422, code="invalid_input", title="Invalid input",
-            detail=f"{first['field']}: {first['detail']}", field=first["field"],
+            request,
+            status=422,
+            code="invalid_input",
+            title="Invalid input",
+            detail=f"{first['field']}: {first['detail']}",
+            field=first["field"],
             extra={"rule": first["rule"], "errors": errors},
         )
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
         return problem(
-            request, status=409, code="concurrent_update",
+            request,
+            status=409,
+            code="concurrent_update",
             title="The object changed while you were changing it",
             detail="another request changed this object first; reload and try again",
         )
@@ -89,7 +101,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         return problem(
-            request, status=409, code="conflict", title="Conflict",
+            request,
+            status=409,
+            code="conflict",
+            title="Conflict",
             detail="the change conflicts with data stored meanwhile; reload and try again",
         )
 
@@ -97,7 +112,10 @@ def install(app: FastAPI) -> None:
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # e.g. a NUL byte in a path or query value, which PostgreSQL text cannot hold
         return problem(
-            request, status=422, code="invalid_input", title="Invalid input",
+            request,
+            status=422,
+            code="invalid_input",
+            title="Invalid input",
             detail="a value in the request cannot be stored or searched (invalid characters)",
         )
 
@@ -105,14 +123,20 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
-            request, status=500, code="internal", title="Internal error",
+            request,
+            status=500,
+            code="internal",
+            title="Internal error",
             detail="the server failed; nothing was changed. Quote the request_id when reporting it",
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(
-            request, status=exc.status_code, code=f"http_{exc.status_code}",
-            title=str(exc.detail), detail=str(exc.detail),
+            request,
+            status=exc.status_code,
+            code=f"http_{exc.status_code}",
+            title=str(exc.detail),
+            detail=str(exc.detail),
             headers=getattr(exc, "headers", None),
         )

@@ -25,11 +25,13 @@ def _check_prices(
     if store.mode is StoreMode.full_managed:
         if price is not None and principal.role is not Role.operator:
             raise Forbidden(
-                "in a full-managed store the operator sets the retail price (C1)", field="price_minor"
+                "in a full-managed store the operator sets the retail price (C1)",
+                field="price_minor",
             )
     elif supply is not None:
         raise InvalidInput(
-            "a supply price is reported only in full-managed stores (C1)", field="supply_price_minor"
+            "a supply price is reported only in full-managed stores (C1)",
+            field="supply_price_minor",
         )
 
 
@@ -51,8 +53,13 @@ async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate
     )
     session.add(product)
     audit.record(
-        session, ctx=ctx, subject_type="product", subject_id=product.id, store_id=store.id,
-        action="create", to_state=product.status.value,
+        session,
+        ctx=ctx,
+        subject_type="product",
+        subject_id=product.id,
+        store_id=store.id,
+        action="create",
+        to_state=product.status.value,
     )
     await session.flush()
     return product
@@ -96,14 +103,21 @@ async def update_product(
     if any(value is None for key, value in changes.items() if key not in _NULLABLE):
         field = next(k for k, v in changes.items() if v is None and k not in _NULLABLE)
         raise InvalidInput(f"{field} cannot be cleared", field=field)
-    _check_prices(store, ctx.principal, changes.get("price_minor"), changes.get("supply_price_minor"))
+    _check_prices(
+        store, ctx.principal, changes.get("price_minor"), changes.get("supply_price_minor")
+    )
     for key, value in changes.items():
         setattr(product, key, value)
     if changes:
         product.updated_at = ctx.clock.now()
         audit.record(
-            session, ctx=ctx, subject_type="product", subject_id=product.id,
-            store_id=product.store_id, action="update", data=changes,
+            session,
+            ctx=ctx,
+            subject_type="product",
+            subject_id=product.id,
+            store_id=product.store_id,
+            action="update",
+            data=changes,
         )
     return product
 
@@ -125,9 +139,15 @@ async def set_status(
     product.review_note = data.note
     product.updated_at = ctx.clock.now()
     audit.record(
-        session, ctx=ctx, subject_type="product", subject_id=product.id,
-        store_id=product.store_id, action="set_status", from_state=previous.value,
-        to_state=data.status.value, reason=data.note,
+        session,
+        ctx=ctx,
+        subject_type="product",
+        subject_id=product.id,
+        store_id=product.store_id,
+        action="set_status",
+        from_state=previous.value,
+        to_state=data.status.value,
+        reason=data.note,
     )
     return product
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +20,8 @@ from tuoguan.errors import DomainError
 from tuoguan.orders.states import OrderStatus
 
 app = typer.Typer(
-    help="tuoguan (托管): managed-fulfillment back office.", no_args_is_help=True,
+    help="tuoguan (托管): managed-fulfillment back office.",
+    no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -28,8 +29,13 @@ demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (demo_app, "demo"), (token_app, "token"),
-                  (orders_app, "orders"), (user_app, "user")):
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (token_app, "token"),
+    (orders_app, "orders"),
+    (user_app, "user"),
+):
     app.add_typer(sub, name=name)
 
 out = Console()
@@ -89,8 +95,13 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     out.print(f"console: http://{host}:{port}/   API: http://{host}:{port}/api/v1/docs")
-    uvicorn.run(create_app(settings, run_worker=worker), host=host, port=port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings, run_worker=worker),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command("worker")
@@ -114,15 +125,15 @@ def worker_cmd(
         finally:
             await db.dispose()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 @demo_app.command("load")
 def demo_load(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if data exists.")
+    ] = False,
 ) -> None:
     """Load the demo marketplace into an empty database."""
     from tuoguan.api.app import default_clock
@@ -205,8 +216,14 @@ def user_create(
             async with db.write() as session:
                 ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
                 user = await accounts.create_user(
-                    session, ctx=ctx, email=email, password=password, display_name=name,
-                    role=role, seller_id=seller, locale=locale,
+                    session,
+                    ctx=ctx,
+                    email=email,
+                    password=password,
+                    display_name=name,
+                    role=role,
+                    seller_id=seller,
+                    locale=locale,
                 )
                 await session.commit()
                 return user.id
@@ -240,19 +257,22 @@ def orders_list(
         fail("--sort is newest or deadline")
     settings = get_settings()
     clock = default_clock(settings)
-    principal = (Principal(role=Role.seller, actor_id="cli", seller_id=seller) if seller
-                 else Principal(role=Role.operator, actor_id="cli"))
+    principal = (
+        Principal(role=Role.seller, actor_id="cli", seller_id=seller)
+        if seller
+        else Principal(role=Role.operator, actor_id="cli")
+    )
 
     async def main() -> list[Any]:
         db = Database.from_url(settings.database_url)
         try:
             async with db.read() as session:
                 rows, _ = await orders.list_orders(
-                    session, principal=principal,
+                    session,
+                    principal=principal,
                     flt=OrderFilter(statuses=tuple(status or ()), sort=sort, limit=limit),
                 )
-                return await views.present_many(session, rows, principal=principal,
-                                                now=clock.now())
+                return await views.present_many(session, rows, principal=principal, now=clock.now())
         finally:
             await db.dispose()
 
@@ -263,7 +283,10 @@ def orders_list(
     for item in items:
         deadline = item.next_deadline
         table.add_row(
-            item.id, item.mode.value, item.status.value, f"{item.total_minor} {item.currency}",
+            item.id,
+            item.mode.value,
+            item.status.value,
+            f"{item.total_minor} {item.currency}",
             f"{deadline.kind} {deadline.at.isoformat(timespec='minutes')}" if deadline else "-",
             _left(deadline.seconds_left) if deadline else "-",
             style="red" if deadline and deadline.seconds_left < 0 else None,
@@ -278,5 +301,3 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-

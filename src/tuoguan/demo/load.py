@@ -39,17 +39,32 @@ class DemoLogin:
 
 SELLERS = (
     # seller, country, stores (name, mode, country, currency, promise)
-    ("深圳优品科技", "CN", "shenzhen", [
-        ("优品旗舰店", StoreMode.self_run, "CN", "USD", 2),
-        ("优品全托管", StoreMode.full_managed, "CN", "USD", 2),
-    ]),
-    ("Iberia Home S.L.", "ES", "iberia", [
-        ("Iberia Home (semi)", StoreMode.semi_managed, "ES", "EUR", 1),
-    ]),
-    ("义乌小商品", "CN", "yiwu", [
-        ("义乌杂货铺", StoreMode.semi_managed, "DE", "EUR", 2),
-        ("义乌全托管", StoreMode.full_managed, "CN", "USD", 2),
-    ]),
+    (
+        "深圳优品科技",
+        "CN",
+        "shenzhen",
+        [
+            ("优品旗舰店", StoreMode.self_run, "CN", "USD", 2),
+            ("优品全托管", StoreMode.full_managed, "CN", "USD", 2),
+        ],
+    ),
+    (
+        "Iberia Home S.L.",
+        "ES",
+        "iberia",
+        [
+            ("Iberia Home (semi)", StoreMode.semi_managed, "ES", "EUR", 1),
+        ],
+    ),
+    (
+        "义乌小商品",
+        "CN",
+        "yiwu",
+        [
+            ("义乌杂货铺", StoreMode.semi_managed, "DE", "EUR", 2),
+            ("义乌全托管", StoreMode.full_managed, "CN", "USD", 2),
+        ],
+    ),
 )
 
 PRODUCTS = (
@@ -59,12 +74,30 @@ PRODUCTS = (
 )
 
 ADDRESSES = (
-    Address(name="Maria Lopez", phone="+34 612 345 678", line1="Calle Mayor 1",
-            city="Madrid", postcode="28013", country="ES"),
-    Address(name="Jan Kowalski", phone="+48 501 234 567", line1="ul. Marszałkowska 10",
-            city="Warszawa", postcode="00-590", country="PL"),
-    Address(name="Emma Schmidt", phone="+49 151 2345678", line1="Hauptstraße 5",
-            city="Berlin", postcode="10115", country="DE"),
+    Address(
+        name="Maria Lopez",
+        phone="+34 612 345 678",
+        line1="Calle Mayor 1",
+        city="Madrid",
+        postcode="28013",
+        country="ES",
+    ),
+    Address(
+        name="Jan Kowalski",
+        phone="+48 501 234 567",
+        line1="ul. Marszałkowska 10",
+        city="Warszawa",
+        postcode="00-590",
+        country="PL",
+    ),
+    Address(
+        name="Emma Schmidt",
+        phone="+49 151 2345678",
+        line1="Hauptstraße 5",
+        city="Berlin",
+        postcode="10115",
+        country="DE",
+    ),
 )
 
 # How far each demo order has gone: the actions applied after placement, in order.
@@ -91,11 +124,16 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
             raise RuntimeError("the database already has data; the demo loads into an empty one")
         system = Ctx(principal=SYSTEM, clock=clock, settings=settings)
         operator_user = await accounts.create_user(
-            session, ctx=system, email=OPERATOR_EMAIL, password=PASSWORD,
-            display_name="运营小二", role=Role.operator,
+            session,
+            ctx=system,
+            email=OPERATOR_EMAIL,
+            password=PASSWORD,
+            display_name="运营小二",
+            role=Role.operator,
         )
-        operator = Ctx(principal=accounts.principal_for_user(operator_user), clock=clock,
-                       settings=settings)
+        operator = Ctx(
+            principal=accounts.principal_for_user(operator_user), clock=clock, settings=settings
+        )
         await accounts.create_token(
             session, ctx=system, name="demo carrier", role=Role.carrier, carrier_code="cainiao"
         )
@@ -106,19 +144,34 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
             await session.flush()
             email = f"{slug}@demo.tuoguan"
             user = await accounts.create_user(
-                session, ctx=system, email=email, password=PASSWORD, display_name=seller_name,
-                role=Role.seller, seller_id=seller.id, locale="zh-CN" if country == "CN" else "en",
+                session,
+                ctx=system,
+                email=email,
+                password=PASSWORD,
+                display_name=seller_name,
+                role=Role.seller,
+                seller_id=seller.id,
+                locale="zh-CN" if country == "CN" else "en",
             )
             logins.append(DemoLogin(email, "seller", seller_name))
-            seller_ctx = Ctx(principal=accounts.principal_for_user(user), clock=clock,
-                             settings=settings)
+            seller_ctx = Ctx(
+                principal=accounts.principal_for_user(user), clock=clock, settings=settings
+            )
             first_store_id = None
             for name, mode, store_country, currency, promise in store_specs:
-                store = await stores.create_store(session, ctx=operator, data=StoreCreate(
-                    seller_id=seller.id, name=name, mode=mode, country=store_country,
-                    currency=currency, ship_promise_days=promise,
-                    linked_store_id=first_store_id if mode is StoreMode.full_managed else None,
-                ))
+                store = await stores.create_store(
+                    session,
+                    ctx=operator,
+                    data=StoreCreate(
+                        seller_id=seller.id,
+                        name=name,
+                        mode=mode,
+                        country=store_country,
+                        currency=currency,
+                        ship_promise_days=promise,
+                        linked_store_id=first_store_id if mode is StoreMode.full_managed else None,
+                    ),
+                )
                 first_store_id = first_store_id or store.id
                 await session.flush()
                 await _stock_and_sell(session, store.id, mode, seller_ctx, operator, clock)
@@ -127,22 +180,42 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
 
 
 async def _stock_and_sell(
-    session: AsyncSession, store_id: str, mode: StoreMode, seller: Ctx, operator: Ctx,
+    session: AsyncSession,
+    store_id: str,
+    mode: StoreMode,
+    seller: Ctx,
+    operator: Ctx,
     clock: Clock,
 ) -> None:
     product_ids = []
     for name, category, weight, price in PRODUCTS:
         full = mode is StoreMode.full_managed
-        product = await catalog.create_product(session, ctx=seller, data=ProductCreate(
-            store_id=store_id, name=name, category=category, weight_g=weight,
-            length_mm=150, width_mm=100, height_mm=60, declared_value_minor=price,
-            price_minor=None if full else price, supply_price_minor=price * 6 // 10 if full else None,
-        ))
+        product = await catalog.create_product(
+            session,
+            ctx=seller,
+            data=ProductCreate(
+                store_id=store_id,
+                name=name,
+                category=category,
+                weight_g=weight,
+                length_mm=150,
+                width_mm=100,
+                height_mm=60,
+                declared_value_minor=price,
+                price_minor=None if full else price,
+                supply_price_minor=price * 6 // 10 if full else None,
+            ),
+        )
         if full:
-            await catalog.update_product(session, ctx=operator, product_id=product.id,
-                                         data=ProductUpdate(price_minor=price))
-        await catalog.set_status(session, ctx=operator, product_id=product.id,
-                                 data=ProductStatusSet(status=ProductStatus.active, note="demo"))
+            await catalog.update_product(
+                session, ctx=operator, product_id=product.id, data=ProductUpdate(price_minor=price)
+            )
+        await catalog.set_status(
+            session,
+            ctx=operator,
+            product_id=product.id,
+            data=ProductStatusSet(status=ProductStatus.active, note="demo"),
+        )
         product_ids.append(product.id)
     await session.flush()
     channel = Principal(role=Role.buyer_channel, actor_id="demo-storefront", name="storefront")
@@ -153,11 +226,15 @@ async def _stock_and_sell(
         placed = FrozenClock(clock.now() - timedelta(hours=2 + 20 * len(journey) + index))
         store = await session.scalar(select(Store.currency).where(Store.id == store_id))
         order = await orders.place_order(
-            session, ctx=Ctx(principal=channel, clock=placed, settings=operator.settings),
+            session,
+            ctx=Ctx(principal=channel, clock=placed, settings=operator.settings),
             data=OrderCreate(
-                store_id=store_id, currency=str(store),
+                store_id=store_id,
+                currency=str(store),
                 lines=[LineCreate(product_id=product_ids[index % 3], quantity=1 + index % 2)],
-                address=ADDRESSES[index % 3], shipping_minor=300, buyer_ref=f"buyer-{index}",
+                address=ADDRESSES[index % 3],
+                shipping_minor=300,
+                buyer_ref=f"buyer-{index}",
             ),
         )
         await session.flush()
@@ -167,23 +244,30 @@ async def _stock_and_sell(
 
 
 async def _step(
-    session: AsyncSession, order_id: str, step: str, seller: Ctx, operator: Ctx,
-    channel: Principal, clock: FrozenClock,
+    session: AsyncSession,
+    order_id: str,
+    step: str,
+    seller: Ctx,
+    operator: Ctx,
+    channel: Principal,
+    clock: FrozenClock,
 ) -> None:
     action = OrderAction(step)
     actor = {
         OrderAction.confirm: seller.principal,
         OrderAction.ship: seller.principal,
-        OrderAction.deliver: Principal(role=Role.carrier, actor_id="cainiao", carrier_code="cainiao"),
+        OrderAction.deliver: Principal(
+            role=Role.carrier, actor_id="cainiao", carrier_code="cainiao"
+        ),
         OrderAction.complete: channel,
         OrderAction.cancel: channel,
     }[action]
     body = {
-        OrderAction.ship: ShipBody(carrier_code="cainiao",
-                                   tracking_number=f"LP{int(order_id[-8:], 36) % 10**11:011d}CN"),
+        OrderAction.ship: ShipBody(
+            carrier_code="cainiao", tracking_number=f"LP{int(order_id[-8:], 36) % 10**11:011d}CN"
+        ),
         OrderAction.cancel: CancelBody(reason="buyer changed their mind"),
     }.get(action)
     ctx = Ctx(principal=actor, clock=clock, settings=operator.settings)
     await orders.act(session, ctx=ctx, order_id=order_id, action=action, body=body)
     await session.flush()
-

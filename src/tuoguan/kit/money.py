@@ -8,7 +8,6 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from tuoguan.errors import InvalidInput
 
-
 # ISO 4217 codes that are not money a buyer pays with: test, no-currency, metals, fund units.
 _NOT_TENDER = frozenset(
     {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"}

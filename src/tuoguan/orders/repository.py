@@ -28,7 +28,7 @@ class OrderFilter:
     limit: int = 50
 
 
-def visible_orders(principal: Principal) -> Select[tuple[Order]]:
+def visible_orders(principal: Principal) -> Select[Order]:
     """Orders a principal may see: sellers their stores', carriers those they carry."""
     query = select(Order)
     if principal.role in (Role.operator, Role.buyer_channel, Role.system):

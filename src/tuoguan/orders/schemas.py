@@ -16,7 +16,9 @@ TRACKING_PATTERN = r"^[A-Z0-9]{8,30}$"
 CARRIER_PATTERN = r"^[a-z0-9][a-z0-9_\-]{1,31}$"
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{5,19}$")]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{5,19}$")
+]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -29,7 +31,10 @@ class Address(Strict):
     line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     city: Text100
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 \-]{2,12}$")] | None = None
+    postcode: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 \-]{2,12}$")]
+        | None
+    ) = None
     country: CountryCode
 
 

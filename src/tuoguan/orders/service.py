@@ -86,8 +86,14 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
     _enter_state(order, store, order.status, now, ctx)
     session.add(order)
     audit.record(
-        session, ctx=ctx, subject_type="order", subject_id=order.id, store_id=store.id,
-        action="place", to_state=order.status.value, data={"total_minor": order.total_minor},
+        session,
+        ctx=ctx,
+        subject_type="order",
+        subject_id=order.id,
+        store_id=store.id,
+        action="place",
+        to_state=order.status.value,
+        data={"total_minor": order.total_minor},
     )
     await session.flush()
     return order
@@ -114,9 +120,7 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
 
 async def get_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:
     """An order the principal may see; anyone else's is not found (no existence leak)."""
-    order = await session.scalar(
-        repository.visible_orders(principal).where(Order.id == order_id)
-    )
+    order = await session.scalar(repository.visible_orders(principal).where(Order.id == order_id))
     if order is None:
         raise NotFound(f"order {order_id} not found", field="order_id")
     return order
@@ -170,8 +174,15 @@ async def act(
     assert store is not None
     _enter_state(order, store, target, now, ctx)
     audit.record(
-        session, ctx=ctx, subject_type="order", subject_id=order.id, store_id=order.store_id,
-        action=action.value, from_state=source.value, to_state=target.value, reason=reason,
+        session,
+        ctx=ctx,
+        subject_type="order",
+        subject_id=order.id,
+        store_id=order.store_id,
+        action=action.value,
+        from_state=source.value,
+        to_state=target.value,
+        reason=reason,
         data=data,
     )
     return order
@@ -204,4 +215,3 @@ def next_deadline(order: Order, store_tz: str, now: datetime) -> Deadline | None
         timezone=zone.key,
         seconds_left=int((order.deadline_at - now).total_seconds()),
     )
-

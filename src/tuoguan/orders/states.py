@@ -104,9 +104,7 @@ def next_state(
     for transition in TRANSITIONS[mode]:
         if transition.source is status and transition.action is action:
             if role not in transition.roles:
-                raise Forbidden(
-                    f"a {role.value} cannot {action.value} an order", field="action"
-                )
+                raise Forbidden(f"a {role.value} cannot {action.value} an order", field="action")
             return transition.target
     raise IllegalTransition(
         current=status.value, action=action.value, allowed=[a.value for a in allowed(mode, status)]

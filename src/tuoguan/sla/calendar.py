@@ -39,7 +39,9 @@ class BusinessCalendar:
         return current
 
     @classmethod
-    def with_days(cls, closed: Iterable[date] = (), extra_working: Iterable[date] = ()) -> BusinessCalendar:
+    def with_days(
+        cls, closed: Iterable[date] = (), extra_working: Iterable[date] = ()
+    ) -> BusinessCalendar:
         """Build a calendar from iterables of dates."""
         return cls(frozenset(closed), frozenset(extra_working))
 

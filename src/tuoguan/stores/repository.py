@@ -9,7 +9,7 @@ from tuoguan.accounts.principal import Principal, Role
 from tuoguan.stores.models import Seller, Store
 
 
-def visible_stores(principal: Principal) -> Select[tuple[Store]]:
+def visible_stores(principal: Principal) -> Select[Store]:
     """Stores this principal may see: operators all, sellers their own, others none."""
     query = select(Store)
     if principal.role is Role.operator:
@@ -37,4 +37,3 @@ async def list_visible(session: AsyncSession, principal: Principal) -> list[Stor
 async def list_sellers(session: AsyncSession) -> list[Seller]:
     """All sellers, by name."""
     return list(await session.scalars(select(Seller).order_by(Seller.name, Seller.id)))
-

@@ -95,14 +95,16 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
     if await repository.get_seller(session, data.seller_id) is None:
         raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
     country = check_country(data.country)
-    timezone = (
-        check_timezone(data.timezone) if data.timezone else country_timezone(country).key
-    )
+    timezone = check_timezone(data.timezone) if data.timezone else country_timezone(country).key
     linked = None
     if data.mode is StoreMode.full_managed:
-        linked = await _linked_store(session, seller_id=data.seller_id, store_id=data.linked_store_id)
+        linked = await _linked_store(
+            session, seller_id=data.seller_id, store_id=data.linked_store_id
+        )
     elif data.linked_store_id:
-        raise InvalidInput("only a full-managed store links to another store", field="linked_store_id")
+        raise InvalidInput(
+            "only a full-managed store links to another store", field="linked_store_id"
+        )
     store = Store(
         id=new_id("store"),
         seller_id=data.seller_id,
@@ -118,8 +120,14 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
     )
     session.add(store)
     audit.record(
-        session, ctx=ctx, subject_type="store", subject_id=store.id, store_id=store.id,
-        action="create", to_state=store.status.value, data={"mode": store.mode.value},
+        session,
+        ctx=ctx,
+        subject_type="store",
+        subject_id=store.id,
+        store_id=store.id,
+        action="create",
+        to_state=store.status.value,
+        data={"mode": store.mode.value},
     )
     await session.flush()
     return store
@@ -133,7 +141,9 @@ async def _linked_store(session: AsyncSession, *, seller_id: str, store_id: str 
         )
     existing = await repository.get_store(session, store_id)
     if existing is None or existing.seller_id != seller_id:
-        raise InvalidInput(f"store {store_id} is not a store of this seller", field="linked_store_id")
+        raise InvalidInput(
+            f"store {store_id} is not a store of this seller", field="linked_store_id"
+        )
     if existing.mode is StoreMode.full_managed:
         raise InvalidInput("link to the seller's own non-managed store", field="linked_store_id")
     return existing.id
@@ -149,7 +159,12 @@ async def update_store(
         setattr(store, key, value)
     if changes:
         audit.record(
-            session, ctx=ctx, subject_type="store", subject_id=store.id, store_id=store.id,
-            action="update", data=changes,
+            session,
+            ctx=ctx,
+            subject_type="store",
+            subject_id=store.id,
+            store_id=store.id,
+            action="update",
+            data=changes,
         )
     return store

@@ -106,7 +106,10 @@ async def login(
     try:
         async with _db(request).write() as session:
             user, secret, _ = await accounts.login(
-                session, email=email, password=password, clock=request.app.state.clock,
+                session,
+                email=email,
+                password=password,
+                clock=request.app.state.clock,
                 hours=settings.session_hours,
             )
             await session.commit()
@@ -114,7 +117,11 @@ async def login(
         return _render(request, "login.html", {"csrf": expected, "error": "login_failed"}, 401)
     response = RedirectResponse("/console/orders", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=settings.secure_cookies,
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
         max_age=settings.session_hours * 3600,
     )
     response.set_cookie(LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
@@ -159,27 +166,58 @@ async def order_list(
         return RedirectResponse("/console/orders", status_code=303)
     next_url = None
     if next_cursor:
-        params = {"sort": sort, "cursor": next_cursor, **({"status": status.value} if status else {})}
+        params = {
+            "sort": sort,
+            "cursor": next_cursor,
+            **({"status": status.value} if status else {}),
+        }
         next_url = "/console/orders?" + urlencode(params)
-    return _render(request, "orders.html", {
-        "user": user, "csrf": web_session.csrf_token, "orders": items, "status": status,
-        "statuses": list(OrderStatus), "sort": sort, "next_url": next_url, "now": now,
-    })
+    return _render(
+        request,
+        "orders.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "orders": items,
+            "status": status,
+            "statuses": list(OrderStatus),
+            "sort": sort,
+            "next_url": next_url,
+            "now": now,
+        },
+    )
 
 
 async def _detail(
-    request: Request, session: AsyncSession, user: User, web_session: WebSession, order_id: str,
-    *, message: str | None = None, error: str | None = None, status_code: int = 200,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    web_session: WebSession,
+    order_id: str,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     principal = accounts.principal_for_user(user)
     now = request.app.state.clock.now()
     order = await orders.get_order(session, principal=principal, order_id=order_id)
     (view,) = await views.present_many(session, [order], principal=principal, now=now)
     timeline = await orders.events(session, principal=principal, order_id=order_id)
-    return _render(request, "order.html", {
-        "user": user, "csrf": web_session.csrf_token, "order": view, "events": timeline,
-        "message": message, "error": error, "now": now,
-    }, status_code)
+    return _render(
+        request,
+        "order.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "order": view,
+            "events": timeline,
+            "message": message,
+            "error": error,
+            "now": now,
+        },
+        status_code,
+    )
 
 
 @router.get("/console/orders/{order_id}", response_model=None)
@@ -192,17 +230,24 @@ async def order_detail(
         return _to_login()
     try:
         async with _db(request).read() as session:
-            return await _detail(request, session, *current, order_id,
-                                 message="done" if done else None)
+            return await _detail(
+                request, session, *current, order_id, message="done" if done else None
+            )
     except DomainError as exc:
-        return _render(request, "error.html", {"user": current[0], "csrf": current[1].csrf_token,
-                                               "error": exc.detail}, exc.http_status)
+        return _render(
+            request,
+            "error.html",
+            {"user": current[0], "csrf": current[1].csrf_token, "error": exc.detail},
+            exc.http_status,
+        )
 
 
 def _action_body(action: OrderAction, form: dict[str, str]) -> Any:
     if action is OrderAction.ship:
-        return ShipBody(carrier_code=form.get("carrier_code", "").strip().lower(),
-                        tracking_number=form.get("tracking_number", "").strip().upper())
+        return ShipBody(
+            carrier_code=form.get("carrier_code", "").strip().lower(),
+            tracking_number=form.get("tracking_number", "").strip().upper(),
+        )
     if action is OrderAction.cancel:
         return CancelBody(reason=form.get("reason", ""))
     reason = form.get("reason", "").strip()
@@ -218,11 +263,18 @@ async def order_action(request: Request, order_id: str, action: str) -> Response
     user, web_session = current
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not secrets.compare_digest(web_session.csrf_token, form.get("csrf", "")):
-        return _render(request, "error.html", {"user": user, "csrf": web_session.csrf_token,
-                                               "error": "CSRF token mismatch"}, 403)
-    ctx = Ctx(principal=accounts.principal_for_user(user), clock=request.app.state.clock,
-              request_id=getattr(request.state, "request_id", None),
-              settings=request.app.state.settings)
+        return _render(
+            request,
+            "error.html",
+            {"user": user, "csrf": web_session.csrf_token, "error": "CSRF token mismatch"},
+            403,
+        )
+    ctx = Ctx(
+        principal=accounts.principal_for_user(user),
+        clock=request.app.state.clock,
+        request_id=getattr(request.state, "request_id", None),
+        settings=request.app.state.settings,
+    )
     error: str | None = None
     status_code = 200
     try:
@@ -239,16 +291,19 @@ async def order_action(request: Request, order_id: str, action: str) -> Response
         error, status_code = exc.detail, exc.http_status
     try:
         async with _db(request).read() as session:
-            return await _detail(request, session, user, web_session, order_id,
-                                 error=error, status_code=status_code)
+            return await _detail(
+                request, session, user, web_session, order_id, error=error, status_code=status_code
+            )
     except DomainError as exc:
-        return _render(request, "error.html", {"user": user, "csrf": web_session.csrf_token,
-                                               "error": exc.detail}, exc.http_status)
+        return _render(
+            request,
+            "error.html",
+            {"user": user, "csrf": web_session.csrf_token, "error": exc.detail},
+            exc.http_status,
+        )
 
 
 def _validation_message(exc: ValueError) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     return str(exc)

@@ -41,8 +41,11 @@ class Me(BaseModel):
 async def me(principal: PrincipalDep) -> Me:
     """Who the token belongs to."""
     return Me(
-        role=principal.role, actor_id=principal.actor_id, seller_id=principal.seller_id,
-        carrier_code=principal.carrier_code, name=principal.name,
+        role=principal.role,
+        actor_id=principal.actor_id,
+        seller_id=principal.seller_id,
+        carrier_code=principal.carrier_code,
+        name=principal.name,
     )
 
 
@@ -67,8 +70,12 @@ async def order_states() -> list[StateTable]:
             mode=mode,
             initial=INITIAL[mode].value,
             transitions=[
-                TransitionRead(source=t.source.value, action=t.action.value,
-                               target=t.target.value, roles=sorted(r.value for r in t.roles))
+                TransitionRead(
+                    source=t.source.value,
+                    action=t.action.value,
+                    target=t.target.value,
+                    roles=sorted(r.value for r in t.roles),
+                )
                 for t in table
             ],
         )
@@ -100,15 +107,23 @@ async def create_token(request: Request, ctx: CtxDep, body: TokenCreate) -> Resp
 
     async def action(session: AsyncSession) -> tuple[ApiToken, str]:
         return await accounts.create_token(
-            session, ctx=ctx, name=body.name, role=body.role, seller_id=body.seller_id,
+            session,
+            ctx=ctx,
+            name=body.name,
+            role=body.role,
+            seller_id=body.seller_id,
             carrier_code=body.carrier_code,
         )
 
     async def render(_: AsyncSession, issued: tuple[ApiToken, str]) -> dict[str, Any]:
         token, secret = issued
         return TokenIssued(
-            id=token.id, name=token.name, role=token.role, seller_id=token.seller_id,
-            carrier_code=token.carrier_code, token=secret,
+            id=token.id,
+            name=token.name,
+            role=token.role,
+            seller_id=token.seller_id,
+            carrier_code=token.carrier_code,
+            token=secret,
         ).model_dump(mode="json")
 
     return await run_mutation(request, ctx, action, render, status_code=201)

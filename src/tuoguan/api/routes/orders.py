@@ -59,7 +59,10 @@ def _version(if_match: str | None) -> int | None:
 async def place_order(request: Request, ctx: CtxDep, body: OrderCreate) -> Response:
     """Place an order (O1); its deadlines are computed as it enters its first state."""
     return await run_mutation(
-        request, ctx, lambda s: service.place_order(s, ctx=ctx, data=body), _renderer(ctx),
+        request,
+        ctx,
+        lambda s: service.place_order(s, ctx=ctx, data=body),
+        _renderer(ctx),
         status_code=201,
     )
 
@@ -73,8 +76,12 @@ def _filter(
     limit: int,
 ) -> OrderFilter:
     return OrderFilter(
-        statuses=tuple(status or ()), store_id=store_id, due_before=due_before,
-        sort=sort.value, cursor=cursor, limit=limit,
+        statuses=tuple(status or ()),
+        store_id=store_id,
+        due_before=due_before,
+        sort=sort.value,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -98,8 +105,19 @@ async def list_orders(
 
 
 EXPORT_COLUMNS = (
-    "id", "store_id", "status", "currency", "total_minor", "placed_at", "confirm_by", "ship_by",
-    "deliver_by", "carrier_code", "tracking_number", "country", "buyer_ref",
+    "id",
+    "store_id",
+    "status",
+    "currency",
+    "total_minor",
+    "placed_at",
+    "confirm_by",
+    "ship_by",
+    "deliver_by",
+    "carrier_code",
+    "tracking_number",
+    "country",
+    "buyer_ref",
 )
 
 
@@ -124,13 +142,17 @@ async def export_orders(
     for order in rows:
         writer.writerow(
             [
-                value.isoformat() if isinstance(value, datetime) else
-                getattr(value, "value", value) if value is not None else ""
+                value.isoformat()
+                if isinstance(value, datetime)
+                else getattr(value, "value", value)
+                if value is not None
+                else ""
                 for value in (getattr(order, column) for column in EXPORT_COLUMNS)
             ]
         )
     return Response(
-        out.getvalue(), media_type="text/csv",
+        out.getvalue(),
+        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
 
@@ -159,7 +181,8 @@ async def _act(
 ) -> Response:
     expected = _version(if_match)
     return await run_mutation(
-        request, ctx,
+        request,
+        ctx,
         lambda s: service.act(
             s, ctx=ctx, order_id=order_id, action=action, body=body, expected_version=expected
         ),
@@ -169,7 +192,10 @@ async def _act(
 
 @router.post("/orders/{order_id}/confirm", response_model=OrderRead)
 async def confirm(
-    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    order_id: str,
+    request: Request,
+    ctx: CtxDep,
+    if_match: IfMatch = None,
     body: ActionBody | None = None,
 ) -> Response:
     """O2: the seller confirms a full-managed order (确认接单)."""
@@ -186,7 +212,10 @@ async def ship(
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderRead)
 async def deliver(
-    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    order_id: str,
+    request: Request,
+    ctx: CtxDep,
+    if_match: IfMatch = None,
     body: ActionBody | None = None,
 ) -> Response:
     """The carrier reports delivery (妥投)."""
@@ -195,7 +224,10 @@ async def deliver(
 
 @router.post("/orders/{order_id}/complete", response_model=OrderRead)
 async def complete(
-    order_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None,
+    order_id: str,
+    request: Request,
+    ctx: CtxDep,
+    if_match: IfMatch = None,
     body: ActionBody | None = None,
 ) -> Response:
     """The buyer confirms receipt (确认收货)."""

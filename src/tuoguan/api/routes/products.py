@@ -24,7 +24,10 @@ async def _product(_: AsyncSession, product: Product) -> ProductRead:
 async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> Response:
     """List a product as a draft (C1)."""
     return await run_mutation(
-        request, ctx, lambda s: service.create_product(s, ctx=ctx, data=body), _product,
+        request,
+        ctx,
+        lambda s: service.create_product(s, ctx=ctx, data=body),
+        _product,
         status_code=201,
     )
 
@@ -42,7 +45,9 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductRead)
-async def get_product(product_id: str, principal: PrincipalDep, session: ReadSession) -> ProductRead:
+async def get_product(
+    product_id: str, principal: PrincipalDep, session: ReadSession
+) -> ProductRead:
     """One product."""
     return ProductRead.model_validate(
         await service.get_product(session, principal=principal, product_id=product_id)
@@ -55,7 +60,8 @@ async def update_product(
 ) -> Response:
     """Change a product; full-managed retail prices are the operator's (C1)."""
     return await run_mutation(
-        request, ctx,
+        request,
+        ctx,
         lambda s: service.update_product(s, ctx=ctx, product_id=product_id, data=body),
         _product,
     )
@@ -67,7 +73,8 @@ async def set_product_status(
 ) -> Response:
     """Set a product's review status (operators; C2)."""
     return await run_mutation(
-        request, ctx,
+        request,
+        ctx,
         lambda s: service.set_status(s, ctx=ctx, product_id=product_id, data=body),
         _product,
     )

@@ -26,7 +26,10 @@ async def _store(_: AsyncSession, store: Store) -> StoreRead:
 async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Response:
     """Register a seller (operators)."""
     return await run_mutation(
-        request, ctx, lambda s: service.create_seller(s, ctx=ctx, data=body), _seller,
+        request,
+        ctx,
+        lambda s: service.create_seller(s, ctx=ctx, data=body),
+        _seller,
         status_code=201,
     )
 
@@ -34,7 +37,10 @@ async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Re
 @router.get("/sellers", response_model=list[SellerRead])
 async def list_sellers(principal: PrincipalDep, session: ReadSession) -> list[SellerRead]:
     """Sellers the caller may see."""
-    return [SellerRead.model_validate(s) for s in await service.list_sellers(session, principal=principal)]
+    return [
+        SellerRead.model_validate(s)
+        for s in await service.list_sellers(session, principal=principal)
+    ]
 
 
 @router.get("/sellers/{seller_id}", response_model=SellerRead)
@@ -48,7 +54,10 @@ async def get_seller(seller_id: str, principal: PrincipalDep, session: ReadSessi
 async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Response:
     """Open a store in one of the three modes (M1); full-managed by operators only (M2)."""
     return await run_mutation(
-        request, ctx, lambda s: service.create_store(s, ctx=ctx, data=body), _store,
+        request,
+        ctx,
+        lambda s: service.create_store(s, ctx=ctx, data=body),
+        _store,
         status_code=201,
     )
 
@@ -56,7 +65,9 @@ async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Resp
 @router.get("/stores", response_model=list[StoreRead])
 async def list_stores(principal: PrincipalDep, session: ReadSession) -> list[StoreRead]:
     """Stores the caller may see."""
-    return [StoreRead.model_validate(s) for s in await service.list_stores(session, principal=principal)]
+    return [
+        StoreRead.model_validate(s) for s in await service.list_stores(session, principal=principal)
+    ]
 
 
 @router.get("/stores/{store_id}", response_model=StoreRead)
@@ -68,11 +79,11 @@ async def get_store(store_id: str, principal: PrincipalDep, session: ReadSession
 
 
 @router.patch("/stores/{store_id}", response_model=StoreRead)
-async def update_store(
-    store_id: str, request: Request, ctx: CtxDep, body: StoreUpdate
-) -> Response:
+async def update_store(store_id: str, request: Request, ctx: CtxDep, body: StoreUpdate) -> Response:
     """Rename a store or change its ship promise (F1: 1 or 2 business days)."""
     return await run_mutation(
-        request, ctx, lambda s: service.update_store(s, ctx=ctx, store_id=store_id, data=body),
+        request,
+        ctx,
+        lambda s: service.update_store(s, ctx=ctx, store_id=store_id, data=body),
         _store,
     )

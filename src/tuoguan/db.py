@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,7 +57,16 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     """Create an async engine; SQLite gets WAL, foreign keys and explicit BEGIN IMMEDIATE."""
     url = normalize_url(url)
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        from tuoguan.sqlite_driver import creator
+
+        parsed = make_url(url)
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            async_creator=creator(parsed.database or ":memory:"),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -66,18 +75,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction begins, so that
-        # write transactions can take the write lock up front (BEGIN IMMEDIATE).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
+    # The driver connects with isolation_level=None, so SQLAlchemy, not sqlite3, decides
+    # when a transaction begins: write transactions take the lock up front.
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")

@@ -47,7 +47,7 @@ from tuoguan.config import Settings  # noqa: E402
 from tuoguan.context import Ctx  # noqa: E402
 from tuoguan.db import Database  # noqa: E402
 from tuoguan.orders import service as orders  # noqa: E402
-from tuoguan.orders.schemas import Address, LineCreate, OrderCreate  # noqa: E402
+from tuoguan.orders.schemas import OrderCreate  # noqa: E402
 from tuoguan.stores import service as stores  # noqa: E402
 from tuoguan.stores.models import StoreMode  # noqa: E402
 from tuoguan.stores.schemas import SellerCreate, StoreCreate  # noqa: E402

@@ -39,7 +39,7 @@ typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(TEST_STAMP)
-	$(PY) bench/orders.py
+	$(PY) bench/orders.py --load
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -119,3 +119,19 @@ def states(mode: StoreMode) -> list[OrderStatus]:
             if state not in seen:
                 seen.append(state)
     return seen
+
+
+def render_markdown() -> str:
+    """The transition tables as Markdown, for docs/architecture.md (kept in sync by a test)."""
+    parts = []
+    for mode, table in TRANSITIONS.items():
+        parts.append(f"#### `{mode.value}` (starts in `{INITIAL[mode].value}`)\n")
+        parts.append("| from | action | to | who may |")
+        parts.append("|---|---|---|---|")
+        for t in table:
+            roles = ", ".join(sorted(r.value for r in t.roles))
+            parts.append(f"| `{t.source.value}` | `{t.action.value}` | `{t.target.value}` | {roles} |")
+        parts.append("")
+    parts.append("Deadline running in each state: " + ", ".join(
+        f"`{state.value}` → `{field}`" for state, field in DEADLINE_OF.items()) + ".")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,17 @@
+"""The state tables in docs/architecture.md are the ones the code enforces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuoguan.orders.states import render_markdown
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
+
+
+def test_architecture_doc_shows_the_live_transition_tables() -> None:  # O2 O3 O4
+    text = DOC.read_text()
+    between = text.split("<!-- states:begin -->\n", 1)[1].split("<!-- states:end -->", 1)[0]
+    assert between.strip() == render_markdown().strip(), (
+        "docs/architecture.md is stale: paste tuoguan.orders.states.render_markdown()"
+    )

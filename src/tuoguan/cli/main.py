@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tuoguan.accounts.principal import SYSTEM, Role
-from tuoguan.config import Settings, get_settings
+from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database, is_sqlite, normalize_url
 from tuoguan.errors import DomainError
@@ -75,7 +75,7 @@ def upgrade_database(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
-    settings = get_settings()
+    settings = Settings()
     upgrade_database(settings)
     out.print(f"database at head: {settings.database_url}")
 
@@ -91,7 +91,7 @@ def serve(
 
     from tuoguan.api.app import create_app
 
-    settings = get_settings()
+    settings = Settings()
     host = host or settings.host
     port = port or settings.port
     out.print(f"console: http://{host}:{port}/   API: http://{host}:{port}/api/v1/docs")
@@ -112,7 +112,7 @@ def worker_cmd(
     from tuoguan.api.app import default_clock
     from tuoguan.worker.loop import run_forever, run_once
 
-    settings = get_settings()
+    settings = Settings()
 
     async def main() -> None:
         db = Database.from_url(settings.database_url)
@@ -139,7 +139,7 @@ def demo_load(
     from tuoguan.api.app import default_clock
     from tuoguan.demo import load as demo
 
-    settings = get_settings()
+    settings = Settings()
 
     async def main() -> list[demo.DemoLogin] | None:
         db = Database.from_url(settings.database_url)
@@ -176,7 +176,7 @@ def token_create(
     from tuoguan.accounts import service as accounts
     from tuoguan.api.app import default_clock
 
-    settings = get_settings()
+    settings = Settings()
 
     async def main() -> str:
         db = Database.from_url(settings.database_url)
@@ -208,7 +208,7 @@ def user_create(
     from tuoguan.api.app import default_clock
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = get_settings()
+    settings = Settings()
 
     async def main() -> str:
         db = Database.from_url(settings.database_url)
@@ -255,7 +255,7 @@ def orders_list(
 
     if sort not in ("newest", "deadline"):
         fail("--sort is newest or deadline")
-    settings = get_settings()
+    settings = Settings()
     clock = default_clock(settings)
     principal = (
         Principal(role=Role.seller, actor_id="cli", seller_id=seller)

@@ -130,8 +130,13 @@ def render_markdown() -> str:
         parts.append("|---|---|---|---|")
         for t in table:
             roles = ", ".join(sorted(r.value for r in t.roles))
-            parts.append(f"| `{t.source.value}` | `{t.action.value}` | `{t.target.value}` | {roles} |")
+            parts.append(
+                f"| `{t.source.value}` | `{t.action.value}` | `{t.target.value}` | {roles} |"
+            )
         parts.append("")
-    parts.append("Deadline running in each state: " + ", ".join(
-        f"`{state.value}` → `{field}`" for state, field in DEADLINE_OF.items()) + ".")
+    parts.append(
+        "Deadline running in each state: "
+        + ", ".join(f"`{state.value}` → `{field}`" for state, field in DEADLINE_OF.items())
+        + "."
+    )
     return "\n".join(parts) + "\n"

@@ -1,0 +1,76 @@
+"""The `tuoguan` command line: one-line errors, non-zero exits, tables with deadlines."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.builders.market import Market, auth
+from tuoguan.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TUOGUAN_DATABASE_URL", db_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    return db_url
+
+
+def test_token_create_prints_a_working_token_once(
+    cli_env: str, client: TestClient, market: Market
+) -> None:
+    result = runner.invoke(
+        app, ["token", "create", "--role", "seller", "--seller", market.sellers["a"]]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    me = client.get("/api/v1/me", headers=auth(token)).json()
+    assert me["role"] == "seller" and me["seller_id"] == market.sellers["a"]
+
+
+def test_token_for_a_seller_needs_a_real_seller(cli_env: str) -> None:
+    result = runner.invoke(app, ["token", "create", "--role", "seller"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: a seller credential needs an existing seller (seller_id)"
+    ]
+    result = runner.invoke(app, ["token", "create", "--role", "seller", "--seller", "sel_nope"])
+    assert result.exit_code == 1 and "existing seller" in result.output
+
+
+def test_unknown_role_is_refused(cli_env: str) -> None:
+    result = runner.invoke(app, ["token", "create", "--role", "king"])
+    assert result.exit_code != 0
+
+
+def test_orders_list_shows_the_next_deadline(cli_env: str, market: Market) -> None:  # O5
+    order = market.place("a_full")
+    result = runner.invoke(app, ["orders", "list", "--seller", market.sellers["a"]])
+    assert result.exit_code == 0, result.output
+    assert order["id"] in result.output and "confirm_by" in result.output
+    other = runner.invoke(app, ["orders", "list", "--seller", market.sellers["b"]])
+    assert order["id"] not in other.output
+
+
+def test_demo_loads_once(cli_env: str) -> None:
+    first = runner.invoke(app, ["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "operator@demo.tuoguan" in first.output
+    again = runner.invoke(app, ["demo", "load"])
+    assert again.exit_code == 1 and again.output.startswith("error: ")
+    assert runner.invoke(app, ["demo", "load", "--if-empty"]).exit_code == 0
+    listed = runner.invoke(app, ["orders", "list", "--sort", "newest", "--limit", "200"])
+    for state in (
+        "awaiting_confirmation",
+        "awaiting_shipment",
+        "shipped",
+        "delivered",
+        "completed",
+        "cancelled",
+    ):
+        assert state in listed.output, f"the demo has no {state} order"
+    due = runner.invoke(app, ["orders", "list", "--status", "delivered"])
+    assert "auto_complete_at" in due.output and "shipped " not in due.output

@@ -129,15 +129,27 @@ async def principal_for_token(session: AsyncSession, secret: str) -> Principal:
     """The principal behind a bearer token, or Unauthorized."""
     if not secret.startswith(TOKEN_PREFIX):
         raise Unauthorized("the bearer token is not a tuoguan token")
-    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
-    if token is None or token.revoked_at is not None:
+    # Columns, not an entity: this runs on every API request.
+    row = (
+        await session.execute(
+            select(
+                ApiToken.id,
+                ApiToken.role,
+                ApiToken.seller_id,
+                ApiToken.carrier_code,
+                ApiToken.name,
+                ApiToken.revoked_at,
+            ).where(ApiToken.token_hash == _sha256(secret))
+        )
+    ).first()
+    if row is None or row.revoked_at is not None:
         raise Unauthorized("the bearer token is unknown or revoked")
     return Principal(
-        role=token.role,
-        actor_id=token.id,
-        seller_id=token.seller_id,
-        carrier_code=token.carrier_code,
-        name=token.name,
+        role=row.role,
+        actor_id=row.id,
+        seller_id=row.seller_id,
+        carrier_code=row.carrier_code,
+        name=row.name,
     )
 
 

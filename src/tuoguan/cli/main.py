@@ -155,7 +155,8 @@ def demo_load(
 
     logins = _run(main())
     if logins is None:
-        out.print("demo data already present")
+        out.print(f"demo data already present; sign in as {demo.OPERATOR_EMAIL} "
+                  f"(password {demo.PASSWORD}) or a seller such as shenzhen@demo.tuoguan")
         return
     table = Table(title=f"demo logins (password: {demo.PASSWORD})")
     for column in ("e-mail", "role", "who"):

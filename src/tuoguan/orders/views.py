@@ -17,11 +17,18 @@ from tuoguan.stores.models import Store
 
 
 async def store_zones(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:
-    """Each store's time zone, for showing deadlines locally."""
-    if not store_ids:
-        return {}
-    rows = await session.execute(select(Store.id, Store.timezone).where(Store.id.in_(store_ids)))
-    return {store_id: zone for store_id, zone in rows}
+    """Each store's time zone, for showing deadlines locally (stores already loaded cost nothing)."""
+    zones: dict[str, str] = {}
+    for store_id in store_ids:
+        key = session.sync_session.identity_key(Store, store_id)
+        loaded = session.sync_session.identity_map.get(key)
+        if isinstance(loaded, Store):
+            zones[store_id] = loaded.timezone
+    missing = store_ids - zones.keys()
+    if missing:
+        rows = await session.execute(select(Store.id, Store.timezone).where(Store.id.in_(missing)))
+        zones.update({store_id: zone for store_id, zone in rows})
+    return zones
 
 
 def present(order: Order, *, principal: Principal, store_tz: str, now: datetime) -> OrderRead:

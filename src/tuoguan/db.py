@@ -106,6 +106,16 @@ class Database:
         sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         return cls(url=url, engine=engine, sessions=sessions)
 
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, url: str, *, pool_size: int = 10) -> AsyncIterator[Database]:
+        """A database for the length of a block (CLI commands, scripts); disposed at the end."""
+        db = cls.from_url(url, pool_size=pool_size)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
     @property
     def sqlite(self) -> bool:
         """Whether this is the embedded SQLite engine."""

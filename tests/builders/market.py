@@ -39,14 +39,10 @@ def as_system(db_url: str, work: Callable[[AsyncSession, Ctx], Awaitable[T]]) ->
     """Run one write transaction as the system, on its own connection (as the CLI does)."""
 
     async def run() -> T:
-        db = Database.from_url(db_url)
-        try:
-            async with db.write() as session:
-                result = await work(session, Ctx(principal=SYSTEM))
-                await session.commit()
-                return result
-        finally:
-            await db.dispose()
+        async with Database.opened(db_url) as db, db.write() as session:
+            result = await work(session, Ctx(principal=SYSTEM))
+            await session.commit()
+            return result
 
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -115,15 +115,12 @@ def worker_cmd(
     settings = Settings()
 
     async def main() -> None:
-        db = Database.from_url(settings.database_url)
-        try:
+        async with Database.opened(settings.database_url) as db:
             if once:
                 handled = await run_once(db, default_clock(settings), settings)
                 out.print(handled)
             else:
                 await run_forever(db, default_clock(settings), settings)
-        finally:
-            await db.dispose()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
@@ -142,21 +139,20 @@ def demo_load(
     settings = Settings()
 
     async def main() -> list[demo.DemoLogin] | None:
-        db = Database.from_url(settings.database_url)
-        try:
+        async with Database.opened(settings.database_url) as db:
             async with db.read() as session:
                 if await demo.is_loaded(session):
                     if if_empty:
                         return None
                     fail("the database already has data; the demo loads into an empty one")
             return await demo.load(db, default_clock(settings), settings)
-        finally:
-            await db.dispose()
 
     logins = _run(main())
     if logins is None:
-        out.print(f"demo data already present; sign in as {demo.OPERATOR_EMAIL} "
-                  f"(password {demo.PASSWORD}) or a seller such as shenzhen@demo.tuoguan")
+        out.print(
+            f"demo data already present; sign in as {demo.OPERATOR_EMAIL} "
+            f"(password {demo.PASSWORD}) or a seller such as shenzhen@demo.tuoguan"
+        )
         return
     table = Table(title=f"demo logins (password: {demo.PASSWORD})")
     for column in ("e-mail", "role", "who"):
@@ -180,17 +176,13 @@ def token_create(
     settings = Settings()
 
     async def main() -> str:
-        db = Database.from_url(settings.database_url)
-        try:
-            async with db.write() as session:
-                ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
-                _, secret = await accounts.create_token(
-                    session, ctx=ctx, name=name, role=role, seller_id=seller, carrier_code=carrier
-                )
-                await session.commit()
-                return secret
-        finally:
-            await db.dispose()
+        async with Database.opened(settings.database_url) as db, db.write() as session:
+            ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
+            _, secret = await accounts.create_token(
+                session, ctx=ctx, name=name, role=role, seller_id=seller, carrier_code=carrier
+            )
+            await session.commit()
+            return secret
 
     secret = _run(main())
     out.print(secret, highlight=False, soft_wrap=True)
@@ -212,24 +204,20 @@ def user_create(
     settings = Settings()
 
     async def main() -> str:
-        db = Database.from_url(settings.database_url)
-        try:
-            async with db.write() as session:
-                ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
-                user = await accounts.create_user(
-                    session,
-                    ctx=ctx,
-                    email=email,
-                    password=password,
-                    display_name=name,
-                    role=role,
-                    seller_id=seller,
-                    locale=locale,
-                )
-                await session.commit()
-                return user.id
-        finally:
-            await db.dispose()
+        async with Database.opened(settings.database_url) as db, db.write() as session:
+            ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
+            user = await accounts.create_user(
+                session,
+                ctx=ctx,
+                email=email,
+                password=password,
+                display_name=name,
+                role=role,
+                seller_id=seller,
+                locale=locale,
+            )
+            await session.commit()
+            return user.id
 
     out.print(f"created {_run(main())}")
 
@@ -265,17 +253,13 @@ def orders_list(
     )
 
     async def main() -> list[Any]:
-        db = Database.from_url(settings.database_url)
-        try:
-            async with db.read() as session:
-                rows, _ = await orders.list_orders(
-                    session,
-                    principal=principal,
-                    flt=OrderFilter(statuses=tuple(status or ()), sort=sort, limit=limit),
-                )
-                return await views.present_many(session, rows, principal=principal, now=clock.now())
-        finally:
-            await db.dispose()
+        async with Database.opened(settings.database_url) as db, db.read() as session:
+            rows, _ = await orders.list_orders(
+                session,
+                principal=principal,
+                flt=OrderFilter(statuses=tuple(status or ()), sort=sort, limit=limit),
+            )
+            return await views.present_many(session, rows, principal=principal, now=clock.now())
 
     items = _run(main())
     table = Table(title=f"orders ({len(items)})")

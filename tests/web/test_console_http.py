@@ -93,3 +93,21 @@ def test_logout_ends_the_session(client: TestClient, market: Market) -> None:
     page = client.get("/console/orders").text
     client.post("/logout", data={"csrf": _csrf(page)})
     assert client.get("/console/orders", follow_redirects=False).status_code == 303
+
+
+def test_order_list_filters_survive_the_all_option(
+    client: TestClient, market: Market
+) -> None:  # O5
+    create_console_user(market.db_url, "op@example.com", Role.operator)
+    full = market.place("a_full")
+    semi = market.place("a_semi")
+    assert _login(client, "op@example.com") == 303
+    everything = client.get("/console/orders", params={"status": "", "sort": "newest"})
+    assert everything.status_code == 200
+    assert full["id"] in everything.text and semi["id"] in everything.text
+    waiting = client.get("/console/orders", params={"status": "awaiting_confirmation"}).text
+    assert full["id"] in waiting and semi["id"] not in waiting
+    assert (
+        client.get("/console/orders", params={"status": "lost", "sort": "sideways"}).status_code
+        == 200
+    )

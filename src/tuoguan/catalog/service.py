@@ -17,6 +17,9 @@ from tuoguan.kit.ids import new_id
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Store, StoreMode
 
+# Prices may be cleared (a delisted price); every other listing field must stay filled.
+_NULLABLE = frozenset({"price_minor", "supply_price_minor"})
+
 
 def _check_prices(
     store: Store, principal: Principal, price: int | None, supply: int | None
@@ -100,9 +103,9 @@ async def update_product(
     product = await get_product(session, principal=ctx.principal, product_id=product_id)
     store = await stores.get_store(session, principal=ctx.principal, store_id=product.store_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    if any(value is None for key, value in changes.items() if key not in _NULLABLE):
-        field = next(k for k, v in changes.items() if v is None and k not in _NULLABLE)
-        raise InvalidInput(f"{field} cannot be cleared", field=field)
+    cleared = [key for key, value in changes.items() if value is None and key not in _NULLABLE]
+    if cleared:
+        raise InvalidInput(f"{cleared[0]} cannot be cleared", field=cleared[0])
     _check_prices(
         store, ctx.principal, changes.get("price_minor"), changes.get("supply_price_minor")
     )
@@ -120,9 +123,6 @@ async def update_product(
             data=changes,
         )
     return product
-
-
-_NULLABLE = {"price_minor", "supply_price_minor"}
 
 
 async def set_status(

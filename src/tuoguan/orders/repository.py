@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
+from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
@@ -72,9 +73,15 @@ async def page(
         query = query.where(Order.deadline_at.is_not(None))
         if flt.cursor:
             at_raw, last_id = decode_cursor(flt.cursor, length=2)
-            at = as_utc(datetime.fromisoformat(str(at_raw)))
+            try:
+                at = as_utc(datetime.fromisoformat(str(at_raw)))
+            except ValueError as exc:
+                raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
             query = query.where(
-                or_(Order.deadline_at > at, and_(Order.deadline_at == at, Order.id > last_id))
+                or_(
+                    Order.deadline_at > at,
+                    and_(Order.deadline_at == at, Order.id > str(last_id)),
+                )
             )
         query = query.order_by(Order.deadline_at, Order.id)
     else:

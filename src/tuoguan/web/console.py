@@ -146,14 +146,17 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -
 @router.get("/console/orders", response_model=None)
 async def order_list(
     request: Request,
-    status: Annotated[OrderStatus | None, Query()] = None,
-    sort: Annotated[str, Query(pattern="^(newest|deadline)$")] = "deadline",
+    status_param: Annotated[str | None, Query(alias="status", max_length=40)] = None,
+    sort_param: Annotated[str | None, Query(alias="sort", max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """O5: each order with its next deadline and the time left."""
     current = await _current(request)
     if current is None:
         return _to_login()
+    # The filter form sends "" for "all"; anything unknown falls back to the default view.
+    status = OrderStatus(status_param) if status_param in set(OrderStatus) else None
+    sort = sort_param if sort_param in ("newest", "deadline") else "deadline"
     user, web_session = current
     principal = accounts.principal_for_user(user)
     now = request.app.state.clock.now()

@@ -325,24 +325,45 @@ def pgbench_tps(url: str, clients: int, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-async def pg_bench(url: str, n: int, seconds: int) -> None:
+def _pg_worker(url: str, ids: dict[str, str], n: int, tasks: int, barrier: Any) -> float:
+    """One process of the PostgreSQL measurement: ``tasks`` concurrent writers."""
+
+    async def run() -> float:
+        db = Database.from_url(url, pool_size=tasks)
+        try:
+            await service_rate(db, ids, tasks * 4, concurrency=tasks)  # warm the pool
+            barrier.wait()
+            return await service_rate(db, ids, n, concurrency=tasks)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+async def pg_bench(url: str, n: int, seconds: int, procs: int) -> None:
+    """The service layer at 32 concurrent writers (spread over ``procs`` processes) vs pgbench."""
+    import multiprocessing
+
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     upgrade_database(Settings(database_url=url))
-    db = Database.from_url(url, pool_size=32)
+    db = Database.from_url(url)
     try:
         ids = await seed(db)
-        await service_rate(db, ids, 200, concurrency=32)  # warm the pool
-        service = await service_rate(db, ids, n, concurrency=32)
     finally:
         await db.dispose()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Manager().Barrier(procs)
+    with ctx.Pool(procs) as pool:
+        rates = pool.starmap(_pg_worker, [(url, ids, n // procs, 32 // procs, barrier)] * procs)
+    service = sum(rates)
     tps = pgbench_tps(url.replace("postgresql+psycopg://", "postgresql://"), 32, seconds)
-    print(f"pg   service layer, 32 tasks {service:9.0f} orders/s")
-    print(f"pg   pgbench TPC-B, 32 clients {tps:7.0f} tps")
-    print(f"pg   ratio service/pgbench   {service / tps:9.2f}")
+    print(f"pg   service layer, 32 writers in {procs} process(es) {service:7.0f} orders/s")
+    print(f"pg   pgbench TPC-B, 32 clients, 2 threads    {tps:7.0f} tps")
+    print(f"pg   ratio service/pgbench                   {service / tps:7.2f}")
 
 
 async def main() -> None:
@@ -354,6 +375,12 @@ async def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk/pgbench duration")
     parser.add_argument(
         "--pg", help="PostgreSQL URL for the pgbench comparison (its schema is reset)"
+    )
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for the PostgreSQL service-layer run (stateless, like API servers)",
     )
     args = parser.parse_args()
 
@@ -393,7 +420,8 @@ async def main() -> None:
             await db.dispose()
             load_test(url, ids, args.seconds)
     if args.pg:
-        await pg_bench(args.pg, args.n, args.seconds)
+        for procs in sorted({1, args.procs}):
+            await pg_bench(args.pg, args.n, args.seconds, procs)
 
 
 if __name__ == "__main__":

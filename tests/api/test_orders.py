@@ -143,7 +143,7 @@ def test_seller_exports_own_orders_as_csv(market: Market) -> None:  # O5
     r = m.get("/orders/export.csv", m.seller_tokens["a"])
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert mine in r.text and other not in r.text
-    assert r.text.splitlines()[0].startswith("id,store_id,status")
+    assert r.text.splitlines()[0].startswith("id,store_id,mode,status")
 
 
 def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-untyped-def]

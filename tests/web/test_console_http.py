@@ -111,3 +111,17 @@ def test_order_list_filters_survive_the_all_option(
         client.get("/console/orders", params={"status": "lost", "sort": "sideways"}).status_code
         == 200
     )
+
+
+def test_seller_exports_own_orders_from_the_console(
+    client: TestClient, market: Market
+) -> None:  # O5
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    mine = market.place("a_semi")
+    theirs = market.place("b_semi")
+    assert client.get("/console/orders.csv", follow_redirects=False).status_code == 303
+    assert _login(client, "a@example.com") == 303
+    r = client.get("/console/orders.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert mine["id"] in r.text and theirs["id"] not in r.text
+    assert "ship_by" in r.text.splitlines()[0]

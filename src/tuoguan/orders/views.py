@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,3 +48,46 @@ async def present_many(
     """Several orders, with one query for their stores' zones."""
     zones = await store_zones(session, {o.store_id for o in orders})
     return [present(o, principal=principal, store_tz=zones[o.store_id], now=now) for o in orders]
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "store_id",
+    "mode",
+    "status",
+    "currency",
+    "subtotal_minor",
+    "shipping_minor",
+    "total_minor",
+    "placed_at",
+    "confirm_by",
+    "ship_by",
+    "deliver_by",
+    "auto_complete_at",
+    "carrier_code",
+    "tracking_number",
+    "recipient_name",
+    "city",
+    "country",
+    "buyer_ref",
+)
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def orders_csv(orders: Sequence[Order]) -> str:
+    """O5: orders as CSV, one row each, timestamps in ISO 8601 UTC."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for order in orders:
+        writer.writerow([_cell(getattr(order, column)) for column in EXPORT_COLUMNS])
+    return out.getvalue()

@@ -191,6 +191,24 @@ async def order_list(
     )
 
 
+@router.get("/console/orders.csv", response_model=None)
+async def order_export(request: Request) -> Response:
+    """O5: the signed-in user's orders as CSV."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    principal = accounts.principal_for_user(current[0])
+    async with _db(request).read() as session:
+        rows, _ = await orders.list_orders(
+            session, principal=principal, flt=OrderFilter(limit=10_000)
+        )
+    return Response(
+        views.orders_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
 async def _detail(
     request: Request,
     session: AsyncSession,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -104,23 +102,6 @@ async def list_orders(
     return OrderPage(items=items, next_cursor=next_cursor)
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "store_id",
-    "status",
-    "currency",
-    "total_minor",
-    "placed_at",
-    "confirm_by",
-    "ship_by",
-    "deliver_by",
-    "carrier_code",
-    "tracking_number",
-    "country",
-    "buyer_ref",
-)
-
-
 @router.get(
     "/orders/export.csv",
     response_class=Response,
@@ -136,22 +117,8 @@ async def export_orders(
     """O5: export the caller's orders as CSV."""
     flt = _filter(status, store_id, None, OrderSort.newest, None, limit)
     rows, _ = await service.list_orders(session, principal=principal, flt=flt)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for order in rows:
-        writer.writerow(
-            [
-                value.isoformat()
-                if isinstance(value, datetime)
-                else getattr(value, "value", value)
-                if value is not None
-                else ""
-                for value in (getattr(order, column) for column in EXPORT_COLUMNS)
-            ]
-        )
     return Response(
-        out.getvalue(),
+        views.orders_csv(rows),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )

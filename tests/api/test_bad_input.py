@@ -132,3 +132,21 @@ def test_forged_cursors_are_refused(market: Market) -> None:
         assert r.status_code in (200, 422), r.text
         if r.status_code == 422:
             assert r.json()["field"] == "cursor"
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Mars/Olympus", "../etc/passwd", ""])
+def test_store_time_zone_must_be_an_iana_zone(market: Market, zone: str) -> None:
+    m = market
+    r = m.post(
+        "/stores",
+        m.operator,
+        {
+            "seller_id": m.sellers["a"],
+            "name": "tz",
+            "mode": "self_run",
+            "country": "CN",
+            "currency": "USD",
+            "timezone": zone,
+        },
+    )
+    assert r.status_code == 422 and r.json()["field"] == "timezone"

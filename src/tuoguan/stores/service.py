@@ -95,7 +95,11 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
     if await repository.get_seller(session, data.seller_id) is None:
         raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
     country = check_country(data.country)
-    timezone = check_timezone(data.timezone) if data.timezone else country_timezone(country).key
+    timezone = (
+        check_timezone(data.timezone)
+        if data.timezone is not None
+        else country_timezone(country).key
+    )
     linked = None
     if data.mode is StoreMode.full_managed:
         linked = await _linked_store(

@@ -146,7 +146,7 @@ def test_seller_exports_own_orders_as_csv(market: Market) -> None:  # O5
     assert r.text.splitlines()[0].startswith("id,store_id,mode,status")
 
 
-def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-untyped-def]
+def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-untyped-def]  # M1
     tables = client.get("/api/v1/order-states").json()
     full = next(t for t in tables if t["mode"] == "full_managed")
     assert full["initial"] == "awaiting_confirmation"

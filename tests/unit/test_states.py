@@ -19,7 +19,7 @@ from tuoguan.stores.models import StoreMode
 S, A = OrderStatus, OrderAction
 
 
-def test_full_managed_orders_start_awaiting_confirmation_and_others_do_not() -> None:  # O2, O3
+def test_full_managed_orders_start_awaiting_confirmation_and_others_do_not() -> None:  # M1 O2 O3
     assert INITIAL[StoreMode.full_managed] is S.awaiting_confirmation
     assert INITIAL[StoreMode.semi_managed] is S.awaiting_shipment
     assert INITIAL[StoreMode.self_run] is S.awaiting_shipment

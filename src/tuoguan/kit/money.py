@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -36,7 +37,6 @@ def minor_digits(currency: str) -> int:
 
 def format_minor(amount_minor: int, currency: str, locale: str = "en") -> str:
     """Format an amount in minor units for people, e.g. 1999 USD -> $19.99."""
-    digits = minor_digits(currency)
-    units = amount_minor / (10**digits) if digits else amount_minor
+    units = Decimal(amount_minor).scaleb(-minor_digits(currency))
     loc = "zh_Hans_CN" if locale.startswith("zh") else "en_US"
     return str(format_currency(units, currency, locale=loc))

@@ -203,3 +203,17 @@ def test_operator_issues_scoped_tokens(market: Market) -> None:
     assert me["role"] == "seller" and me["seller_id"] == m.sellers["b"]
     r = m.post("/tokens", m.operator, {"name": "bad", "role": "seller"})
     assert r.status_code == 422 and r.json()["field"] == "seller_id"
+
+
+def test_operator_revokes_a_token_and_it_stops_working(market: Market) -> None:
+    m = market
+    issued = m.ok(m.post("/tokens", m.operator, {"name": "bot", "role": "buyer_channel"}), 201)
+    assert m.get("/me", issued["token"]).status_code == 200
+    listed = m.ok(m.get("/tokens", m.operator))
+    assert issued["id"] in [t["id"] for t in listed] and all("token" not in t for t in listed)
+    assert m.post(f"/tokens/{issued['id']}/revoke", m.seller_tokens["a"]).status_code == 403
+    assert m.get("/tokens", m.seller_tokens["a"]).status_code == 403
+    revoked = m.ok(m.post(f"/tokens/{issued['id']}/revoke", m.operator))
+    assert revoked["revoked_at"] is not None
+    assert m.get("/me", issued["token"]).status_code == 401
+    assert m.post("/tokens/tok_nope/revoke", m.operator).status_code == 404

@@ -74,3 +74,13 @@ def test_demo_loads_once(cli_env: str) -> None:
         assert state in listed.output, f"the demo has no {state} order"
     due = runner.invoke(app, ["orders", "list", "--status", "delivered"])
     assert "auto_complete_at" in due.output and "shipped " not in due.output
+
+
+def test_token_revoke_from_the_cli(cli_env: str, client: TestClient, market: Market) -> None:
+    issued = market.ok(
+        market.post("/tokens", market.operator, {"name": "bot", "role": "buyer_channel"}), 201
+    )
+    assert runner.invoke(app, ["token", "revoke", issued["id"]]).exit_code == 0
+    assert client.get("/api/v1/me", headers=auth(issued["token"])).status_code == 401
+    missing = runner.invoke(app, ["token", "revoke", "tok_nope"])
+    assert missing.exit_code == 1 and missing.output.startswith("error: token tok_nope not found")

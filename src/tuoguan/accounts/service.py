@@ -15,7 +15,7 @@ from tuoguan.accounts.models import ApiToken, User, WebSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden, InvalidInput, Unauthorized
+from tuoguan.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from tuoguan.kit.clock import Clock
 from tuoguan.kit.ids import new_id
 from tuoguan.stores import repository as stores
@@ -123,6 +123,24 @@ async def create_token(
     )
     await session.flush()
     return token, secret
+
+
+async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+    """Every issued token (never its secret), newest first."""
+    return list(await session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+async def revoke_token(session: AsyncSession, *, ctx: Ctx, token_id: str) -> ApiToken:
+    """Revoke a token at once; revoking twice changes nothing."""
+    if ctx.principal.role not in (Role.operator, Role.system):
+        raise Forbidden("only an operator revokes API tokens")
+    token = await session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found", field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = ctx.clock.now()
+        audit.record(session, ctx=ctx, subject_type="token", subject_id=token.id, action="revoke")
+    return token
 
 
 async def principal_for_token(session: AsyncSession, secret: str) -> Principal:

@@ -188,6 +188,26 @@ def token_create(
     out.print(secret, highlight=False, soft_wrap=True)
 
 
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (tok_...).")],
+) -> None:
+    """Revoke an API token at once."""
+    from tuoguan.accounts import service as accounts
+    from tuoguan.api.app import default_clock
+
+    settings = Settings()
+
+    async def main() -> None:
+        async with Database.opened(settings.database_url) as db, db.write() as session:
+            ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
+            await accounts.revoke_token(session, ctx=ctx, token_id=token_id)
+            await session.commit()
+
+    _run(main())
+    out.print(f"revoked {token_id}")
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option()],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,6 +91,18 @@ class TokenCreate(Strict):
     carrier_code: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_\-]{1,31}$")
 
 
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    role: Role
+    seller_id: str | None
+    carrier_code: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
 class TokenIssued(BaseModel):
     id: str
     name: str
@@ -97,6 +110,26 @@ class TokenIssued(BaseModel):
     seller_id: str | None
     carrier_code: str | None
     token: str = Field(description="The secret; shown once, store it now.")
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+async def list_tokens(principal: PrincipalDep, session: ReadSession) -> list[TokenRead]:
+    """Issued API tokens, without their secrets (operators)."""
+    if not principal.is_operator:
+        raise Forbidden("only an operator lists API tokens")
+    return [TokenRead.model_validate(t) for t in await accounts.list_tokens(session)]
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=TokenRead)
+async def revoke_token(token_id: str, request: Request, ctx: CtxDep) -> Response:
+    """Revoke a token; requests with it are refused from now on (operators)."""
+
+    async def render(_: AsyncSession, token: ApiToken) -> TokenRead:
+        return TokenRead.model_validate(token)
+
+    return await run_mutation(
+        request, ctx, lambda s: accounts.revoke_token(s, ctx=ctx, token_id=token_id), render
+    )
 
 
 @router.post("/tokens", status_code=201, response_model=TokenIssued)

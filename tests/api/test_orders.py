@@ -76,6 +76,12 @@ def test_semi_managed_order_ships_without_confirmation_by_its_promise(
     deadline = order["next_deadline"]
     assert deadline["kind"] == "ship_by" and deadline["timezone"] == "Europe/Madrid"
     assert deadline["at"] == "2026-11-19T23:59:59+01:00"
+    # F2: deliver-by is read in the buyer's zone; a Spanish store shipping within Spain
+    # adds 2 transit business days to Thursday's ship-by: Monday.
+    by_kind = {d["kind"]: d for d in order["deadlines"]}
+    assert set(by_kind) == {"ship_by", "deliver_by"}
+    assert by_kind["deliver_by"]["at"] == "2026-11-23T23:59:59+01:00"
+    assert by_kind["deliver_by"]["timezone"] == "Europe/Madrid"
     r = m.post(f"/orders/{order['id']}/confirm", m.seller_tokens["a"])
     assert r.status_code == 409
     assert r.json()["current_state"] == "awaiting_shipment"
@@ -156,3 +162,13 @@ def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-un
         "target": "awaiting_shipment",
         "roles": ["operator", "seller"],
     } in full["transitions"]
+
+
+def test_cross_border_order_gets_deliver_by_in_the_buyers_zone(market: Market) -> None:  # F1 F2
+    order = market.place("a_self")  # a Chinese store, 2-day promise, buyer in Madrid
+    by_kind = {d["kind"]: d for d in order["deadlines"]}
+    # Placed Wednesday 09:00 Shanghai: ship by the end of Friday, Shanghai time.
+    assert by_kind["ship_by"]["at"] == "2026-11-20T23:59:59+08:00"
+    assert by_kind["ship_by"]["timezone"] == "Asia/Shanghai"
+    # Then 5 transit business days abroad, counted from Friday: the next Friday, Madrid time.
+    assert by_kind["deliver_by"]["at"] == "2026-11-27T23:59:59+01:00"

@@ -120,6 +120,9 @@ class OrderRead(BaseModel):
     deliver_by: datetime | None
     auto_complete_at: datetime | None
     next_deadline: Deadline | None = None
+    deadlines: list[Deadline] = Field(
+        default_factory=list, description="Every deadline, each in the zone it applies to."
+    )
     confirmed_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None

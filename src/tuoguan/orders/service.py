@@ -201,17 +201,31 @@ async def events(session: AsyncSession, *, principal: Principal, order_id: str) 
     return await audit.timeline(session, subject_type="order", subject_id=order_id)
 
 
+DEADLINE_KINDS = ("confirm_by", "ship_by", "deliver_by", "auto_complete_at")
+# Deadlines about the parcel's arrival are read in the buyer's zone; the rest in the store's.
+_AT_DESTINATION = frozenset({"deliver_by", "auto_complete_at"})
+
+
+def _deadline(order: Order, kind: str, store_tz: str, now: datetime) -> Deadline | None:
+    at: datetime | None = getattr(order, kind)
+    if at is None:
+        return None
+    zone = country_timezone(order.country) if kind in _AT_DESTINATION else ZoneInfo(store_tz)
+    return Deadline(
+        kind=kind,
+        at=at.astimezone(zone),
+        timezone=zone.key,
+        seconds_left=int((at - now).total_seconds()),
+    )
+
+
 def next_deadline(order: Order, store_tz: str, now: datetime) -> Deadline | None:
     """O5: the deadline running now, in the zone of the place it applies to, with time left."""
     kind = DEADLINE_OF.get(order.status)
-    if kind is None or order.deadline_at is None:
-        return None
-    in_destination = kind in ("deliver_by", "auto_complete_at")
-    zone = country_timezone(order.country) if in_destination else ZoneInfo(store_tz)
-    at = order.deadline_at.astimezone(zone)
-    return Deadline(
-        kind=kind,
-        at=at,
-        timezone=zone.key,
-        seconds_left=int((order.deadline_at - now).total_seconds()),
-    )
+    return _deadline(order, kind, store_tz, now) if kind else None
+
+
+def all_deadlines(order: Order, store_tz: str, now: datetime) -> list[Deadline]:
+    """Every deadline the order has, each in its own zone."""
+    found = (_deadline(order, kind, store_tz, now) for kind in DEADLINE_KINDS)
+    return [deadline for deadline in found if deadline is not None]

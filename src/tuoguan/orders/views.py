@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal
 from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import OrderRead
-from tuoguan.orders.service import next_deadline
+from tuoguan.orders.service import all_deadlines, next_deadline
 from tuoguan.orders.states import allowed
 from tuoguan.stores.models import Store
 
@@ -38,6 +38,7 @@ def present(order: Order, *, principal: Principal, store_tz: str, now: datetime)
     """One order as the viewer sees it."""
     view = OrderRead.model_validate(order)
     view.next_deadline = next_deadline(order, store_tz, now)
+    view.deadlines = all_deadlines(order, store_tz, now)
     view.allowed_actions = allowed(order.mode, order.status, principal.role)
     return view
 

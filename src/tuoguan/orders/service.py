@@ -27,6 +27,14 @@ from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
 
 _PLACERS = (Role.buyer_channel, Role.operator)
+# When each action happened, stamped on the order.
+_STAMPED = {
+    OrderAction.confirm: "confirmed_at",
+    OrderAction.ship: "shipped_at",
+    OrderAction.deliver: "delivered_at",
+    OrderAction.complete: "completed_at",
+    OrderAction.cancel: "cancelled_at",
+}
 
 
 async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> Order:
@@ -147,27 +155,18 @@ async def act(
     target = next_state(order.mode, order.status, action, ctx.principal.role)
     now = ctx.clock.now()
     data: dict[str, Any] = {}
-    reason = None
-    if action is OrderAction.confirm:
-        order.confirmed_at = now
-    elif action is OrderAction.ship:
+    if action is OrderAction.ship:
         if not isinstance(body, ShipBody):
             raise InvalidInput("shipping needs a carrier and a tracking number", field="body")
         order.carrier_code = body.carrier_code
         order.tracking_number = body.tracking_number
-        order.shipped_at = now
         data = body.model_dump()
-    elif action is OrderAction.deliver:
-        order.delivered_at = now
-    elif action is OrderAction.complete:
-        order.completed_at = now
     elif action is OrderAction.cancel:
         if not isinstance(body, CancelBody):
             raise InvalidInput("cancelling needs a reason", field="reason")
-        order.cancelled_at = now
-        order.cancel_reason = reason = body.reason
-    if reason is None and body is not None:
-        reason = getattr(body, "reason", None)
+        order.cancel_reason = body.reason
+    setattr(order, _STAMPED[action], now)
+    reason = getattr(body, "reason", None)
     source = order.status
     order.status = target
     store = await session.get(Store, order.store_id)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.builders.market import Market
+from tests.builders.market import ADDRESS, Market
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import FrozenClock
@@ -38,10 +38,10 @@ def test_delivered_orders_complete_after_the_configured_days(
     db: Database = client.app.state.db  # type: ignore[attr-defined]
     assert client.portal is not None
     clock.advance(timedelta(days=settings.auto_confirm_days) - timedelta(seconds=1))
-    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 0}
+    assert client.portal.call(run_once, db, clock, settings)["auto_complete"] == 0
     clock.advance(timedelta(seconds=1))
-    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 3}
-    assert client.portal.call(run_once, db, clock, settings) == {"auto_complete": 0}
+    assert client.portal.call(run_once, db, clock, settings)["auto_complete"] == 3
+    assert client.portal.call(run_once, db, clock, settings)["auto_complete"] == 0
     for order_id in ids:
         order = m.ok(m.get(f"/orders/{order_id}", m.operator))
         assert order["status"] == "completed"
@@ -78,3 +78,26 @@ def test_two_workers_share_due_orders_without_doubling(
     for order_id in ids:
         events = m.ok(m.get(f"/orders/{order_id}/events", m.operator))
         assert [e["action"] for e in events].count("complete") == 1
+
+
+def test_idempotency_keys_expire_after_their_time_to_live(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:
+    m = market
+    key = m.new_key()
+    body = {
+        "store_id": m.stores["a_self"],
+        "currency": "USD",
+        "address": ADDRESS,
+        "lines": [{"product_id": m.products["a_self"], "quantity": 1}],
+    }
+    first = m.ok(m.post("/orders", m.channel, body, headers={"Idempotency-Key": key}), 201)
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    assert client.portal is not None
+    clock.advance(timedelta(hours=settings.idempotency_ttl_hours - 1))
+    assert client.portal.call(run_once, db, clock, settings)["prune_idempotency"] == 0
+    assert m.ok(m.post("/orders", m.channel, body, headers={"Idempotency-Key": key}), 201) == first
+    clock.advance(timedelta(hours=2))
+    assert client.portal.call(run_once, db, clock, settings)["prune_idempotency"] == 1
+    second = m.ok(m.post("/orders", m.channel, body, headers={"Idempotency-Key": key}), 201)
+    assert second["id"] != first["id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, String, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,3 +39,21 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
 async def find(session: AsyncSession, principal_id: str, key: str) -> IdempotencyRecord | None:
     """The stored response for a key, if any."""
     return await session.get(IdempotencyRecord, (principal_id, key))
+
+
+async def prune(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Forget up to ``limit`` stored responses older than ``before``; returns how many."""
+    old = (
+        select(IdempotencyRecord.principal_id, IdempotencyRecord.key)
+        .where(IdempotencyRecord.created_at < before)
+        .order_by(IdempotencyRecord.created_at)
+        .limit(limit)
+    )
+    rows = list((await session.execute(old)).all())
+    for principal_id, key in rows:
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
+            )
+        )
+    return len(rows)

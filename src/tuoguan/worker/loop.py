@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from tuoguan.accounts.principal import SYSTEM
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import DomainError
+from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
@@ -45,7 +47,16 @@ async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
     return done
 
 
-SWEEPS = (auto_complete,)
+async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> int:
+    """Forget Idempotency-Key responses older than the configured time to live."""
+    before = clock.now() - timedelta(hours=settings.idempotency_ttl_hours)
+    async with db.write() as session:
+        count = await idempotency.prune(session, before=before, limit=settings.worker_batch_size)
+        await session.commit()
+    return count
+
+
+SWEEPS = (auto_complete, prune_idempotency)
 
 
 async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:

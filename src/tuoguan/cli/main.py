@@ -29,6 +29,9 @@ demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+from tuoguan.cli import sla as sla_cli  # noqa: E402
+
+app.add_typer(sla_cli.app, name="sla")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -22,6 +22,7 @@ from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
 from tuoguan.sla import deadlines
+from tuoguan.sla.calendar import calendar_for
 from tuoguan.sla.places import check_country, country_timezone
 from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
@@ -113,12 +114,14 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
         order.confirm_by = deadlines.confirm_by(order.placed_at)
     elif status is OrderStatus.awaiting_shipment:
         tz = ZoneInfo(store.timezone)
-        order.ship_by = deadlines.ship_by(order.placed_at, store.ship_promise_days, tz)
+        order.ship_by = deadlines.ship_by(
+            order.placed_at, store.ship_promise_days, tz, calendar_for(store.country)
+        )
         order.deliver_by = deadlines.deliver_by(
-            order.ship_by,
+            order.ship_by.astimezone(tz).date(),
             deadlines.transit_days(store.country, order.country),
             country_timezone(order.country),
-            tz,
+            calendar_for(order.country),
         )
     elif status is OrderStatus.delivered:
         order.auto_complete_at = deadlines.auto_complete_at(now, ctx.settings.auto_confirm_days)

@@ -46,15 +46,38 @@ def transit_days(origin_country: str, destination_country: str) -> int:
 
 
 def deliver_by(
-    ship_deadline: datetime,
+    ship_day: date,
     transit: int,
     destination_tz: ZoneInfo,
-    origin_tz: ZoneInfo,
     destination_calendar: BusinessCalendar = WEEKDAYS,
 ) -> datetime:
-    """F2: end of the day, destination-local, ``transit`` business days after the ship-by day."""
-    ship_day = ship_deadline.astimezone(origin_tz).date()
+    """F2: end of the day, destination-local, ``transit`` business days after the ship-by day.
+
+    ``ship_day`` is the local date of the ship-by deadline where the parcel leaves.
+    """
     return end_of_day(destination_calendar.add_business_days(ship_day, transit), destination_tz)
+
+
+PICKUP_CUTOFF = time(15, 0)
+SELF_DROP_WINDOW = timedelta(hours=48)
+
+
+def pickup_day(scanned_at: datetime, tz: ZoneInfo, calendar: BusinessCalendar = WEEKDAYS) -> date:
+    """F4: the ship day a carrier pickup counts for.
+
+    A scan before 15:00 warehouse-local on a business day counts for that day;
+    a scan at or after 15:00, or on a non-business day, for the next business day.
+    """
+    local = scanned_at.astimezone(tz)
+    day = local.date()
+    if calendar.is_business_day(day) and local.time() < PICKUP_CUTOFF:
+        return day
+    return calendar.next_business_day(day)
+
+
+def self_drop_by(label_created_at: datetime) -> datetime:
+    """F4: a self-dropped parcel must be scanned in within 48 natural hours of its label."""
+    return label_created_at + SELF_DROP_WINDOW
 
 
 def auto_complete_at(delivered_at: datetime, days: int) -> datetime:

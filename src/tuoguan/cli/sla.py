@@ -1,0 +1,177 @@
+"""``tuoguan sla deadline KIND``: answer a deadline question without an order (SPEC F1, F2, F4, O2)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tuoguan.errors import DomainError
+from tuoguan.sla import deadlines
+from tuoguan.sla.calendar import calendar_for, has_public_holidays
+from tuoguan.sla.places import check_country, check_timezone, country_timezone
+
+app = typer.Typer(help="Deadlines and business calendars.", no_args_is_help=True)
+deadline_app = typer.Typer(
+    help="Compute one deadline, as the system does for an order.", no_args_is_help=True
+)
+app.add_typer(deadline_app, name="deadline")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print a JSON object for machines.")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _aware(value: str, option: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not an ISO 8601 date-time")
+    if parsed.tzinfo is None:
+        _fail(f"{option} {value!r} needs a UTC offset, e.g. 2026-02-13T16:00+08:00")
+    return parsed
+
+
+def _place(country: str, timezone: str | None) -> tuple[str, ZoneInfo]:
+    try:
+        code = check_country(country, field="--country")
+        zone = (
+            ZoneInfo(check_timezone(timezone, field="--timezone"))
+            if timezone
+            else country_timezone(code)
+        )
+    except DomainError as exc:
+        _fail(exc.detail)
+    return code, zone
+
+
+def _emit(kind: str, rule: str, result: datetime | date, as_json: bool, **facts: Any) -> None:
+    text = result.isoformat()
+    if as_json:
+        payload = {"kind": kind, "rule": rule, "deadline": text, **facts}
+        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        typer.echo(text)
+
+
+def _calendar_note(country: str) -> str:
+    return (
+        "public holidays and make-up working days"
+        if has_public_holidays(country)
+        else "weekends only"
+    )
+
+
+@deadline_app.command("ship")
+def ship(
+    placed_at: Annotated[
+        str, typer.Option(help="When the order was placed, ISO 8601 with offset.")
+    ],
+    promise: Annotated[int, typer.Option(help="The store's promise: 1 or 2 business days.")],
+    country: Annotated[str, typer.Option(help="Country of the warehouse or seller (ISO 3166).")],
+    timezone: Annotated[str | None, typer.Option(help="IANA zone; default: the country's.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """F1: end of the Nth business day after the local day the order was placed."""
+    if promise not in deadlines.SHIP_PROMISES:
+        _fail(f"--promise is 1 or 2 business days (F1), not {promise}")
+    placed = _aware(placed_at, "--placed-at")
+    code, zone = _place(country, timezone)
+    result = deadlines.ship_by(placed, promise, zone, calendar_for(code))
+    _emit(
+        "ship_by",
+        "F1",
+        result,
+        as_json,
+        timezone=zone.key,
+        country=code,
+        promise_business_days=promise,
+        calendar=_calendar_note(code),
+    )
+
+
+@deadline_app.command("confirm")
+def confirm(
+    placed_at: Annotated[
+        str, typer.Option(help="When the order was placed, ISO 8601 with offset.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """O2: a full-managed order is confirmed within 24 natural hours."""
+    placed = _aware(placed_at, "--placed-at")
+    _emit("confirm_by", "O2", deadlines.confirm_by(placed), as_json, natural_hours=24)
+
+
+@deadline_app.command("pickup-day")
+def pickup_day(
+    scanned_at: Annotated[
+        str, typer.Option(help="The carrier's pickup scan, ISO 8601 with offset.")
+    ],
+    country: Annotated[str, typer.Option(help="Country of the warehouse (ISO 3166).")],
+    timezone: Annotated[str | None, typer.Option(help="IANA zone; default: the country's.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """F4: the business day a pickup counts as shipped (before 15:00 local: that day)."""
+    scanned = _aware(scanned_at, "--scanned-at")
+    code, zone = _place(country, timezone)
+    result = deadlines.pickup_day(scanned, zone, calendar_for(code))
+    _emit(
+        "pickup_day",
+        "F4",
+        result,
+        as_json,
+        timezone=zone.key,
+        country=code,
+        cutoff=deadlines.PICKUP_CUTOFF.isoformat(timespec="minutes"),
+    )
+
+
+@deadline_app.command("self-drop")
+def self_drop(
+    label_created_at: Annotated[
+        str, typer.Option(help="When the label was created, ISO 8601 with offset.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """F4: a self-dropped parcel is scanned in within 48 natural hours of its label."""
+    created = _aware(label_created_at, "--label-created-at")
+    _emit("self_drop_by", "F4", deadlines.self_drop_by(created), as_json, natural_hours=48)
+
+
+@deadline_app.command("deliver")
+def deliver(
+    ship_by: Annotated[
+        str, typer.Option(help="The ship-by deadline (or date), local to the sender.")
+    ],
+    transit_days: Annotated[
+        int, typer.Option(help="Transit business days of the lane.", min=1, max=60)
+    ],
+    destination: Annotated[str, typer.Option(help="Destination country (ISO 3166).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """F2: end of the day, destination-local, N transit business days after the ship-by day."""
+    try:
+        ship_day = date.fromisoformat(ship_by)
+    except ValueError:
+        ship_day = _aware(ship_by, "--ship-by").date()
+    code, zone = _place(destination, None)
+    result = deadlines.deliver_by(ship_day, transit_days, zone, calendar_for(code))
+    _emit(
+        "deliver_by",
+        "F2",
+        result,
+        as_json,
+        timezone=zone.key,
+        destination=code,
+        transit_business_days=transit_days,
+        calendar=_calendar_note(code),
+    )
+
+
+__all__ = ["app"]

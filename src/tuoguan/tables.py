@@ -5,7 +5,9 @@ from tuoguan.audit import models as audit_models
 from tuoguan.catalog import models as catalog_models
 from tuoguan.db import Base
 from tuoguan.kit import idempotency
+from tuoguan.notify import models as notify_models
 from tuoguan.orders import models as orders_models
+from tuoguan.sla import models as sla_models
 from tuoguan.stores import models as stores_models
 
 metadata = Base.metadata
@@ -16,6 +18,8 @@ __all__ = [
     "catalog_models",
     "idempotency",
     "metadata",
+    "notify_models",
     "orders_models",
+    "sla_models",
     "stores_models",
 ]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from tests.builders.market import PASSWORD, Market, create_console_user
 from tuoguan.accounts.principal import Role
+from tuoguan.config import Settings
+from tuoguan.kit.clock import FrozenClock
+from tuoguan.worker.loop import run_once
 
 
 def _csrf(html: str) -> str:
@@ -125,3 +129,18 @@ def test_seller_exports_own_orders_from_the_console(
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert mine["id"] in r.text and theirs["id"] not in r.text
     assert "ship_by" in r.text.splitlines()[0]
+
+
+def test_missed_deadlines_show_in_the_list_and_the_inbox(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # O2
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    order = market.place("a_full")
+    clock.advance(timedelta(hours=25))
+    assert client.portal is not None
+    client.portal.call(run_once, client.app.state.db, clock, settings)  # type: ignore[attr-defined]
+    assert _login(client, "a@example.com") == 303
+    page = client.get("/console/orders").text
+    assert 'data-testid="missed"' in page
+    inbox = client.get("/console/notifications").text
+    assert order["id"] in inbox and "Confirmed late" in inbox

@@ -13,6 +13,8 @@ PREFIXES = {
     "line": "oln",
     "event": "evt",
     "token": "tok",
+    "breach": "brc",
+    "notification": "ntf",
 }
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.orders.states import OrderStatus
 from tuoguan.stores.models import StoreMode
+
+_UNMISSED = (
+    "deadline_missed_at IS NULL AND status IN ('awaiting_confirmation', 'awaiting_shipment')"
+)
 
 
 class Order(Base):
@@ -22,6 +26,14 @@ class Order(Base):
         Index("ix_orders_seller_created", "seller_id", "id"),
         Index("ix_orders_store", "store_id", "id"),
         Index("ix_orders_carrier", "carrier_code", "id"),
+        # The breach sweep's range: running deadlines not yet recorded as missed.
+        Index(
+            "ix_orders_deadline_unmissed",
+            "status",
+            "deadline_at",
+            postgresql_where=text(_UNMISSED),
+            sqlite_where=text(_UNMISSED),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -53,6 +65,8 @@ class Order(Base):
     auto_complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The deadline running in the current state (states.DEADLINE_OF), indexed for sweeps and lists.
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the running deadline passed with its work undone (a breach was recorded).
+    deadline_missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -114,3 +114,27 @@ async def due_for_auto_complete(
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
+
+
+async def overdue_unmissed(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Order]:
+    """Orders whose running confirm or ship deadline has passed unrecorded, locked for this worker.
+
+    Reads the partial index ix_orders_deadline_unmissed, so the cost follows the
+    due work, not the number of open orders.
+    """
+    query = (
+        select(Order)
+        .where(
+            Order.deadline_missed_at.is_(None),
+            Order.status.in_([OrderStatus.awaiting_confirmation, OrderStatus.awaiting_shipment]),
+            # A deadline is met up to and including its instant.
+            Order.deadline_at < now,
+        )
+        .order_by(Order.deadline_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))

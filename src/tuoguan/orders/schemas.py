@@ -119,6 +119,9 @@ class OrderRead(BaseModel):
     ship_by: datetime | None
     deliver_by: datetime | None
     auto_complete_at: datetime | None
+    deadline_missed_at: datetime | None = Field(
+        description="When the running deadline was recorded as missed (a breach), if it was."
+    )
     next_deadline: Deadline | None = None
     deadlines: list[Deadline] = Field(
         default_factory=list, description="Every deadline, each in the zone it applies to."

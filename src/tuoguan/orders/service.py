@@ -127,6 +127,7 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
         order.auto_complete_at = deadlines.auto_complete_at(now, ctx.settings.auto_confirm_days)
     field = DEADLINE_OF.get(status)
     order.deadline_at = getattr(order, field) if field else None
+    order.deadline_missed_at = None
 
 
 async def get_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:
@@ -188,6 +189,30 @@ async def act(
         data=data,
     )
     return order
+
+
+async def overdue(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Order]:
+    """Orders whose confirm or ship deadline passed and is not yet recorded as missed."""
+    return await repository.overdue_unmissed(session, now=now, limit=limit, skip_locked=skip_locked)
+
+
+def mark_deadline_missed(session: AsyncSession, *, ctx: Ctx, order: Order, kind: str) -> None:
+    """Flag the order's running deadline as missed, with its audit event."""
+    order.deadline_missed_at = ctx.clock.now()
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="order",
+        subject_id=order.id,
+        store_id=order.store_id,
+        action="deadline_missed",
+        from_state=order.status.value,
+        to_state=order.status.value,
+        reason=kind,
+        data={"deadline_at": order.deadline_at.isoformat() if order.deadline_at else None},
+    )
 
 
 async def list_orders(

@@ -20,6 +20,7 @@ from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import DomainError, Unauthorized
 from tuoguan.kit.money import format_minor
+from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
@@ -206,6 +207,26 @@ async def order_export(request: Request) -> Response:
         views.orders_csv(rows),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
+@router.get("/console/notifications", response_model=None)
+async def notifications(request: Request) -> Response:
+    """The signed-in user's notifications, newest first (breaches, O2/F1)."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    async with _db(request).read() as session:
+        rows = await notify.inbox(session, principal=accounts.principal_for_user(user), limit=100)
+    return _render(
+        request,
+        "notifications.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "notes": rows,
+        },
     )
 
 

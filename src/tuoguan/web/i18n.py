@@ -48,6 +48,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "deliver_by": {"zh-CN": "妥投截止", "en": "Deliver by"},
     "auto_complete_at": {"zh-CN": "自动确认收货", "en": "Auto-complete at"},
     "mode": {"zh-CN": "经营模式", "en": "Mode"},
+    "missed": {"zh-CN": "已超时违约", "en": "Deadline missed"},
+    "notifications": {"zh-CN": "消息", "en": "Notifications"},
+    "no_notifications": {"zh-CN": "没有消息", "en": "No notifications"},
+    "deadline_missed": {"zh-CN": "超时", "en": "Deadline missed"},
+    "confirm_late": {"zh-CN": "超时未接单", "en": "Confirmed late"},
+    "ship_late": {"zh-CN": "发货超时", "en": "Shipped late"},
     "actor": {"zh-CN": "操作人", "en": "Actor"},
     "time": {"zh-CN": "时间", "en": "Time"},
     # states, actions, modes

@@ -16,6 +16,7 @@ from tuoguan.kit.clock import Clock
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.sla import service as sla
 
 log = logging.getLogger("tuoguan.worker")
 
@@ -47,6 +48,17 @@ async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
     return done
 
 
+async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
+    """O2, F1: record each missed confirm or ship deadline once, flag it, tell the seller."""
+    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    async with db.write() as session:
+        recorded = await sla.record_due_breaches(
+            session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        await session.commit()
+    return len(recorded)
+
+
 async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> int:
     """Forget Idempotency-Key responses older than the configured time to live."""
     before = clock.now() - timedelta(hours=settings.idempotency_ttl_hours)
@@ -56,7 +68,7 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
     return count
 
 
-SWEEPS = (auto_complete, prune_idempotency)
+SWEEPS = (record_breaches, auto_complete, prune_idempotency)
 
 
 async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:

@@ -1,0 +1,69 @@
+"""Sending and reading in-app notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden, NotFound
+from tuoguan.kit.ids import new_id
+from tuoguan.notify.models import Notification
+
+
+def notify(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    seller_id: str | None,
+    kind: str,
+    subject_type: str,
+    subject_id: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Add a notification to the caller's transaction."""
+    note = Notification(
+        id=new_id("notification"),
+        seller_id=seller_id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        message=message,
+        data=data or {},
+        created_at=ctx.clock.now(),
+    )
+    session.add(note)
+    return note
+
+
+def _visible(principal: Principal) -> Select[Notification]:
+    query = select(Notification)
+    if principal.role is Role.operator:
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(Notification.seller_id == principal.seller_id)
+    raise Forbidden("this role has no notifications")
+
+
+async def inbox(
+    session: AsyncSession, *, principal: Principal, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
+    """The principal's notifications, newest first."""
+    query = _visible(principal)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(await session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+async def mark_read(session: AsyncSession, *, ctx: Ctx, notification_id: str) -> Notification:
+    """Mark one of the principal's notifications read (again is harmless)."""
+    note = await session.scalar(_visible(ctx.principal).where(Notification.id == notification_id))
+    if note is None:
+        raise NotFound(f"notification {notification_id} not found", field="notification_id")
+    if note.read_at is None:
+        note.read_at = ctx.clock.now()
+    return note

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from tests.builders.market import Market
+from tests.builders.workers import race_workers
 from tuoguan.config import Settings
 from tuoguan.db import Database, sync_url
 from tuoguan.kit.clock import FrozenClock
@@ -109,23 +109,7 @@ def test_two_workers_record_each_breach_once(
     clock.advance(timedelta(hours=25))
     small = settings.model_copy(update={"worker_batch_size": 2})
 
-    async def two_workers() -> list[int]:
-        dbs = [Database.from_url(settings.database_url) for _ in range(2)]
-        try:
-
-            async def drain(db: Database) -> int:
-                total = 0
-                while count := await record_breaches(db, clock, small):
-                    total += count
-                return total
-
-            return list(await asyncio.gather(*(drain(db) for db in dbs)))
-        finally:
-            for db in dbs:
-                await db.dispose()
-
-    assert client.portal is not None
-    assert sum(client.portal.call(two_workers)) == len(ids)
+    assert sum(race_workers(client, record_breaches, clock, small)) == len(ids)
     assert len(m.ok(m.get("/breaches", m.operator))) == len(ids)
 
 

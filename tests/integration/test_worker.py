@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from tests.builders.market import ADDRESS, Market
+from tests.builders.workers import race_workers
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import FrozenClock
@@ -57,23 +57,7 @@ def test_two_workers_share_due_orders_without_doubling(
     clock.advance(timedelta(days=settings.auto_confirm_days + 1))
     small = settings.model_copy(update={"worker_batch_size": 5})
 
-    async def two_workers() -> list[int]:
-        dbs = [Database.from_url(settings.database_url) for _ in range(2)]
-        try:
-
-            async def drain(db: Database) -> int:
-                total = 0
-                while count := await auto_complete(db, clock, small):
-                    total += count
-                return total
-
-            return list(await asyncio.gather(*(drain(db) for db in dbs)))
-        finally:
-            for db in dbs:
-                await db.dispose()
-
-    assert client.portal is not None
-    counts = client.portal.call(two_workers)
+    counts = race_workers(client, auto_complete, clock, small)
     assert sum(counts) == len(ids)
     for order_id in ids:
         events = m.ok(m.get(f"/orders/{order_id}/events", m.operator))

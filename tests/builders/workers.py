@@ -1,0 +1,38 @@
+"""Run a worker sweep from several processes' worth of database connections at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi.testclient import TestClient
+
+from tuoguan.config import Settings
+from tuoguan.db import Database
+from tuoguan.kit.clock import Clock
+
+Sweep = Callable[[Database, Clock, Settings], Awaitable[int]]
+
+
+def race_workers(
+    client: TestClient, sweep: Sweep, clock: Clock, settings: Settings, *, workers: int = 2
+) -> list[int]:
+    """Each worker has its own engine (as separate processes would) and drains the sweep."""
+
+    async def run() -> list[int]:
+        dbs = [Database.from_url(settings.database_url) for _ in range(workers)]
+        try:
+
+            async def drain(db: Database) -> int:
+                total = 0
+                while count := await sweep(db, clock, settings):
+                    total += count
+                return total
+
+            return list(await asyncio.gather(*(drain(db) for db in dbs)))
+        finally:
+            for db in dbs:
+                await db.dispose()
+
+    assert client.portal is not None
+    return client.portal.call(run)

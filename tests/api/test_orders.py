@@ -172,3 +172,24 @@ def test_cross_border_order_gets_deliver_by_in_the_buyers_zone(market: Market) -
     assert by_kind["ship_by"]["timezone"] == "Asia/Shanghai"
     # Then 5 transit business days abroad, counted from Friday: the next Friday, Madrid time.
     assert by_kind["deliver_by"]["at"] == "2026-11-27T23:59:59+01:00"
+
+
+def test_a_store_closed_day_moves_its_ship_by(market: Market) -> None:  # F1
+    m = market
+    seller = {"Authorization": f"Bearer {m.seller_tokens['a']}"}
+    store = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}",
+        headers=seller,
+        json={"closed_days": ["2026-11-19", "2026-11-19"]},
+    )
+    assert store.status_code == 200 and store.json()["closed_days"] == ["2026-11-19"]
+    order = m.place("a_semi")  # Madrid, promise 1, placed Wednesday: Thursday is closed
+    assert order["ship_by"] == "2026-11-20T22:59:59Z"  # Friday 23:59:59 Madrid, in UTC
+    bad = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}", headers=seller, json={"closed_days": ["someday"]}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "closed_days.0"
+    other = m.client.patch(
+        f"/api/v1/stores/{m.stores['b_semi']}", headers=seller, json={"closed_days": ["2026-11-19"]}
+    )
+    assert other.status_code == 404

@@ -14,6 +14,7 @@ from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
 from tuoguan.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.orders import repository
@@ -26,6 +27,7 @@ from tuoguan.sla.calendar import calendar_for
 from tuoguan.sla.places import check_country, country_timezone
 from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
+from tuoguan.stores.service import store_calendar
 
 _PLACERS = (Role.buyer_channel, Role.operator)
 # When each action happened, stamped on the order.
@@ -110,21 +112,27 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
 
 def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime, ctx: Ctx) -> None:
     """Compute the deadlines a state starts, then point deadline_at at the running one."""
+    # Stored and returned in UTC, whatever zone they were computed in; views localise them.
     if status is OrderStatus.awaiting_confirmation:
-        order.confirm_by = deadlines.confirm_by(order.placed_at)
+        order.confirm_by = as_utc(deadlines.confirm_by(order.placed_at))
     elif status is OrderStatus.awaiting_shipment:
         tz = ZoneInfo(store.timezone)
-        order.ship_by = deadlines.ship_by(
-            order.placed_at, store.ship_promise_days, tz, calendar_for(store.country)
+        ship_by = deadlines.ship_by(
+            order.placed_at, store.ship_promise_days, tz, store_calendar(store)
         )
-        order.deliver_by = deadlines.deliver_by(
-            order.ship_by.astimezone(tz).date(),
-            deadlines.transit_days(store.country, order.country),
-            country_timezone(order.country),
-            calendar_for(order.country),
+        order.ship_by = as_utc(ship_by)
+        order.deliver_by = as_utc(
+            deadlines.deliver_by(
+                ship_by.date(),
+                deadlines.transit_days(store.country, order.country),
+                country_timezone(order.country),
+                calendar_for(order.country),
+            )
         )
     elif status is OrderStatus.delivered:
-        order.auto_complete_at = deadlines.auto_complete_at(now, ctx.settings.auto_confirm_days)
+        order.auto_complete_at = as_utc(
+            deadlines.auto_complete_at(now, ctx.settings.auto_confirm_days)
+        )
     field = DEADLINE_OF.get(status)
     order.deadline_at = getattr(order, field) if field else None
     order.deadline_missed_at = None

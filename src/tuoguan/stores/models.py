@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -57,6 +57,8 @@ class Store(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # F1: the ship promise, one or two business days.
     ship_promise_days: Mapped[int] = mapped_column(Integer, default=2)
+    # Days the store's warehouse does not work beyond its country's holidays (ISO dates).
+    closed_days: Mapped[list[str]] = mapped_column(JSON, default=list)
     # M2: a full-managed store is opened beside an existing store of the same seller.
     linked_store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

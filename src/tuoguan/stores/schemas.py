@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -69,6 +69,11 @@ class StoreCreate(Strict):
 class StoreUpdate(Strict):
     name: Name | None = None
     ship_promise_days: Literal[1, 2] | None = None
+    closed_days: list[date] | None = Field(
+        default=None,
+        max_length=366,
+        description="The warehouse's own closed days, on top of its country's public holidays.",
+    )
 
 
 class StoreRead(BaseModel):
@@ -83,6 +88,7 @@ class StoreRead(BaseModel):
     timezone: str
     currency: str
     ship_promise_days: int
+    closed_days: list[date]
     linked_store_id: str | None
     created_at: datetime
     version: int

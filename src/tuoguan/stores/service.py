@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
@@ -10,6 +12,7 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
+from tuoguan.sla.calendar import BusinessCalendar, calendar_for
 from tuoguan.sla.places import check_country, check_timezone, country_timezone
 from tuoguan.stores import repository
 from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
@@ -63,6 +66,11 @@ async def get_store(session: AsyncSession, *, principal: Principal, store_id: st
     if store is None or not can_see_store(principal, store):
         raise NotFound(f"store {store_id} not found", field="store_id")
     return store
+
+
+def store_calendar(store: Store) -> BusinessCalendar:
+    """The business calendar of the place a store ships from (F1): country plus closed days."""
+    return calendar_for(store.country, (date.fromisoformat(d) for d in store.closed_days))
 
 
 def can_see_store(principal: Principal, store: Store) -> bool:
@@ -119,6 +127,7 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
         timezone=timezone,
         currency=check_currency(data.currency),
         ship_promise_days=data.ship_promise_days,
+        closed_days=[],
         linked_store_id=linked,
         created_at=ctx.clock.now(),
     )
@@ -158,7 +167,9 @@ async def update_store(
 ) -> Store:
     """Rename a store or change its ship promise (F1)."""
     store = await get_store(session, principal=ctx.principal, store_id=store_id)
-    changes = data.model_dump(exclude_none=True)
+    changes = data.model_dump(mode="json", exclude_none=True)
+    if "closed_days" in changes:
+        changes["closed_days"] = sorted(set(changes["closed_days"]))
     for key, value in changes.items():
         setattr(store, key, value)
     if changes:

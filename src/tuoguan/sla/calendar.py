@@ -21,10 +21,9 @@ MAX_SCAN_DAYS = 366  # no calendar closes for a whole year; a longer scan is a b
 @cache
 def _country_calendar(country: str) -> holidays.HolidayBase | None:
     """The holidays library's calendar for a country, or None where it has none."""
-    try:
-        return holidays.country_holidays(country)
-    except NotImplementedError:
+    if country not in holidays.list_supported_countries():
         return None
+    return holidays.country_holidays(country)
 
 
 def has_public_holidays(country: str) -> bool:

@@ -111,16 +111,6 @@ def next_state(
     )
 
 
-def states(mode: StoreMode) -> list[OrderStatus]:
-    """Every state reachable in a mode, in table order."""
-    seen = [INITIAL[mode]]
-    for transition in TRANSITIONS[mode]:
-        for state in (transition.source, transition.target):
-            if state not in seen:
-                seen.append(state)
-    return seen
-
-
 def render_markdown() -> str:
     """The transition tables as Markdown, for docs/architecture.md (kept in sync by a test)."""
     parts = []

@@ -55,10 +55,14 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
     title = "Action not allowed in this state"
 
-    def __init__(self, *, current: str, action: str, allowed: list[str]) -> None:
+    def __init__(
+        self, *, current: str, action: str, allowed: list[str], subject: str = "order"
+    ) -> None:
         allowed_text = ", ".join(allowed) if allowed else "none"
+        article = "an" if subject[0] in "aeiou" else "a"
         super().__init__(
-            f"cannot {action} an order that is {current}; allowed actions: {allowed_text}",
+            f"cannot {action} {article} {subject} that is {current}; "
+            f"allowed actions: {allowed_text}",
             current_state=current,
             action=action,
             allowed_actions=allowed,

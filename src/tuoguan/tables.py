@@ -4,10 +4,12 @@ from tuoguan.accounts import models as accounts_models
 from tuoguan.audit import models as audit_models
 from tuoguan.catalog import models as catalog_models
 from tuoguan.db import Base
+from tuoguan.finance import models as finance_models
 from tuoguan.kit import idempotency
 from tuoguan.notify import models as notify_models
 from tuoguan.orders import models as orders_models
 from tuoguan.sla import models as sla_models
+from tuoguan.sla import timetravel
 from tuoguan.stores import models as stores_models
 
 metadata = Base.metadata
@@ -16,10 +18,12 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "catalog_models",
+    "finance_models",
     "idempotency",
     "metadata",
     "notify_models",
     "orders_models",
     "sla_models",
     "stores_models",
+    "timetravel",
 ]

@@ -36,3 +36,12 @@ def race_workers(
 
     assert client.portal is not None
     return client.portal.call(run)
+
+
+def sweep_once(client: TestClient, clock: Clock, settings: Settings) -> dict[str, int]:
+    """Run every worker sweep once against the app's database; how many items each handled."""
+    from tuoguan.worker.loop import run_once
+
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    assert client.portal is not None
+    return client.portal.call(run_once, db, clock, settings)

@@ -8,17 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from tests.builders.market import Market
-from tests.builders.workers import race_workers
+from tests.builders.workers import race_workers, sweep_once
 from tuoguan.config import Settings
-from tuoguan.db import Database, sync_url
+from tuoguan.db import sync_url
 from tuoguan.kit.clock import FrozenClock
-from tuoguan.worker.loop import record_breaches, run_once
+from tuoguan.worker.loop import record_breaches
 
 
 def _sweep(client: TestClient, clock: FrozenClock, settings: Settings) -> int:
-    db: Database = client.app.state.db  # type: ignore[attr-defined]
-    assert client.portal is not None
-    return int(client.portal.call(run_once, db, clock, settings)["record_breaches"])
+    return sweep_once(client, clock, settings)["record_breaches"]
 
 
 def test_missed_confirmation_is_recorded_once_flagged_and_notified(

@@ -148,3 +148,17 @@ def test_cli_pickup_and_deliver_examples() -> None:  # F4 F2
         ],
     )
     assert deliver.output.strip() == "2026-03-03T23:59:59+01:00"
+
+
+def test_the_explanation_walks_the_spring_festival_day_by_day() -> None:  # F1
+    from tuoguan.sla import explain
+
+    placed = datetime.fromisoformat("2026-02-13T16:00+08:00")
+    tz = ZoneInfo("Asia/Shanghai")
+    cn = calendar_for("CN")
+    shown = explain.ship_by(placed, 2, tz, cn, "CN")
+    assert shown.at == deadlines.ship_by(placed, 2, tz, cn)
+    text = "\n".join(shown.steps)
+    assert "2026-02-14 Sat: business day 1 of 2 (make-up working day (调休))" in text
+    assert "2026-02-17 Tue: skipped (public holiday: Chinese New Year (Spring Festival))" in text
+    assert "2026-02-24 Tue: business day 2 of 2" in text

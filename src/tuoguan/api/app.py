@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -15,18 +15,25 @@ from fastapi.staticfiles import StaticFiles
 from tuoguan import __version__
 from tuoguan.api import problems
 from tuoguan.api.middleware import RequestId
-from tuoguan.api.routes import meta, orders, products, sla, stores
+from tuoguan.api.routes import meta, orders, penalties, products, sla, stores
 from tuoguan.config import Settings, get_settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock, SystemClock
+from tuoguan.sla import timetravel
 
 API_PREFIX = "/api/v1"
 
 
-def default_clock(settings: Settings) -> Clock:
-    """The wall clock, shifted by the configured offset outside production."""
-    offset = 0 if settings.environment == "production" else settings.clock_offset_seconds
-    return SystemClock(timedelta(seconds=offset))
+async def _follow_clock_shift(db: Database, clock: Clock, settings: Settings) -> None:
+    """Pick up `tuoguan clock advance` from other processes (a no-op in production)."""
+    if settings.environment == "production" or not isinstance(clock, SystemClock):
+        return
+    while True:
+        await asyncio.sleep(1)
+        try:
+            await timetravel.sync(db, clock, settings)
+        except Exception:  # noqa: BLE001 - a missed refresh is retried next second
+            logging.getLogger("tuoguan.api").warning("clock shift refresh failed", exc_info=True)
 
 
 def create_app(
@@ -38,7 +45,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the database is opened in the lifespan unless one is handed in."""
     settings = settings or get_settings()
-    clock = clock or default_clock(settings)
+    clock = clock or timetravel.default_clock(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,18 +53,19 @@ def create_app(
         app.state.db = database or Database.from_url(
             settings.database_url, pool_size=settings.db_pool_size
         )
-        worker_task = None
+        await timetravel.sync(app.state.db, clock, settings)
+        tasks = [asyncio.create_task(_follow_clock_shift(app.state.db, clock, settings))]
         if run_worker:
             from tuoguan.worker.loop import run_forever
 
-            worker_task = asyncio.create_task(run_forever(app.state.db, clock, settings))
+            tasks.append(asyncio.create_task(run_forever(app.state.db, clock, settings)))
         try:
             yield
         finally:
-            if worker_task is not None:
-                worker_task.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+                    await task
             if owned:
                 await app.state.db.dispose()
 
@@ -76,7 +84,7 @@ def create_app(
         app.state.db = database
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (meta, stores, products, orders, sla):
+    for module in (meta, stores, products, orders, sla, penalties):
         api.include_router(module.router)
     app.include_router(api)
 

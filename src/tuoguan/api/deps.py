@@ -14,7 +14,7 @@ from tuoguan.accounts.principal import Principal
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.errors import Unauthorized
+from tuoguan.errors import InvalidInput, Unauthorized
 from tuoguan.kit.clock import Clock
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `tuoguan token create`.")
@@ -64,3 +64,13 @@ CtxDep = Annotated[Ctx, Depends(get_ctx)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ReadSession = Annotated[AsyncSession, Depends(read_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The object version an If-Match header names, if any (optimistic concurrency)."""
+    if if_match is None:
+        return None
+    raw = if_match.strip().strip('"').removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidInput("If-Match carries the object's version number", field="If-Match")
+    return int(raw)

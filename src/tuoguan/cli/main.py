@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from tuoguan.accounts.principal import SYSTEM, Role
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database, is_sqlite, normalize_url
-from tuoguan.errors import DomainError
 from tuoguan.orders.states import OrderStatus
 
 app = typer.Typer(
@@ -29,9 +27,12 @@ demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
+from tuoguan.cli.common import fail, out, run  # noqa: E402
 
 app.add_typer(sla_cli.app, name="sla")
+app.add_typer(ops_cli.clock_app, name="clock")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -41,23 +42,7 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 
-out = Console()
-err = Console(stderr=True)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print a one-line error and exit non-zero."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _run(coro: Any) -> Any:
-    try:
-        return asyncio.run(coro)
-    except DomainError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        fail(f"{exc.detail}{where}")
 
 
 def upgrade_database(settings: Settings) -> None:
@@ -112,7 +97,7 @@ def worker_cmd(
     once: Annotated[bool, typer.Option(help="Sweep once and exit.")] = False,
 ) -> None:
     """Run the job loop (sweeps for due work)."""
-    from tuoguan.api.app import default_clock
+    from tuoguan.sla.timetravel import synced_clock
     from tuoguan.worker.loop import run_forever, run_once
 
     settings = Settings()
@@ -120,10 +105,10 @@ def worker_cmd(
     async def main() -> None:
         async with Database.opened(settings.database_url) as db:
             if once:
-                handled = await run_once(db, default_clock(settings), settings)
+                handled = await run_once(db, await synced_clock(db, settings), settings)
                 out.print(handled)
             else:
-                await run_forever(db, default_clock(settings), settings)
+                await run_forever(db, await synced_clock(db, settings), settings)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
@@ -136,8 +121,8 @@ def demo_load(
     ] = False,
 ) -> None:
     """Load the demo marketplace into an empty database."""
-    from tuoguan.api.app import default_clock
     from tuoguan.demo import load as demo
+    from tuoguan.sla.timetravel import default_clock
 
     settings = Settings()
 
@@ -150,7 +135,7 @@ def demo_load(
                     fail("the database already has data; the demo loads into an empty one")
             return await demo.load(db, default_clock(settings), settings)
 
-    logins = _run(main())
+    logins = run(main())
     if logins is None:
         out.print(
             f"demo data already present; sign in as {demo.OPERATOR_EMAIL} "
@@ -174,7 +159,7 @@ def token_create(
 ) -> None:
     """Issue an API token and print it once; only its hash is stored."""
     from tuoguan.accounts import service as accounts
-    from tuoguan.api.app import default_clock
+    from tuoguan.sla.timetravel import default_clock
 
     settings = Settings()
 
@@ -187,7 +172,7 @@ def token_create(
             await session.commit()
             return secret
 
-    secret = _run(main())
+    secret = run(main())
     out.print(secret, highlight=False, soft_wrap=True)
 
 
@@ -197,7 +182,7 @@ def token_revoke(
 ) -> None:
     """Revoke an API token at once."""
     from tuoguan.accounts import service as accounts
-    from tuoguan.api.app import default_clock
+    from tuoguan.sla.timetravel import default_clock
 
     settings = Settings()
 
@@ -207,7 +192,7 @@ def token_revoke(
             await accounts.revoke_token(session, ctx=ctx, token_id=token_id)
             await session.commit()
 
-    _run(main())
+    run(main())
     out.print(f"revoked {token_id}")
 
 
@@ -221,7 +206,7 @@ def user_create(
 ) -> None:
     """Create a console user; the password is read from the prompt."""
     from tuoguan.accounts import service as accounts
-    from tuoguan.api.app import default_clock
+    from tuoguan.sla.timetravel import default_clock
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     settings = Settings()
@@ -242,7 +227,7 @@ def user_create(
             await session.commit()
             return user.id
 
-    out.print(f"created {_run(main())}")
+    out.print(f"created {run(main())}")
 
 
 def _left(seconds: int) -> str:
@@ -260,15 +245,14 @@ def orders_list(
 ) -> None:
     """A table of orders with their next deadline and the time left (O5)."""
     from tuoguan.accounts.principal import Principal
-    from tuoguan.api.app import default_clock
     from tuoguan.orders import service as orders
     from tuoguan.orders import views
     from tuoguan.orders.repository import OrderFilter
+    from tuoguan.sla.timetravel import synced_clock
 
     if sort not in ("newest", "deadline"):
         fail("--sort is newest or deadline")
     settings = Settings()
-    clock = default_clock(settings)
     principal = (
         Principal(role=Role.seller, actor_id="cli", seller_id=seller)
         if seller
@@ -277,6 +261,7 @@ def orders_list(
 
     async def main() -> list[Any]:
         async with Database.opened(settings.database_url) as db, db.read() as session:
+            clock = await synced_clock(db, settings)
             rows, _ = await orders.list_orders(
                 session,
                 principal=principal,
@@ -284,7 +269,7 @@ def orders_list(
             )
             return await views.present_many(session, rows, principal=principal, now=clock.now())
 
-    items = _run(main())
+    items = run(main())
     table = Table(title=f"orders ({len(items)})")
     for column in ("order", "mode", "status", "total", "next deadline", "time left"):
         table.add_column(column, no_wrap=column in ("order", "next deadline"))

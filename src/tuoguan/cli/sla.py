@@ -175,3 +175,31 @@ def deliver(
 
 
 __all__ = ["app"]
+
+
+@app.command("explain")
+def explain_order(order_id: Annotated[str, typer.Argument(help="The order's id.")]) -> None:
+    """How each deadline of an order was computed: rule, zone, days counted and skipped."""
+    from tuoguan.accounts.principal import Principal, Role
+    from tuoguan.cli.common import out, run
+    from tuoguan.config import Settings
+    from tuoguan.context import Ctx
+    from tuoguan.db import Database
+    from tuoguan.orders import service as orders
+    from tuoguan.sla.timetravel import synced_clock
+
+    settings = Settings()
+
+    async def main() -> list[Any]:
+        async with Database.opened(settings.database_url) as db, db.read() as session:
+            principal = Principal(role=Role.operator, actor_id="cli")
+            ctx = Ctx(
+                principal=principal, clock=await synced_clock(db, settings), settings=settings
+            )
+            return await orders.explain_deadlines(session, ctx=ctx, order_id=order_id)
+
+    for item in run(main()):
+        at = item.at.isoformat() if item.at else "-"
+        out.print(f"[bold]{item.kind}[/bold] ({item.rule}) = {at}", highlight=False)
+        for step in item.steps:
+            out.print(f"  · {step}", highlight=False)

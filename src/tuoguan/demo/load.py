@@ -16,10 +16,13 @@ from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpda
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
+from tuoguan.finance import service as finance
+from tuoguan.finance.schemas import PenaltyPolicyCreate, TierIn
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.sla.models import BreachKind
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
 from tuoguan.stores.schemas import SellerCreate, StoreCreate
@@ -137,6 +140,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         await accounts.create_token(
             session, ctx=system, name="demo carrier", role=Role.carrier, carrier_code="cainiao"
         )
+        await _penalty_policies(session, operator)
         for seller_name, country, slug, store_specs in SELLERS:
             seller = await stores.create_seller(
                 session, ctx=operator, data=SellerCreate(name=seller_name, country=country)
@@ -177,6 +181,31 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
                 await _stock_and_sell(session, store.id, mode, seller_ctx, operator, clock)
         await session.commit()
     return logins
+
+
+# F6, O2: the demo's fines, in force since before its oldest order.
+DEMO_POLICIES = {
+    BreachKind.ship_late: [
+        TierIn(from_hours=0, to_hours=24, rate_bp=500, rating_points=1),
+        TierIn(from_hours=24, to_hours=72, rate_bp=1000, rating_points=3),
+        TierIn(from_hours=72, to_hours=None, rate_bp=3000, rating_points=6),
+    ],
+    BreachKind.confirm_late: [
+        TierIn(from_hours=0, to_hours=24, rate_bp=200, rating_points=1),
+        TierIn(from_hours=24, to_hours=None, rate_bp=500, rating_points=2),
+    ],
+}
+
+
+async def _penalty_policies(session: AsyncSession, operator: Ctx) -> None:
+    since = FrozenClock(operator.clock.now() - timedelta(days=30))
+    back_then = Ctx(principal=operator.principal, clock=since, settings=operator.settings)
+    for kind, tiers in DEMO_POLICIES.items():
+        await finance.create_policy(
+            session,
+            ctx=back_then,
+            data=PenaltyPolicyCreate(kind=kind, tiers=tiers, note="demo policy"),
+        )
 
 
 async def _stock_and_sell(

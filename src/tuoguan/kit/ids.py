@@ -15,6 +15,8 @@ PREFIXES = {
     "token": "tok",
     "breach": "brc",
     "notification": "ntf",
+    "policy": "pol",
+    "penalty": "pen",
 }
 
 

@@ -91,6 +91,15 @@ class Deadline(BaseModel):
     seconds_left: int
 
 
+class DeadlineExplanation(BaseModel):
+    """How one deadline was computed (``tuoguan sla explain``)."""
+
+    kind: str
+    rule: str = Field(description="The SPEC rule it follows, e.g. F1.")
+    at: datetime | None
+    steps: list[str]
+
+
 class OrderRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -14,6 +14,7 @@ from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
 from tuoguan.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from tuoguan.finance import service as finance
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
@@ -22,7 +23,7 @@ from tuoguan.orders.models import Order, OrderLine
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
-from tuoguan.sla import deadlines
+from tuoguan.sla import breaches, deadlines, explain
 from tuoguan.sla.calendar import calendar_for
 from tuoguan.sla.places import check_country, country_timezone
 from tuoguan.stores import repository as store_repository
@@ -166,6 +167,12 @@ async def act(
         )
     target = next_state(order.mode, order.status, action, ctx.principal.role)
     now = ctx.clock.now()
+    if breaches.is_missed(order, now):
+        # Done late before a sweep noticed: the breach is recorded all the same.
+        breach = breaches.record(
+            session, ctx=ctx, order=order, versions=await finance.all_policies(session)
+        )
+        mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)
     data: dict[str, Any] = {}
     if action is OrderAction.ship:
         if not isinstance(body, ShipBody):
@@ -264,3 +271,51 @@ def all_deadlines(order: Order, store_tz: str, now: datetime) -> list[Deadline]:
     """Every deadline the order has, each in its own zone."""
     found = (_deadline(order, kind, store_tz, now) for kind in DEADLINE_KINDS)
     return [deadline for deadline in found if deadline is not None]
+
+
+async def explain_deadlines(
+    session: AsyncSession, *, ctx: Ctx, order_id: str
+) -> list[explain.Explanation]:
+    """How each of the order's deadlines was computed, with the days counted and skipped."""
+    order = await get_order(session, principal=ctx.principal, order_id=order_id)
+    store = await session.get(Store, order.store_id)
+    assert store is not None
+    tz = ZoneInfo(store.timezone)
+    placed = as_utc(order.placed_at)
+    found: list[explain.Explanation] = []
+    if order.confirm_by is not None:
+        found.append(explain.confirm_by(placed, tz))
+    if order.ship_by is not None:
+        found.append(
+            explain.ship_by(
+                placed, store.ship_promise_days, tz, store_calendar(store), store.country
+            )
+        )
+    if order.deliver_by is not None:
+        found.append(
+            explain.deliver_by(
+                as_utc(order.ship_by or order.deliver_by).astimezone(tz),
+                deadlines.transit_days(store.country, order.country),
+                store.country,
+                order.country,
+                country_timezone(order.country),
+                calendar_for(order.country),
+            )
+        )
+    if order.delivered_at is not None:
+        found.append(
+            explain.auto_complete(
+                as_utc(order.delivered_at),
+                ctx.settings.auto_confirm_days,
+                country_timezone(order.country),
+            )
+        )
+    for item in found:
+        stored: datetime | None = getattr(order, item.kind)
+        if stored is not None and item.at is not None and as_utc(stored) != as_utc(item.at):
+            item.steps.append(
+                f"stored deadline {as_utc(stored).isoformat()} differs: it was computed under "
+                "the store's settings at the time (promise, closed days, or configuration)"
+            )
+            item.at = as_utc(stored)
+    return found

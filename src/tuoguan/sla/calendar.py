@@ -50,6 +50,22 @@ class BusinessCalendar:
             return bool(official.is_working_day(day))
         return day.weekday() not in WEEKEND
 
+    def why_not_working(self, day: date) -> str | None:
+        """Why a day is not a business day (a holiday's name, weekend, closed); None if it is."""
+        if day in self.closed:
+            return "closed by the store or warehouse"
+        if self.is_business_day(day):
+            return None
+        official = _country_calendar(self.country) if self.country else None
+        name = official.get(day) if official is not None else None
+        return f"public holiday: {name}" if name else "weekend"
+
+    def why_working(self, day: date) -> str:
+        """How a business day reads: a plain working day, or a make-up one (调休) on a weekend."""
+        if day.weekday() in WEEKEND:
+            return "make-up working day (调休)" if day not in self.extra_working else "opened"
+        return "working day"
+
     def add_business_days(self, day: date, count: int) -> date:
         """The ``count``-th business day strictly after ``day`` (the day itself never counts)."""
         if count < 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -25,6 +25,13 @@ class Breach(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_breaches_order_kind"),
         Index("ix_breaches_seller_detected", "seller_id", "detected_at"),
+        # The penalty sweep's range: breaches whose fine is not settled yet.
+        Index(
+            "ix_breaches_unassessed",
+            "assess_by",
+            postgresql_where=text("assessed_at IS NULL"),
+            sqlite_where=text("assessed_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -34,3 +41,9 @@ class Breach(Base):
     kind: Mapped[BreachKind] = mapped_column(Enum(BreachKind, native_enum=False, length=20))
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the fine stops growing (the policy's open-ended tier starts): assess by then at the latest.
+    assess_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set once the penalty policy has been applied (with or without a fine).
+    assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How late the work was when the order left the late state (or when assessed, if still undone).
+    lateness_seconds: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,6 +1,8 @@
-"""Breaches: find missed deadlines, record each once, flag the order, tell the seller."""
+"""Breaches: find missed deadlines, record each once, flag the order, tell the seller, fine it."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,20 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden
-from tuoguan.kit.ids import new_id
-from tuoguan.notify import service as notify
+from tuoguan.finance import service as finance
+from tuoguan.finance.schemas import Rating
+from tuoguan.kit.clock import as_utc
 from tuoguan.orders import service as orders
-from tuoguan.orders.states import OrderStatus
+from tuoguan.orders.models import Order
+from tuoguan.sla import breaches, repository
 from tuoguan.sla.models import Breach, BreachKind
+from tuoguan.stores import service as stores
 
-BREACH_OF: dict[OrderStatus, BreachKind] = {
-    OrderStatus.awaiting_confirmation: BreachKind.confirm_late,
-    OrderStatus.awaiting_shipment: BreachKind.ship_late,
+# The order stamps that end a breach's lateness: the late work done, or the order cancelled.
+_ENDED_BY = {
+    BreachKind.confirm_late: ("confirmed_at", "cancelled_at"),
+    BreachKind.ship_late: ("shipped_at", "cancelled_at"),
 }
-MESSAGES = {
-    BreachKind.confirm_late: "Order {order} was not confirmed within 24 hours (O2).",
-    BreachKind.ship_late: "Order {order} was not shipped by its ship-by deadline (F1).",
-}
+RATING_WINDOW_DAYS = 90
 
 
 async def record_due_breaches(
@@ -34,33 +37,53 @@ async def record_due_breaches(
     unique (order, kind) pair keep a breach from being recorded twice.
     """
     now = ctx.clock.now()
+    due = await orders.overdue(session, now=now, limit=limit, skip_locked=skip_locked)
+    versions = await finance.all_policies(session) if due else []
     recorded = []
-    for order in await orders.overdue(session, now=now, limit=limit, skip_locked=skip_locked):
-        kind = BREACH_OF[order.status]
-        assert order.deadline_at is not None
-        breach = Breach(
-            id=new_id("breach"),
+    for order in due:
+        recorded.append(breaches.record(session, ctx=ctx, order=order, versions=versions))
+        orders.mark_deadline_missed(session, ctx=ctx, order=order, kind=recorded[-1].kind.value)
+    return recorded
+
+
+def lateness_of(breach: Breach, order: Order, now: datetime) -> timedelta:
+    """How late the work was: until it was done or the order cancelled, else until now."""
+    ended = [getattr(order, stamp) for stamp in _ENDED_BY[breach.kind]]
+    end = min((as_utc(at) for at in ended if at is not None), default=now)
+    return max(end - as_utc(breach.deadline_at), timedelta(0))
+
+
+async def assess_due_breaches(
+    session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool
+) -> int:
+    """F6, O2: price each breach whose lateness is settled under the policy of its deadline.
+
+    Each breach is assessed once: the sweep only reads unassessed breaches, under
+    a row lock, and the penalty's unique breach id refuses a second one.
+    """
+    now = ctx.clock.now()
+    ready = await repository.ready_to_assess(session, now=now, limit=limit, skip_locked=skip_locked)
+    versions = await finance.all_policies(session) if ready else []
+    for breach, order in ready:
+        lateness = lateness_of(breach, order, now)
+        breach.lateness_seconds = int(lateness.total_seconds())
+        breach.assessed_at = now
+        governing = finance.in_force(versions, breach.kind, as_utc(breach.deadline_at))
+        if governing is None:
+            continue
+        finance.assess(
+            session,
+            ctx=ctx,
+            policy=governing,
+            breach_id=breach.id,
             order_id=order.id,
             store_id=order.store_id,
             seller_id=order.seller_id,
-            kind=kind,
-            deadline_at=order.deadline_at,
-            detected_at=now,
+            order_total_minor=order.total_minor,
+            currency=order.currency,
+            lateness=lateness,
         )
-        session.add(breach)
-        orders.mark_deadline_missed(session, ctx=ctx, order=order, kind=kind.value)
-        notify.notify(
-            session,
-            ctx=ctx,
-            seller_id=order.seller_id,
-            kind=kind.value,
-            subject_type="order",
-            subject_id=order.id,
-            message=MESSAGES[kind].format(order=order.id),
-            data={"deadline_at": order.deadline_at.isoformat()},
-        )
-        recorded.append(breach)
-    return recorded
+    return len(ready)
 
 
 async def list_breaches(
@@ -76,4 +99,24 @@ async def list_breaches(
         query = query.where(Breach.order_id == order_id)
     return list(
         await session.scalars(query.order_by(Breach.detected_at.desc(), Breach.id).limit(limit))
+    )
+
+
+async def seller_rating(
+    session: AsyncSession, *, principal: Principal, seller_id: str, now: datetime
+) -> Rating:
+    """F6: 100 less the rating points of the seller's penalties in the window, not waived."""
+    await stores.get_seller(session, principal=principal, seller_id=seller_id)
+    since = now - timedelta(days=RATING_WINDOW_DAYS)
+    points, counting, waived = await finance.rating_counts(
+        session, seller_id=seller_id, since=since
+    )
+    return Rating(
+        seller_id=seller_id,
+        score=max(0, 100 - points),
+        window_days=RATING_WINDOW_DAYS,
+        points_deducted=points,
+        breaches=await repository.count_by_kind(session, seller_id=seller_id, since=since),
+        penalties_counting=counting,
+        penalties_waived=waived,
     )

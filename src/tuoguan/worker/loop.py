@@ -17,6 +17,7 @@ from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
 from tuoguan.sla import service as sla
+from tuoguan.sla import timetravel
 
 log = logging.getLogger("tuoguan.worker")
 
@@ -59,6 +60,17 @@ async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int
     return len(recorded)
 
 
+async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:
+    """F6, O2: fine each breach whose lateness is settled, under its deadline's policy version."""
+    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    async with db.write() as session:
+        count = await sla.assess_due_breaches(
+            session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        await session.commit()
+    return count
+
+
 async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> int:
     """Forget Idempotency-Key responses older than the configured time to live."""
     before = clock.now() - timedelta(hours=settings.idempotency_ttl_hours)
@@ -68,11 +80,12 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
     return count
 
 
-SWEEPS = (record_breaches, auto_complete, prune_idempotency)
+SWEEPS = (record_breaches, assess_penalties, auto_complete, prune_idempotency)
 
 
 async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:
     """Run every sweep until none finds a full batch; returns how many items each handled."""
+    await timetravel.sync(db, clock, settings)
     handled: dict[str, int] = {}
     for sweep in SWEEPS:
         total = 0

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession
+from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
-from tuoguan.errors import InvalidInput
 from tuoguan.orders import service, views
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import (
     ActionBody,
     CancelBody,
+    DeadlineExplanation,
     EventRead,
     OrderCreate,
     OrderPage,
@@ -42,15 +42,6 @@ def _renderer(ctx: Ctx) -> Any:
         )
 
     return render
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    raw = if_match.strip().strip('"').removeprefix("W/").strip('"')
-    if not raw.isdigit() or len(raw) > 9:
-        raise InvalidInput("If-Match carries the order's version number", field="If-Match")
-    return int(raw)
 
 
 @router.post("/orders", status_code=201, response_model=OrderRead)
@@ -143,10 +134,19 @@ async def order_events(
     return [EventRead.model_validate(e) for e in rows]
 
 
+@router.get("/orders/{order_id}/deadlines/explain", response_model=list[DeadlineExplanation])
+async def explain_deadlines(
+    order_id: str, ctx: CtxDep, session: ReadSession
+) -> list[DeadlineExplanation]:
+    """How each deadline was computed: the rule, the zone, the days counted and skipped."""
+    found = await service.explain_deadlines(session, ctx=ctx, order_id=order_id)
+    return [DeadlineExplanation(kind=e.kind, rule=e.rule, at=e.at, steps=e.steps) for e in found]
+
+
 async def _act(
     request: Request, ctx: Ctx, order_id: str, action: OrderAction, body: Any, if_match: str | None
 ) -> Response:
-    expected = _version(if_match)
+    expected = expected_version(if_match)
     return await run_mutation(
         request,
         ctx,

@@ -29,6 +29,9 @@ class BreachRead(BaseModel):
     kind: BreachKind
     deadline_at: datetime
     detected_at: datetime
+    assess_by: datetime
+    assessed_at: datetime | None
+    lateness_seconds: int | None
 
 
 class NotificationRead(BaseModel):

@@ -1,0 +1,84 @@
+"""Queries for penalty policies and penalties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.finance.models import Penalty, PenaltyPolicy
+from tuoguan.finance.states import PenaltyStatus
+from tuoguan.sla.models import BreachKind
+
+
+async def policies(session: AsyncSession, kind: BreachKind | None = None) -> list[PenaltyPolicy]:
+    """Every policy version, per kind oldest first."""
+    query = select(PenaltyPolicy).order_by(PenaltyPolicy.kind, PenaltyPolicy.version)
+    if kind is not None:
+        query = query.where(PenaltyPolicy.kind == kind)
+    return list(await session.scalars(query))
+
+
+async def latest_policy(session: AsyncSession, kind: BreachKind) -> PenaltyPolicy | None:
+    """The highest version of a kind's policy."""
+    return await session.scalar(
+        select(PenaltyPolicy)
+        .where(PenaltyPolicy.kind == kind)
+        .order_by(PenaltyPolicy.version.desc())
+        .limit(1)
+    )
+
+
+def visible_penalties(principal: Principal) -> Select[Penalty]:
+    """Operators see every penalty, a seller its own; nobody else any."""
+    query = select(Penalty)
+    if principal.role is Role.operator:
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(Penalty.seller_id == principal.seller_id)
+    return query.where(Penalty.id.is_(None))
+
+
+async def get_for_update(
+    session: AsyncSession, principal: Principal, penalty_id: str
+) -> Penalty | None:
+    """A visible penalty, fresh and row-locked until the transaction ends."""
+    return await session.scalar(
+        visible_penalties(principal)
+        .where(Penalty.id == penalty_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: PenaltyStatus | None,
+    seller_id: str | None,
+    limit: int,
+) -> list[Penalty]:
+    """Penalties newest first; appealed ones are the operator's queue."""
+    query = visible_penalties(principal)
+    if status is not None:
+        query = query.where(Penalty.status == status)
+    if seller_id is not None:
+        query = query.where(Penalty.seller_id == seller_id)
+    return list(
+        await session.scalars(query.order_by(Penalty.assessed_at.desc(), Penalty.id).limit(limit))
+    )
+
+
+async def rating_points(
+    session: AsyncSession, *, seller_id: str, since: datetime
+) -> dict[PenaltyStatus, tuple[int, int]]:
+    """Per status, how many penalties and how many rating points since an instant."""
+    rows = await session.execute(
+        select(Penalty.status, func.count(), func.coalesce(func.sum(Penalty.rating_points), 0))
+        .where(Penalty.seller_id == seller_id, Penalty.assessed_at >= since)
+        .group_by(Penalty.status)
+    )
+    return {PenaltyStatus(status): (int(n), int(points)) for status, n, points in rows}

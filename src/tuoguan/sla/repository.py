@@ -1,0 +1,56 @@
+"""Queries for breaches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.orders.models import Order
+from tuoguan.orders.states import OrderStatus
+from tuoguan.sla.models import Breach, BreachKind
+
+# The state an order sits in while a breach of each kind is still running.
+LATE_STATUS: dict[BreachKind, OrderStatus] = {
+    BreachKind.confirm_late: OrderStatus.awaiting_confirmation,
+    BreachKind.ship_late: OrderStatus.awaiting_shipment,
+}
+
+
+async def ready_to_assess(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[tuple[Breach, Order]]:
+    """Unassessed breaches whose lateness is settled, with their orders, locked for this worker.
+
+    Settled means the order has left the late state (the work was done or the
+    order cancelled) or the fine can no longer grow (``assess_by`` passed).
+    Reads the partial index ix_breaches_unassessed: only open breaches.
+    """
+    left_late_state = or_(
+        *(and_(Breach.kind == kind, Order.status != status) for kind, status in LATE_STATUS.items())
+    )
+    query = (
+        select(Breach, Order)
+        .join(Order, Order.id == Breach.order_id)
+        .where(Breach.assessed_at.is_(None), or_(Breach.assess_by <= now, left_late_state))
+        .order_by(Breach.assess_by, Breach.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(of=Breach, skip_locked=True)
+    return [(breach, order) for breach, order in await session.execute(query)]
+
+
+async def count_by_kind(
+    session: AsyncSession, *, seller_id: str, since: datetime
+) -> dict[str, int]:
+    """How many breaches of each kind a seller had since an instant."""
+    rows = await session.execute(
+        select(Breach.kind, func.count())
+        .where(Breach.seller_id == seller_id, Breach.detected_at >= since)
+        .group_by(Breach.kind)
+    )
+    counts = {kind.value: 0 for kind in BreachKind}
+    counts.update({BreachKind(kind).value: int(n) for kind, n in rows})
+    return counts

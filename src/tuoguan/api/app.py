@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from tuoguan import __version__
 from tuoguan.api import problems
 from tuoguan.api.middleware import RequestId
-from tuoguan.api.routes import meta, orders, penalties, products, sla, stores
+from tuoguan.api.routes import meta, orders, penalties, products, sla, stores, webhooks
 from tuoguan.config import Settings, get_settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock, SystemClock
@@ -84,7 +84,7 @@ def create_app(
         app.state.db = database
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (meta, stores, products, orders, sla, penalties):
+    for module in (meta, stores, products, orders, sla, penalties, webhooks):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -203,3 +203,36 @@ def explain_order(order_id: Annotated[str, typer.Argument(help="The order's id."
         out.print(f"[bold]{item.kind}[/bold] ({item.rule}) = {at}", highlight=False)
         for step in item.steps:
             out.print(f"  · {step}", highlight=False)
+
+
+@app.command("evaluate")
+def evaluate(
+    orders: Annotated[int, typer.Option(help="Simulated orders.", min=100, max=2_000_000)] = 20_000,
+    sellers: Annotated[int, typer.Option(help="Simulated sellers.", min=1, max=10_000)] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed, the same history.")] = 7,
+    as_json: JsonFlag = False,
+) -> None:
+    """G5: precision, recall and lead time of the early warnings on a simulated history."""
+    from rich.table import Table
+
+    from tuoguan.cli.common import out
+    from tuoguan.sla.evaluate import simulate
+
+    with out.status(f"simulating {orders} orders"):
+        result = simulate(orders=orders, sellers=sellers, seed=seed)
+    rows = [score.as_dict() for score in result.scores]
+    if as_json:
+        payload = {"orders": result.orders, "late": result.late, "rules": rows}
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    table = Table(title=f"{result.orders} orders, {result.late} shipped late")
+    for column in ("rule", "precision", "recall", "median_lead_hours", "warnings", "misses"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c])
+                for c in ("rule", "precision", "recall", "median_lead_hours", "warnings", "misses")
+            )
+        )
+    out.print(table)

@@ -17,6 +17,9 @@ PREFIXES = {
     "notification": "ntf",
     "policy": "pol",
     "penalty": "pen",
+    "warning": "wrn",
+    "webhook": "whk",
+    "delivery": "dlv",
 }
 
 

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -15,7 +26,16 @@ class Notification(Base):
     """A message to a seller (or, with no seller, to the operators)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_seller_id", "seller_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_seller_id", "seller_id", "id"),
+        # The webhook fan-out's range: notifications not yet handed to endpoints.
+        Index(
+            "ix_notifications_unfanned",
+            "created_at",
+            postgresql_where=text("fanned_out_at IS NULL"),
+            sqlite_where=text("fanned_out_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
@@ -26,3 +46,57 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When webhook deliveries were made for it (set even when nobody subscribed).
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookEndpoint(Base):
+    """Where a seller (or, with no seller, the operators) receives signed notifications."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_seller", "seller_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    url: Mapped[str] = mapped_column(String(500))
+    # Kept to sign each delivery (HMAC-SHA256); shown once, when the endpoint is created.
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryStatus(StrEnum):
+    """Where one webhook delivery stands."""
+
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"  # gave up after the last retry
+
+
+class WebhookDelivery(Base):
+    """One notification to one endpoint, retried with backoff until it lands or gives up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "notification_id", name="uq_webhook_deliveries_once"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20)
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

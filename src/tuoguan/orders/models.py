@@ -34,6 +34,16 @@ class Order(Base):
             postgresql_where=text(_UNMISSED),
             sqlite_where=text(_UNMISSED),
         ),
+        # The early-warning sweep's range (G5): orders due a fresh look at their risk.
+        Index(
+            "ix_orders_risk_check",
+            "risk_check_at",
+            postgresql_where=text("risk_check_at IS NOT NULL"),
+            sqlite_where=text("risk_check_at IS NOT NULL"),
+        ),
+        # Recent history for risk scores: a seller's shipments, a destination's deliveries.
+        Index("ix_orders_seller_shipped", "seller_id", "shipped_at"),
+        Index("ix_orders_country_delivered", "country", "delivered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -67,6 +77,8 @@ class Order(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the running deadline passed with its work undone (a breach was recorded).
     deadline_missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the worker next scores the running deadline's risk (G5; checkpoints of its window).
+    risk_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from tuoguan.kit.clock import as_utc
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
 from tuoguan.orders.states import OrderStatus
+from tuoguan.stores.models import Store
 
 
 @dataclass(frozen=True)
@@ -138,3 +139,68 @@ async def overdue_unmissed(
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
+
+
+OPEN_WITH_DEADLINE = (
+    OrderStatus.awaiting_confirmation,
+    OrderStatus.awaiting_shipment,
+    OrderStatus.shipped,
+)
+
+
+async def due_risk_checks(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Order]:
+    """Orders due a fresh risk score (G5), from the partial index ix_orders_risk_check."""
+    query = (
+        select(Order)
+        .where(Order.risk_check_at.is_not(None), Order.risk_check_at <= now)
+        .order_by(Order.risk_check_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
+
+
+async def open_by_deadline(
+    session: AsyncSession, principal: Principal, *, store_id: str | None, limit: int
+) -> list[Order]:
+    """The principal's open orders with a running deadline, soonest first."""
+    query = visible_orders(principal).where(
+        Order.status.in_(OPEN_WITH_DEADLINE), Order.deadline_at.is_not(None)
+    )
+    if store_id:
+        query = query.where(Order.store_id == store_id)
+    return list(await session.scalars(query.order_by(Order.deadline_at, Order.id).limit(limit)))
+
+
+async def seller_work(
+    session: AsyncSession, *, seller_id: str, done_field: str, deadline_field: str, since: datetime
+) -> list[tuple[datetime, datetime, datetime]]:
+    """(placed, done, deadline) of a seller's work finished since an instant (confirm or ship)."""
+    done = getattr(Order, done_field)
+    rows = await session.execute(
+        select(Order.placed_at, done, getattr(Order, deadline_field)).where(
+            Order.seller_id == seller_id, done >= since, getattr(Order, deadline_field).is_not(None)
+        )
+    )
+    return [(as_utc(p), as_utc(d), as_utc(x)) for p, d, x in rows]
+
+
+async def lane_deliveries(
+    session: AsyncSession, *, origin: str, destination: str, since: datetime
+) -> list[tuple[datetime, datetime, datetime]]:
+    """(shipped, delivered, deliver_by) of parcels on a lane delivered since an instant."""
+    rows = await session.execute(
+        select(Order.shipped_at, Order.delivered_at, Order.deliver_by)
+        .join(Store, Store.id == Order.store_id)
+        .where(
+            Order.country == destination,
+            Order.delivered_at >= since,
+            Store.country == origin,
+            Order.shipped_at.is_not(None),
+            Order.deliver_by.is_not(None),
+        )
+    )
+    return [(as_utc(s), as_utc(d), as_utc(b)) for s, d, b in rows if s and d and b]

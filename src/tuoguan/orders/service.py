@@ -23,7 +23,7 @@ from tuoguan.orders.models import Order, OrderLine
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
-from tuoguan.sla import breaches, deadlines, explain
+from tuoguan.sla import breaches, deadlines, explain, risk
 from tuoguan.sla.calendar import calendar_for
 from tuoguan.sla.places import check_country, country_timezone
 from tuoguan.stores import repository as store_repository
@@ -137,6 +137,21 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
     field = DEADLINE_OF.get(status)
     order.deadline_at = getattr(order, field) if field else None
     order.deadline_missed_at = None
+    start = window_start(order)
+    order.risk_check_at = (
+        risk.next_checkpoint(start, order.deadline_at, now)
+        if start is not None and order.deadline_at is not None
+        else None
+    )
+
+
+def window_start(order: Order) -> datetime | None:
+    """When the running deadline's window opened (G5 scores how much of it is gone)."""
+    if order.status in (OrderStatus.awaiting_confirmation, OrderStatus.awaiting_shipment):
+        return as_utc(order.placed_at)
+    if order.status is OrderStatus.shipped and order.shipped_at is not None:
+        return as_utc(order.shipped_at)
+    return None
 
 
 async def get_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:
@@ -319,3 +334,24 @@ async def explain_deadlines(
             )
             item.at = as_utc(stored)
     return found
+
+
+async def due_risk_checks(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Order]:
+    """Orders due a fresh risk score (G5), locked for this worker."""
+    return await repository.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
+
+
+async def open_by_deadline(
+    session: AsyncSession, *, principal: Principal, store_id: str | None = None, limit: int = 500
+) -> list[Order]:
+    """The principal's open orders with a running deadline, soonest first."""
+    return await repository.open_by_deadline(session, principal, store_id=store_id, limit=limit)
+
+
+async def origin_country(session: AsyncSession, order: Order) -> str:
+    """The country the order ships from (its store's)."""
+    store = await session.get(Store, order.store_id)
+    assert store is not None
+    return store.country

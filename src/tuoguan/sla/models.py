@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -47,3 +58,22 @@ class Breach(Base):
     assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # How late the work was when the order left the late state (or when assessed, if still undone).
     lateness_seconds: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RiskWarning(Base):
+    """An early warning (G5) sent once per order and deadline, with the score and its reasons."""
+
+    __tablename__ = "risk_warnings"
+    __table_args__ = (
+        UniqueConstraint("order_id", "deadline_kind", name="uq_risk_warnings_order_kind"),
+        Index("ix_risk_warnings_seller_warned", "seller_id", "warned_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    deadline_kind: Mapped[str] = mapped_column(String(30))
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    warned_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from datetime import timedelta
 
+import httpx
+
 from tuoguan.accounts.principal import SYSTEM
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
@@ -13,11 +15,12 @@ from tuoguan.db import Database
 from tuoguan.errors import DomainError
 from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
+from tuoguan.notify import webhooks
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
 from tuoguan.sla import service as sla
-from tuoguan.sla import timetravel
+from tuoguan.sla import timetravel, warnings
 
 log = logging.getLogger("tuoguan.worker")
 
@@ -71,6 +74,51 @@ async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> in
     return count
 
 
+async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
+    """G5: score orders at their window's checkpoints and warn sellers before deadlines pass."""
+    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    async with db.write() as session:
+        count = await warnings.warn_due(
+            session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        await session.commit()
+    return count
+
+
+async def fan_out_webhooks(db: Database, clock: Clock, settings: Settings) -> int:
+    """Queue a delivery of each new notification to its seller's webhook endpoints."""
+    async with db.write() as session:
+        count = await webhooks.fan_out(
+            session, now=clock.now(), limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        await session.commit()
+    return count
+
+
+async def deliver_webhooks(db: Database, clock: Clock, settings: Settings) -> int:
+    """POST due deliveries, signed, outside any transaction; record each outcome."""
+    async with db.write() as session:
+        claimed = await webhooks.claim(
+            session, now=clock.now(), limit=settings.worker_batch_size, skip_locked=not db.sqlite
+        )
+        await session.commit()
+    if not claimed:
+        return 0
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        outcomes = await asyncio.gather(*(webhooks.send(client, item) for item in claimed))
+    async with db.write() as session:
+        for item, (status_code, error) in zip(claimed, outcomes, strict=True):
+            await webhooks.record_outcome(
+                session,
+                now=clock.now(),
+                delivery_id=item.delivery_id,
+                status_code=status_code,
+                error=error,
+            )
+        await session.commit()
+    return len(claimed)
+
+
 async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> int:
     """Forget Idempotency-Key responses older than the configured time to live."""
     before = clock.now() - timedelta(hours=settings.idempotency_ttl_hours)
@@ -80,7 +128,15 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
     return count
 
 
-SWEEPS = (record_breaches, assess_penalties, auto_complete, prune_idempotency)
+SWEEPS = (
+    record_breaches,
+    assess_penalties,
+    warn_at_risk,
+    auto_complete,
+    fan_out_webhooks,
+    deliver_webhooks,
+    prune_idempotency,
+)
 
 
 async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:

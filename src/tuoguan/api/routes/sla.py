@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
+from tuoguan.orders import service as orders
+from tuoguan.orders.models import Order
 from tuoguan.sla import service as sla
+from tuoguan.sla import warnings
 from tuoguan.sla.models import BreachKind
+from tuoguan.sla.risk import Risk
 
 router = APIRouter(tags=["sla"])
 
@@ -58,6 +63,70 @@ async def list_breaches(
     """Missed confirm (O2) and ship (F1) deadlines: operators all, a seller its own."""
     rows = await sla.list_breaches(session, principal=principal, order_id=order_id, limit=limit)
     return [BreachRead.model_validate(b) for b in rows]
+
+
+class ReasonRead(BaseModel):
+    code: str
+    points: int
+    message: str
+
+
+class RiskRead(BaseModel):
+    """G5: the risk that an open order misses its running deadline, with the reasons."""
+
+    order_id: str
+    store_id: str
+    status: str
+    deadline_kind: str
+    deadline_at: datetime
+    seconds_left: int
+    score: int = Field(ge=0, le=100)
+    level: str = Field(description="high (≥70), medium (≥40) or low.")
+    warn: bool = Field(description="Whether the score reaches the warning threshold (50).")
+    reasons: list[ReasonRead]
+
+
+def _risk(order: Order, verdict: Risk) -> RiskRead:
+    return RiskRead(
+        order_id=order.id,
+        store_id=order.store_id,
+        status=order.status.value,
+        deadline_kind=verdict.deadline_kind,
+        deadline_at=verdict.deadline_at,
+        seconds_left=verdict.seconds_left,
+        score=verdict.score,
+        level=verdict.level,
+        warn=verdict.warn,
+        reasons=[ReasonRead(**asdict(reason)) for reason in verdict.reasons],
+    )
+
+
+@router.get("/at-risk", response_model=list[RiskRead])
+async def at_risk(
+    ctx: CtxDep,
+    session: ReadSession,
+    min_score: Annotated[int, Query(ge=0, le=100)] = 40,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[RiskRead]:
+    """Open orders likely to miss their running deadline, least time left first (G5)."""
+    found = await warnings.at_risk(
+        session,
+        principal=ctx.principal,
+        now=ctx.clock.now(),
+        min_score=min_score,
+        store_id=store_id,
+        limit=limit,
+    )
+    return [_risk(order, verdict) for order, verdict in found]
+
+
+@router.get("/orders/{order_id}/risk", response_model=RiskRead | None)
+async def order_risk(order_id: str, ctx: CtxDep, session: ReadSession) -> RiskRead | None:
+    """The order's risk score and its reasons; null when no deadline is running."""
+    order = await orders.get_order(session, principal=ctx.principal, order_id=order_id)
+    verdict = await warnings.score(session, order, warnings.Histories(ctx.clock.now()))
+    return _risk(order, verdict) if verdict else None
 
 
 @router.get("/notifications", response_model=list[NotificationRead])

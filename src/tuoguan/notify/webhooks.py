@@ -1,0 +1,290 @@
+"""Signed webhooks: every notification, POSTed to the endpoints of the seller it concerns.
+
+Delivery is an outbox: the worker hands each new notification to the
+endpoints (one delivery row each), then claims due deliveries, POSTs them
+outside any transaction and records the outcome, retrying with backoff.
+Receivers check ``Tuoguan-Signature: t=<unix>,v1=<hex>`` where v1 is
+HMAC-SHA256(secret, "<t>.<body>"), and may drop repeats by ``Tuoguan-Delivery``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden, InvalidInput, NotFound
+from tuoguan.kit.ids import new_id
+from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
+
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(minutes=2)  # a claimed delivery is retried by anyone after this
+TIMEOUT_SECONDS = 5.0
+MAX_ENDPOINTS = 5
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header value for a body sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def _owner(principal: Principal, seller_id: str | None) -> str | None:
+    if principal.role is Role.seller and principal.seller_id:
+        if seller_id not in (None, principal.seller_id):
+            raise NotFound(f"seller {seller_id} not found", field="seller_id")
+        return principal.seller_id
+    if principal.role is Role.operator:
+        return seller_id
+    raise Forbidden("this role cannot manage webhooks")
+
+
+async def create_endpoint(
+    session: AsyncSession, *, ctx: Ctx, url: str, seller_id: str | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """Subscribe a URL; returns the endpoint and its signing secret (shown this once)."""
+    owner = _owner(ctx.principal, seller_id)
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput("a webhook URL is http:// or https://", field="url", rule="scheme")
+    existing = await session.scalars(
+        select(WebhookEndpoint.id).where(
+            WebhookEndpoint.seller_id.is_(None)
+            if owner is None
+            else WebhookEndpoint.seller_id == owner,
+            WebhookEndpoint.active.is_(True),
+        )
+    )
+    if len(list(existing)) >= MAX_ENDPOINTS:
+        raise InvalidInput(
+            f"at most {MAX_ENDPOINTS} active endpoints", field="url", rule="max_endpoints"
+        )
+    secret = f"whsec_{secrets.token_hex(24)}"
+    endpoint = WebhookEndpoint(
+        id=new_id("webhook"),
+        seller_id=owner,
+        url=url,
+        secret=secret,
+        active=True,
+        created_at=ctx.clock.now(),
+    )
+    session.add(endpoint)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="webhook",
+        subject_id=endpoint.id,
+        action="create",
+        data={"url": url},
+    )
+    await session.flush()
+    return endpoint, secret
+
+
+def _visible(principal: Principal) -> Select[WebhookEndpoint]:
+    query = select(WebhookEndpoint)
+    if principal.role is Role.operator:
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(WebhookEndpoint.seller_id == principal.seller_id)
+    raise Forbidden("this role cannot manage webhooks")
+
+
+async def list_endpoints(session: AsyncSession, *, principal: Principal) -> list[WebhookEndpoint]:
+    """The principal's endpoints (operators: all)."""
+    return list(await session.scalars(_visible(principal).order_by(WebhookEndpoint.id)))
+
+
+async def get_endpoint(
+    session: AsyncSession, *, principal: Principal, endpoint_id: str
+) -> WebhookEndpoint:
+    """One endpoint the principal may see."""
+    found = await session.scalar(_visible(principal).where(WebhookEndpoint.id == endpoint_id))
+    if found is None:
+        raise NotFound(f"webhook {endpoint_id} not found", field="webhook_id")
+    return found
+
+
+async def disable(session: AsyncSession, *, ctx: Ctx, endpoint_id: str) -> WebhookEndpoint:
+    """Stop sending to an endpoint (its pending deliveries are dropped as they come due)."""
+    endpoint = await get_endpoint(session, principal=ctx.principal, endpoint_id=endpoint_id)
+    if endpoint.active:
+        endpoint.active = False
+        audit.record(
+            session, ctx=ctx, subject_type="webhook", subject_id=endpoint.id, action="disable"
+        )
+    return endpoint
+
+
+async def deliveries(
+    session: AsyncSession, *, principal: Principal, endpoint_id: str, limit: int = 50
+) -> list[WebhookDelivery]:
+    """An endpoint's recent deliveries, newest first."""
+    await get_endpoint(session, principal=principal, endpoint_id=endpoint_id)
+    return list(
+        await session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+async def fan_out(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool) -> int:
+    """Give each new notification one delivery per active endpoint of its seller."""
+    query = (
+        select(Notification)
+        .where(Notification.fanned_out_at.is_(None))
+        .order_by(Notification.created_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    notes = list(await session.scalars(query))
+    endpoints: dict[str | None, list[WebhookEndpoint]] = {}
+    for note in notes:
+        if note.seller_id not in endpoints:
+            owner = WebhookEndpoint.seller_id
+            endpoints[note.seller_id] = list(
+                await session.scalars(
+                    select(WebhookEndpoint).where(
+                        owner.is_(None) if note.seller_id is None else owner == note.seller_id,
+                        WebhookEndpoint.active.is_(True),
+                    )
+                )
+            )
+        for endpoint in endpoints[note.seller_id]:
+            session.add(
+                WebhookDelivery(
+                    id=new_id("delivery"),
+                    endpoint_id=endpoint.id,
+                    notification_id=note.id,
+                    status=DeliveryStatus.pending,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        note.fanned_out_at = now
+    return len(notes)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed delivery, ready to send without holding any database lock."""
+
+    delivery_id: str
+    url: str
+    body: bytes
+    signature: str
+
+
+def payload(note: Notification) -> bytes:
+    """The JSON body a receiver gets."""
+    return json.dumps(
+        {
+            "id": note.id,
+            "kind": note.kind,
+            "seller_id": note.seller_id,
+            "subject_type": note.subject_type,
+            "subject_id": note.subject_id,
+            "message": note.message,
+            "data": note.data,
+            "created_at": note.created_at.isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+) -> list[Outgoing]:
+    """Take due deliveries for this worker for LEASE; the caller commits, then sends."""
+    query = (
+        select(WebhookDelivery, WebhookEndpoint, Notification)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(Notification, Notification.id == WebhookDelivery.notification_id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.pending, WebhookDelivery.next_attempt_at <= now
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
+    claimed = []
+    for delivery, endpoint, note in await session.execute(query):
+        if not endpoint.active:
+            delivery.status = DeliveryStatus.failed
+            delivery.last_error = "endpoint disabled"
+            continue
+        delivery.next_attempt_at = now + LEASE
+        body = payload(note)
+        claimed.append(
+            Outgoing(
+                delivery.id, endpoint.url, body, sign(endpoint.secret, int(now.timestamp()), body)
+            )
+        )
+    return claimed
+
+
+async def send(client: httpx.AsyncClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
+    """POST one delivery; the status code, or the error that prevented one."""
+    try:
+        response = await client.post(
+            outgoing.url,
+            content=outgoing.body,
+            headers={
+                "Content-Type": "application/json",
+                "Tuoguan-Signature": outgoing.signature,
+                "Tuoguan-Delivery": outgoing.delivery_id,
+            },
+            timeout=TIMEOUT_SECONDS,
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    return response.status_code, None if response.is_success else response.text[:200]
+
+
+async def record_outcome(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    delivery_id: str,
+    status_code: int | None,
+    error: str | None,
+) -> None:
+    """Mark a delivery delivered, or schedule its retry, or give up after the last."""
+    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.status is not DeliveryStatus.pending:
+        return
+    delivery.attempts += 1
+    delivery.last_status_code = status_code
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = DeliveryStatus.delivered
+        delivery.delivered_at = now
+        delivery.last_error = None
+        return
+    delivery.last_error = error or f"HTTP {status_code}"
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.failed
+    else:
+        delivery.next_attempt_at = now + BACKOFF[delivery.attempts - 1]

@@ -1,0 +1,164 @@
+"""Early warnings (G5): how likely an open order is to miss its running deadline, and why.
+
+Pure: the score is a sum of reasons, each worth points, read from the order's
+own clock and from what the seller and the lane did recently. The same
+function scores live orders, decides the worker's warnings and is measured by
+``tuoguan sla evaluate`` on a simulated history, so the figures it reports
+are the figures of this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+WARN_SCORE = 50  # a warning goes out at this score or above
+HIGH, MEDIUM = 70, 40
+# Where in a deadline's window the worker looks again (share of the window gone).
+CHECKPOINTS = (0.5, 0.75, 0.9)
+MIN_HISTORY = 5  # fewer past orders than this say nothing about a seller or a lane
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One cause of risk, worth ``points`` of the score."""
+
+    code: str
+    points: int
+    message: str
+
+
+@dataclass(frozen=True)
+class History:
+    """What a seller (or a lane) did recently: durations of the same work, and how often late."""
+
+    durations: Sequence[timedelta] = ()
+    total: int = 0
+    late: int = 0
+
+    def typical(self, share: float = 0.75) -> timedelta | None:
+        """The duration this share of the work was done within (None with too little history)."""
+        if len(self.durations) < MIN_HISTORY:
+            return None
+        ordered = sorted(self.durations)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    def chance_late(self, spent: timedelta, window: timedelta) -> float | None:
+        """Of past work still undone after ``spent``, the share that took longer than ``window``.
+
+        Laplace-smoothed; None when fewer than MIN_HISTORY past items lasted that long.
+        """
+        still_open = [d for d in self.durations if d > spent]
+        if len(still_open) < MIN_HISTORY:
+            return None
+        over = sum(d > window for d in still_open)
+        return (over + 1) / (len(still_open) + 2)
+
+    @property
+    def late_rate(self) -> float | None:
+        """Share of the work done late (None with too little history)."""
+        return self.late / self.total if self.total >= MIN_HISTORY else None
+
+
+@dataclass(frozen=True)
+class Risk:
+    """An open order's risk of missing its running deadline."""
+
+    deadline_kind: str
+    deadline_at: datetime
+    seconds_left: int
+    score: int
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        """high, medium or low."""
+        return "high" if self.score >= HIGH else "medium" if self.score >= MEDIUM else "low"
+
+    @property
+    def warn(self) -> bool:
+        """Whether the seller should be warned."""
+        return self.score >= WARN_SCORE
+
+
+_WORK = {"confirm_by": "confirm", "ship_by": "ship", "deliver_by": "delivery"}
+
+
+def assess(
+    *,
+    deadline_kind: str,
+    window_start: datetime,
+    deadline_at: datetime,
+    now: datetime,
+    seller: History,
+    lane: History | None = None,
+) -> Risk:
+    """Score the running deadline of an open order; 100 once it has passed."""
+    left = deadline_at - now
+    work = _WORK.get(deadline_kind, deadline_kind)
+    reasons: list[Reason] = []
+    if left <= timedelta(0):
+        reasons.append(Reason("deadline_passed", 100, f"the {work} deadline has passed"))
+        return Risk(deadline_kind, deadline_at, int(left.total_seconds()), 100, reasons)
+    window = max(deadline_at - window_start, timedelta(seconds=1))
+    spent = now - window_start
+    gone = min(1.0, max(0.0, spent / window))
+    # Whose record says how long this work takes: the seller's, or the lane's for a parcel.
+    record, whose = (
+        (lane, "this week's parcels on the lane")
+        if deadline_kind == "deliver_by"
+        else (
+            seller,
+            "this seller's recent orders",
+        )
+    )
+    pace = record.chance_late(spent, window) if record is not None else None
+    if pace is not None:
+        # Of the recent work still undone this far in, how much ran past a window this long.
+        if pace >= 0.2:
+            reasons.append(
+                Reason(
+                    "pace",
+                    round(100 * pace),
+                    f"{round(100 * pace)}% of {whose} still open {_hours(spent)} in "
+                    f"took longer than {_hours(window)}",
+                )
+            )
+    elif gone >= 0.5:
+        # No record to go by: the share of the window gone is the only signal.
+        reasons.append(
+            Reason(
+                "window_elapsed",
+                round(70 * gone),
+                f"{round(100 * gone)}% of the {work} window is gone and the work is not done",
+            )
+        )
+    lane_rate = lane.late_rate if lane is not None else None
+    if lane_rate is not None and lane_rate >= 0.2:
+        reasons.append(
+            Reason(
+                "lane_running_late",
+                min(40, round(50 * lane_rate)),
+                f"{round(100 * lane_rate)}% of this week's parcels on the lane arrived late",
+            )
+        )
+    score = min(99, sum(reason.points for reason in reasons))
+    return Risk(deadline_kind, deadline_at, int(left.total_seconds()), score, reasons)
+
+
+def next_checkpoint(
+    window_start: datetime, deadline_at: datetime, after: datetime
+) -> datetime | None:
+    """The first checkpoint of the window later than ``after`` (None once past the last)."""
+    window = deadline_at - window_start
+    for share in CHECKPOINTS:
+        at = window_start + window * share
+        if at > after:
+            return at
+    return None
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta / timedelta(hours=1)
+    return f"{hours:.0f} h" if hours >= 2 else f"{hours * 60:.0f} min"

@@ -1,0 +1,173 @@
+"""Early warnings (G5): score open orders' risk, warn the seller once, list what is at risk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden
+from tuoguan.kit.clock import as_utc
+from tuoguan.kit.ids import new_id
+from tuoguan.notify import service as notify
+from tuoguan.orders import repository as order_queries
+from tuoguan.orders import service as orders
+from tuoguan.orders.models import Order
+from tuoguan.orders.states import DEADLINE_OF
+from tuoguan.sla import risk
+from tuoguan.sla.models import RiskWarning
+
+SELLER_DAYS = 30  # a seller's pace is read from the last 30 days
+LANE_DAYS = 7  # "a lane running late this week"
+# For each deadline, the order stamp that marks the work done.
+_DONE = {"confirm_by": "confirmed_at", "ship_by": "shipped_at"}
+
+
+@dataclass
+class Histories:
+    """Seller and lane histories read once per request or sweep batch."""
+
+    now: datetime
+    sellers: dict[tuple[str, str], risk.History] = field(default_factory=dict)
+    lanes: dict[tuple[str, str], risk.History] = field(default_factory=dict)
+
+    async def seller(self, session: AsyncSession, seller_id: str, kind: str) -> risk.History:
+        """How long the seller recently took for this kind of work, and how often late."""
+        key = (seller_id, kind)
+        if key not in self.sellers:
+            rows = await order_queries.seller_work(
+                session,
+                seller_id=seller_id,
+                done_field=_DONE[kind],
+                deadline_field=kind,
+                since=self.now - timedelta(days=SELLER_DAYS),
+            )
+            self.sellers[key] = _history(rows)
+        return self.sellers[key]
+
+    async def lane(self, session: AsyncSession, origin: str, destination: str) -> risk.History:
+        """How long parcels on the lane took this week, and how often they arrived late."""
+        key = (origin, destination)
+        if key not in self.lanes:
+            rows = await order_queries.lane_deliveries(
+                session,
+                origin=origin,
+                destination=destination,
+                since=self.now - timedelta(days=LANE_DAYS),
+            )
+            self.lanes[key] = _history(rows)
+        return self.lanes[key]
+
+
+def _history(rows: list[tuple[datetime, datetime, datetime]]) -> risk.History:
+    return risk.History(
+        durations=[done - start for start, done, _ in rows],
+        total=len(rows),
+        late=sum(done > deadline for _, done, deadline in rows),
+    )
+
+
+async def score(session: AsyncSession, order: Order, histories: Histories) -> risk.Risk | None:
+    """The risk of the order's running deadline (None when no deadline is running)."""
+    kind = DEADLINE_OF.get(order.status)
+    start = orders.window_start(order)
+    if kind is None or start is None or order.deadline_at is None:
+        return None
+    if kind == "deliver_by":
+        origin = await orders.origin_country(session, order)
+        seller_record = risk.History()
+        lane = await histories.lane(session, origin, order.country)
+    else:
+        seller_record = await histories.seller(session, order.seller_id, kind)
+        lane = None
+    return risk.assess(
+        deadline_kind=kind,
+        window_start=start,
+        deadline_at=as_utc(order.deadline_at),
+        now=histories.now,
+        seller=seller_record,
+        lane=lane,
+    )
+
+
+async def warn_due(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool) -> int:
+    """Score each order at its checkpoint; warn its seller once per deadline if at risk.
+
+    The caller commits. Rows are locked (SKIP LOCKED on PostgreSQL) and the
+    unique (order, deadline) pair refuses a second warning.
+    """
+    now = ctx.clock.now()
+    due = await orders.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
+    histories = Histories(now)
+    for order in due:
+        start = orders.window_start(order)
+        verdict = await score(session, order, histories)
+        deadline = as_utc(order.deadline_at) if order.deadline_at else None
+        order.risk_check_at = (
+            risk.next_checkpoint(start, deadline, now) if start and deadline else None
+        )
+        if verdict is None or not verdict.warn or verdict.seconds_left <= 0:
+            continue
+        already = await session.scalar(
+            select(RiskWarning.id).where(
+                RiskWarning.order_id == order.id,
+                RiskWarning.deadline_kind == verdict.deadline_kind,
+            )
+        )
+        if already:
+            continue
+        reasons = [asdict(reason) for reason in verdict.reasons]
+        session.add(
+            RiskWarning(
+                id=new_id("warning"),
+                order_id=order.id,
+                seller_id=order.seller_id,
+                deadline_kind=verdict.deadline_kind,
+                deadline_at=verdict.deadline_at,
+                score=verdict.score,
+                reasons=reasons,
+                warned_at=now,
+            )
+        )
+        hours = verdict.seconds_left / 3600
+        notify.notify(
+            session,
+            ctx=ctx,
+            seller_id=order.seller_id,
+            kind="at_risk",
+            subject_type="order",
+            subject_id=order.id,
+            message=(
+                f"Order {order.id} may miss its {verdict.deadline_kind} in {hours:.1f} h "
+                f"(risk {verdict.score}): "
+                + "; ".join(reason.message for reason in verdict.reasons)
+            )[:500],
+            data={"score": verdict.score, "deadline_kind": verdict.deadline_kind},
+        )
+    return len(due)
+
+
+async def at_risk(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    now: datetime,
+    min_score: int,
+    store_id: str | None = None,
+    limit: int = 50,
+) -> list[tuple[Order, risk.Risk]]:
+    """Open orders whose running deadline is at risk, sorted by time left (G5)."""
+    if principal.role not in (Role.operator, Role.seller):
+        raise Forbidden("this role has no at-risk list")
+    histories = Histories(now)
+    found = []
+    for order in await orders.open_by_deadline(session, principal=principal, store_id=store_id):
+        verdict = await score(session, order, histories)
+        if verdict is not None and verdict.score >= min_score:
+            found.append((order, verdict))
+    found.sort(key=lambda pair: pair[1].seconds_left)
+    return found[:limit]

@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, make_url
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    MetaData,
+    Table,
+    TypeDecorator,
+    bindparam,
+    event,
+    insert,
+    make_url,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -164,3 +175,54 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for bulk statements that skip the ORM's per-row bookkeeping."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one driver-level executemany.
+
+    Each column's bind processor (the same conversions SQLAlchemy applies:
+    UTC datetimes, JSON, enums) runs once per value, and the rows go to the
+    DBAPI cursor as they are: a sweep's batch costs about what the driver
+    costs, not SQLAlchemy's per-row bookkeeping. Same SQL, same types, same
+    transaction as ``session.execute(insert(table), rows)``.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    compiled = (
+        insert(table).values({c.key: bindparam(c.key) for c in columns}).compile(dialect=dialect)
+    )
+    processors = [_bulk_processor(c.type, dialect) for c in columns]
+    converted = [
+        tuple(
+            processor(row[name]) if processor else row[name]
+            for name, processor in zip(names, processors, strict=True)
+        )
+        for row in rows
+    ]
+    if compiled.positional:
+        order = [names.index(key) for key in compiled.positiontup or ()]
+        params: list[Any] = [tuple(values[i] for i in order) for values in converted]
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in converted]
+    await connection.exec_driver_sql(compiled.string, params)
+
+
+def _bulk_processor(type_: Any, dialect: Dialect) -> Any:
+    """A column type's bind conversion; psycopg adapts JSON itself when SQLAlchemy does not."""
+    processor = type_.bind_processor(dialect)
+    if processor is None and isinstance(type_, JSON) and dialect.name == "postgresql":
+        from psycopg.types.json import Json
+
+        return Json
+    return processor

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit.models import Event
 from tuoguan.context import Ctx
+from tuoguan.db import bulk_insert, table_of
 from tuoguan.kit.ids import new_id
 
 
-def record(
-    session: AsyncSession,
+def event_row(
     *,
     ctx: Ctx,
     subject_type: str,
@@ -24,25 +24,37 @@ def record(
     to_state: str | None = None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Add one event to the caller's transaction."""
-    event = Event(
-        id=new_id("event"),
-        subject_type=subject_type,
-        subject_id=subject_id,
-        store_id=store_id,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=ctx.principal.actor_id,
-        actor_role=ctx.principal.role.value,
-        reason=reason,
-        request_id=ctx.request_id,
-        at=ctx.clock.now(),
-        data=data or {},
-    )
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of one event (bulk sweeps insert many at once)."""
+    return {
+        "id": event_id or new_id("event"),
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "store_id": store_id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor_id": ctx.principal.actor_id,
+        "actor_role": ctx.principal.role.value,
+        "reason": reason,
+        "request_id": ctx.request_id,
+        "at": ctx.clock.now(),
+        "data": data or {},
+    }
+
+
+def record(session: AsyncSession, *, ctx: Ctx, **fields: Any) -> Event:
+    """Add one event to the caller's transaction (fields as for ``event_row``)."""
+    event = Event(**event_row(ctx=ctx, **fields))
     session.add(event)
     return event
+
+
+async def record_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert many events in one statement (rows from ``event_row``)."""
+    if rows:
+        await bulk_insert(session, table_of(Event), rows)
 
 
 async def timeline(session: AsyncSession, *, subject_type: str, subject_id: str) -> list[Event]:

@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
+from tuoguan.db import bulk_insert, table_of
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.notify.models import Notification
 
 
-def notify(
-    session: AsyncSession,
+def notification_row(
     *,
     ctx: Ctx,
     seller_id: str | None,
@@ -24,20 +24,32 @@ def notify(
     subject_id: str,
     message: str,
     data: dict[str, Any] | None = None,
-) -> Notification:
-    """Add a notification to the caller's transaction."""
-    note = Notification(
-        id=new_id("notification"),
-        seller_id=seller_id,
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        message=message,
-        data=data or {},
-        created_at=ctx.clock.now(),
-    )
+    notification_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of one notification (bulk sweeps insert many at once)."""
+    return {
+        "id": notification_id or new_id("notification"),
+        "seller_id": seller_id,
+        "kind": kind,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "message": message,
+        "data": data or {},
+        "created_at": ctx.clock.now(),
+    }
+
+
+def notify(session: AsyncSession, *, ctx: Ctx, **fields: Any) -> Notification:
+    """Add a notification to the caller's transaction (fields as for ``notification_row``)."""
+    note = Notification(**notification_row(ctx=ctx, **fields))
     session.add(note)
     return note
+
+
+async def notify_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert many notifications in one statement (rows from ``notification_row``)."""
+    if rows:
+        await bulk_insert(session, table_of(Notification), rows)
 
 
 def _visible(principal: Principal) -> Select[Notification]:

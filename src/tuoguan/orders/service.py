@@ -16,11 +16,11 @@ from tuoguan.context import Ctx
 from tuoguan.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
 from tuoguan.finance import service as finance
 from tuoguan.kit.clock import as_utc
-from tuoguan.kit.ids import new_id
+from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.kit.money import check_currency
 from tuoguan.orders import repository
 from tuoguan.orders.models import Order, OrderLine
-from tuoguan.orders.repository import OrderFilter
+from tuoguan.orders.repository import OrderFilter, Overdue
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
 from tuoguan.sla import breaches, deadlines, explain, risk
@@ -223,25 +223,46 @@ async def act(
 
 async def overdue(
     session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
-) -> list[Order]:
-    """Orders whose confirm or ship deadline passed and is not yet recorded as missed."""
-    return await repository.overdue_unmissed(session, now=now, limit=limit, skip_locked=skip_locked)
+) -> list[Overdue]:
+    """Orders whose confirm or ship deadline passed and is not yet recorded as missed, locked."""
+    rows = await repository.overdue_unmissed(session, now=now, limit=limit, skip_locked=skip_locked)
+    return [Overdue(r.id, r.store_id, r.seller_id, r.status, as_utc(r.deadline_at)) for r in rows]
+
+
+def _missed_fields(order: Order | Overdue, kind: str) -> dict[str, Any]:
+    deadline = order.deadline_at.isoformat() if order.deadline_at else None
+    return {
+        "subject_type": "order",
+        "subject_id": order.id,
+        "store_id": order.store_id,
+        "action": "deadline_missed",
+        "from_state": order.status.value,
+        "to_state": order.status.value,
+        "reason": kind,
+        "data": {"deadline_at": deadline},
+    }
 
 
 def mark_deadline_missed(session: AsyncSession, *, ctx: Ctx, order: Order, kind: str) -> None:
     """Flag the order's running deadline as missed, with its audit event."""
     order.deadline_missed_at = ctx.clock.now()
-    audit.record(
+    audit.record(session, ctx=ctx, **_missed_fields(order, kind))
+
+
+async def flag_missed(
+    session: AsyncSession, *, ctx: Ctx, missed: list[tuple[Overdue, str]]
+) -> None:
+    """Flag many orders' deadlines as missed in two statements, an audit event each."""
+    if not missed:
+        return
+    await repository.flag_missed(session, ids=[o.id for o, _ in missed], now=ctx.clock.now())
+    event_ids = new_ids("event", len(missed))
+    await audit.record_many(
         session,
-        ctx=ctx,
-        subject_type="order",
-        subject_id=order.id,
-        store_id=order.store_id,
-        action="deadline_missed",
-        from_state=order.status.value,
-        to_state=order.status.value,
-        reason=kind,
-        data={"deadline_at": order.deadline_at.isoformat() if order.deadline_at else None},
+        [
+            audit.event_row(ctx=ctx, event_id=event_id, **_missed_fields(o, kind))
+            for (o, kind), event_id in zip(missed, event_ids, strict=True)
+        ],
     )
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.context import Ctx
+from tuoguan.db import bulk_insert, table_of
 from tuoguan.finance import policy as arithmetic
 from tuoguan.finance import service as finance
 from tuoguan.finance.models import PenaltyPolicy
 from tuoguan.kit.clock import as_utc
-from tuoguan.kit.ids import new_id
+from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.notify import service as notify
+from tuoguan.notify.models import Notification
 from tuoguan.orders.models import Order
+from tuoguan.orders.repository import Overdue
 from tuoguan.orders.states import OrderStatus
 from tuoguan.sla.models import Breach, BreachKind
 
@@ -37,10 +41,14 @@ def is_missed(order: Order, now: datetime) -> bool:
     )
 
 
-def record(
-    session: AsyncSession, *, ctx: Ctx, order: Order, versions: list[PenaltyPolicy]
-) -> Breach:
-    """Add the breach of the order's running deadline and tell the seller; the caller flags it.
+def rows_for(
+    *,
+    ctx: Ctx,
+    order: Order | Overdue,
+    versions: list[PenaltyPolicy],
+    ids: tuple[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The breach and the seller's notification for an order's missed running deadline.
 
     ``versions`` are the penalty policies (finance.all_policies): the one in force
     at the deadline says when the fine stops growing, which is when the breach
@@ -53,19 +61,18 @@ def record(
     governing = finance.in_force(versions, kind, deadline)
     # With no policy in force the breach is still recorded and rated, but never fined.
     assess_by = deadline + arithmetic.final_after(governing.tier_list()) if governing else now
-    breach = Breach(
-        id=new_id("breach"),
-        order_id=order.id,
-        store_id=order.store_id,
-        seller_id=order.seller_id,
-        kind=kind,
-        deadline_at=deadline,
-        detected_at=now,
-        assess_by=assess_by,
-    )
-    session.add(breach)
-    notify.notify(
-        session,
+    breach_id, notification_id = ids or (new_id("breach"), new_id("notification"))
+    breach = {
+        "id": breach_id,
+        "order_id": order.id,
+        "store_id": order.store_id,
+        "seller_id": order.seller_id,
+        "kind": kind,
+        "deadline_at": deadline,
+        "detected_at": now,
+        "assess_by": assess_by,
+    }
+    note = notify.notification_row(
         ctx=ctx,
         seller_id=order.seller_id,
         kind=kind.value,
@@ -73,5 +80,32 @@ def record(
         subject_id=order.id,
         message=MESSAGES[kind].format(order=order.id),
         data={"deadline_at": deadline.isoformat()},
+        notification_id=notification_id,
     )
+    return breach, note
+
+
+def record(
+    session: AsyncSession, *, ctx: Ctx, order: Order, versions: list[PenaltyPolicy]
+) -> Breach:
+    """Add the breach of one order's running deadline and tell the seller; the caller flags it."""
+    breach_values, note = rows_for(ctx=ctx, order=order, versions=versions)
+    breach = Breach(**breach_values)
+    session.add(breach)
+    session.add(Notification(**note))
     return breach
+
+
+async def record_many(
+    session: AsyncSession, *, ctx: Ctx, due: list[Overdue], versions: list[PenaltyPolicy]
+) -> list[BreachKind]:
+    """Insert the breaches and notifications of many orders in two statements; their kinds."""
+    pairs = zip(new_ids("breach", len(due)), new_ids("notification", len(due)), strict=True)
+    made = [
+        rows_for(ctx=ctx, order=order, versions=versions, ids=ids)
+        for order, ids in zip(due, pairs, strict=True)
+    ]
+    if made:
+        await bulk_insert(session, table_of(Breach), [breach for breach, _ in made])
+        await notify.notify_many(session, [note for _, note in made])
+    return [breach["kind"] for breach, _ in made]

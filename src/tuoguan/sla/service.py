@@ -29,21 +29,25 @@ RATING_WINDOW_DAYS = 90
 
 async def record_due_breaches(
     session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool
-) -> list[Breach]:
+) -> int:
     """Record a breach for each order whose confirm or ship deadline has passed, once.
 
-    The caller commits; the rows are locked (SKIP LOCKED on PostgreSQL), so
+    The caller commits. The rows are locked (SKIP LOCKED on PostgreSQL), so
     concurrent workers take disjoint batches, and the order's flag and the
-    unique (order, kind) pair keep a breach from being recorded twice.
+    unique (order, kind) pair keep a breach from being recorded twice. A batch
+    is a handful of statements whatever its size: breaches, notifications,
+    flags and audit events each go in one.
     """
     now = ctx.clock.now()
     due = await orders.overdue(session, now=now, limit=limit, skip_locked=skip_locked)
-    versions = await finance.all_policies(session) if due else []
-    recorded = []
-    for order in due:
-        recorded.append(breaches.record(session, ctx=ctx, order=order, versions=versions))
-        orders.mark_deadline_missed(session, ctx=ctx, order=order, kind=recorded[-1].kind.value)
-    return recorded
+    if not due:
+        return 0
+    versions = await finance.all_policies(session)
+    kinds = await breaches.record_many(session, ctx=ctx, due=due, versions=versions)
+    await orders.flag_missed(
+        session, ctx=ctx, missed=[(o, kind.value) for o, kind in zip(due, kinds, strict=True)]
+    )
+    return len(due)
 
 
 def lateness_of(breach: Breach, order: Order, now: datetime) -> timedelta:

@@ -60,7 +60,7 @@ async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int
             session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
         )
         await session.commit()
-    return len(recorded)
+    return recorded
 
 
 async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:

@@ -45,3 +45,17 @@ def sweep_once(client: TestClient, clock: Clock, settings: Settings) -> dict[str
     db: Database = client.app.state.db  # type: ignore[attr-defined]
     assert client.portal is not None
     return client.portal.call(run_once, db, clock, settings)
+
+
+def sweep_database(db_url: str, clock: Clock, settings: Settings) -> dict[str, int]:
+    """Run every sweep once on its own connection (for a live server in another thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tuoguan.worker.loop import run_once
+
+    async def run() -> dict[str, int]:
+        async with Database.opened(db_url) as db:
+            return await run_once(db, clock, settings)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()

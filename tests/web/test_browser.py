@@ -6,12 +6,16 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.builders.market import PASSWORD, Market, create_console_user
+from tests.builders.workers import sweep_database
 from tuoguan.accounts.principal import Role
+from tuoguan.config import Settings
+from tuoguan.kit.clock import FrozenClock
 
 CHROMIUM = os.environ.get("TUOGUAN_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.browser
@@ -104,4 +108,47 @@ def test_console_fits_a_390px_phone(
     shots = os.environ.get("TUOGUAN_SCREENSHOTS")
     if shots:
         shutil.copy(tmp_path / "order-phone.png", Path(shots) / "order-phone.png")
+    page.close()
+
+
+def test_a_seller_on_a_phone_sees_the_risk_then_appeals_the_penalty(
+    browser: Browser,
+    live_server: str,
+    live_market: Market,
+    clock: FrozenClock,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:  # G5 F6 G7
+    m = live_market
+    create_console_user(m.db_url, "seller-a@example.com", Role.seller, m.sellers["a"], locale="en")
+    tiers = [{"from_hours": 0, "to_hours": None, "rate_bp": 500, "rating_points": 2}]
+    m.ok(m.post("/penalty-policies", m.operator, {"kind": "ship_late", "tiers": tiers}), 201)
+    order = m.place("a_semi")
+    placed, ship_by = (datetime.fromisoformat(order[k]) for k in ("placed_at", "ship_by"))
+    clock.current = placed + (ship_by - placed) * 0.8
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    _sign_in(page, live_server, "seller-a@example.com")
+    page.click("a[href='/console/at-risk']")
+    row = page.locator(f"tr[data-order='{order['id']}']")
+    expect(row).to_contain_text("window is gone")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(tmp_path / "at-risk-phone.png"), full_page=True)
+
+    clock.current = ship_by + timedelta(minutes=5)
+    sweep_database(m.db_url, clock, settings)
+    page.goto(f"{live_server}/console/penalties")
+    card = page.locator("[data-penalty]").first
+    expect(card).to_contain_text(order["id"])
+    card.locator("textarea[name=reason]").fill("the carrier missed the pickup")
+    card.locator("button[type=submit]").click()
+    expect(page.locator(".ok")).to_be_visible()
+    expect(page.locator("[data-penalty]").first).to_contain_text("Appealed")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(tmp_path / "penalties-phone.png"), full_page=True)
+    shots = os.environ.get("TUOGUAN_SCREENSHOTS")
+    if shots:
+        for name in ("at-risk-phone.png", "penalties-phone.png"):
+            shutil.copy(tmp_path / name, Path(shots) / name)
+    (penalty,) = m.ok(m.get("/penalties", m.operator, params={"status": "appealed"}))
+    assert penalty["appeal_reason"] == "the carrier missed the pickup"
     page.close()

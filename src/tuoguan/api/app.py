@@ -88,9 +88,10 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
 
-    from tuoguan.web import console
+    from tuoguan.web import console, sla_pages
 
     app.include_router(console.router)
+    app.include_router(sla_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(RequestId)

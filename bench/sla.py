@@ -1,6 +1,6 @@
 """Breach-sweep cost against the number of open orders: it must follow the due work only.
 
-    python bench/sla.py [--sizes 100000,1000000,5000000] [--due 20000] [--pg URL]
+    python bench/sla.py [--sizes 100000,1000000,5000000] [--due 20000] [--pg URL] [--no-sqlite]
 
 For each size, a fresh database holds that many open orders whose deadlines
 lie in the future plus ``--due`` orders whose ship-by has passed. The worker's
@@ -184,10 +184,11 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--pg", default=os.environ.get("TUOGUAN_BENCH_PG_URL"))
+    parser.add_argument("--no-sqlite", action="store_true", help="Only PostgreSQL.")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        engines = [("sqlite", lambda n: f"sqlite:///{tmp}/sla-{n}.db")]
+        engines = [] if args.no_sqlite else [("sqlite", lambda n: f"sqlite:///{tmp}/sla-{n}.db")]
         if args.pg:
             engines.append(("postgresql", lambda n: args.pg))
         for name, url_for in engines:

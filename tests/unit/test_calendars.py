@@ -162,3 +162,42 @@ def test_the_explanation_walks_the_spring_festival_day_by_day() -> None:  # F1
     assert "2026-02-14 Sat: business day 1 of 2 (make-up working day (调休))" in text
     assert "2026-02-17 Tue: skipped (public holiday: Chinese New Year (Spring Festival))" in text
     assert "2026-02-24 Tue: business day 2 of 2" in text
+
+
+@pytest.mark.parametrize(
+    ("stage", "stuck_after"),
+    [
+        ("listing", "2026-02-14T23:59:59+08:00"),
+        ("review", "2026-02-24T23:59:59+08:00"),
+        ("onboarding", "2026-02-25T23:59:59+08:00"),
+    ],
+)
+def test_audit_stages_are_flagged_after_their_typical_business_days(
+    stage: str, stuck_after: str
+) -> None:  # S2
+    entered = datetime.fromisoformat("2026-02-13T16:00+08:00")
+    got = deadlines.audit_stuck_after(entered, stage, SHANGHAI, calendar_for("CN"))
+    assert got.isoformat() == stuck_after
+
+
+def test_a_dispute_is_due_in_three_natural_days() -> None:  # G4
+    opened = datetime.fromisoformat("2026-02-13T16:00+08:00")
+    assert deadlines.dispute_resolve_by(opened).isoformat() == "2026-02-16T16:00:00+08:00"
+
+
+def test_a_refund_arrives_within_3_to_5_business_days_around_national_day() -> None:  # S3
+    sent = datetime.fromisoformat("2026-09-30T10:00+08:00")
+    earliest, latest = deadlines.refund_arrival(sent, SHANGHAI, calendar_for("CN"))
+    assert (earliest.isoformat(), latest.isoformat()) == (
+        "2026-10-10T23:59:59+08:00",
+        "2026-10-13T23:59:59+08:00",
+    )
+    result = runner.invoke(
+        app,
+        ["sla", "deadline", "refund", "--sent-at", sent.isoformat(), "--country", "CN", "--json"],
+    )
+    assert json.loads(result.output)["earliest"] == "2026-10-10T23:59:59+08:00"
+    bad = runner.invoke(
+        app, ["sla", "deadline", "audit-stage", "--entered-at", sent.isoformat(), "--stage", "x"]
+    )
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1

@@ -174,6 +174,61 @@ def deliver(
     )
 
 
+@deadline_app.command("audit-stage")
+def audit_stage(
+    entered_at: Annotated[str, typer.Option(help="When the stage began, ISO 8601 with offset.")],
+    stage: Annotated[str, typer.Option(help="onboarding, listing or review.")],
+    country: Annotated[str, typer.Option(help="The platform's country (ISO 3166).")] = "CN",
+    as_json: JsonFlag = False,
+) -> None:
+    """S2: when a stay in an audit stage exceeds its typical duration and is flagged."""
+    if stage not in deadlines.AUDIT_STAGE_DAYS:
+        _fail(f"--stage is one of {', '.join(deadlines.AUDIT_STAGE_DAYS)}, not {stage!r}")
+    entered = _aware(entered_at, "--entered-at")
+    code, zone = _place(country, None)
+    result = deadlines.audit_stuck_after(entered, stage, zone, calendar_for(code))
+    _emit(
+        "audit_stuck_after",
+        "S2",
+        result,
+        as_json,
+        stage=stage,
+        typical_business_days=deadlines.AUDIT_STAGE_DAYS[stage],
+        timezone=zone.key,
+    )
+
+
+@deadline_app.command("dispute")
+def dispute(
+    opened_at: Annotated[str, typer.Option(help="When the dispute opened, ISO 8601 with offset.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """G4: the target for deciding a dispute, 3 natural days after it opened."""
+    opened = _aware(opened_at, "--opened-at")
+    _emit("dispute_resolve_by", "G4", deadlines.dispute_resolve_by(opened), as_json, natural_days=3)
+
+
+@deadline_app.command("refund")
+def refund(
+    sent_at: Annotated[str, typer.Option(help="When the refund was sent, ISO 8601 with offset.")],
+    country: Annotated[str, typer.Option(help="The payout account's country (ISO 3166).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """S3: a deposit refund arrives in 3-5 business days; prints the latest arrival."""
+    sent = _aware(sent_at, "--sent-at")
+    code, zone = _place(country, None)
+    earliest, latest = deadlines.refund_arrival(sent, zone, calendar_for(code))
+    _emit(
+        "refund_arrives_by",
+        "S3",
+        latest,
+        as_json,
+        earliest=earliest.isoformat(),
+        timezone=zone.key,
+        calendar=_calendar_note(code),
+    )
+
+
 __all__ = ["app"]
 
 

@@ -83,3 +83,44 @@ def self_drop_by(label_created_at: datetime) -> datetime:
 def auto_complete_at(delivered_at: datetime, days: int) -> datetime:
     """O3 decision: receipt is confirmed automatically this long after delivery."""
     return delivered_at + timedelta(days=days)
+
+
+# S2: the typical longest stay in each audit stage, in business days (seed 002:
+# onboarding 1-3 days, listing 1 day, review 1-2 days). Longer is "stuck".
+AUDIT_STAGE_DAYS = {"onboarding": 3, "listing": 1, "review": 2}
+DISPUTE_TARGET = timedelta(days=3)
+REFUND_ARRIVAL_DAYS = (3, 5)
+
+
+def audit_stuck_after(
+    entered_at: datetime, stage: str, tz: ZoneInfo, calendar: BusinessCalendar = WEEKDAYS
+) -> datetime:
+    """S2: when a stay in an audit stage exceeds its typical duration (then it is flagged).
+
+    Read like F1: the end of the Nth business day after the local day the stage
+    was entered, on the platform's calendar.
+    """
+    if stage not in AUDIT_STAGE_DAYS:
+        raise ValueError(f"stage must be one of {', '.join(AUDIT_STAGE_DAYS)}")
+    local_day = entered_at.astimezone(tz).date()
+    return end_of_day(calendar.add_business_days(local_day, AUDIT_STAGE_DAYS[stage]), tz)
+
+
+def dispute_resolve_by(opened_at: datetime) -> datetime:
+    """G4: the target for deciding a dispute, 3 natural days after it was opened."""
+    return opened_at + DISPUTE_TARGET
+
+
+def refund_arrival(
+    sent_at: datetime, tz: ZoneInfo, calendar: BusinessCalendar = WEEKDAYS
+) -> tuple[datetime, datetime]:
+    """S3: a deposit refund arrives between the 3rd and the 5th business day after it is sent.
+
+    Returns the ends of those two days, on the payout's calendar (the seller's country).
+    """
+    local_day = sent_at.astimezone(tz).date()
+    first, last = REFUND_ARRIVAL_DAYS
+    return (
+        end_of_day(calendar.add_business_days(local_day, first), tz),
+        end_of_day(calendar.add_business_days(local_day, last), tz),
+    )

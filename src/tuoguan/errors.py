@@ -72,3 +72,11 @@ class IllegalTransition(Conflict):
 class ConcurrentUpdate(Conflict):
     code = "concurrent_update"
     title = "The object changed while you were changing it"
+
+
+def check_version(kind: str, object_id: str, current: int, expected: int | None) -> None:
+    """Refuse a change made against a version the client no longer sees (If-Match)."""
+    if expected is not None and current != expected:
+        raise ConcurrentUpdate(
+            f"{kind} {object_id} is at version {current}, not {expected}", field="version"
+        )

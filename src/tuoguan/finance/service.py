@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
-from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.finance import policy as arithmetic
 from tuoguan.finance import repository
 from tuoguan.finance.models import Penalty, PenaltyPolicy
@@ -212,11 +212,7 @@ async def act(
     penalty = await repository.get_for_update(session, ctx.principal, penalty_id)
     if penalty is None:
         raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
-    if expected_version is not None and penalty.version != expected_version:
-        raise Conflict(
-            f"penalty {penalty_id} is at version {penalty.version}, not {expected_version}",
-            field="version",
-        )
+    check_version("penalty", penalty_id, penalty.version, expected_version)
     target = next_status(penalty.status, action, ctx.principal.role)
     now = ctx.clock.now()
     if action is PenaltyAction.appeal:

@@ -13,7 +13,7 @@ from tuoguan.audit import service as audit
 from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
-from tuoguan.errors import ConcurrentUpdate, Forbidden, InvalidInput, NotFound
+from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.finance import service as finance
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
@@ -175,11 +175,7 @@ async def act(
     order = await repository.get_for_update(session, ctx.principal, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found", field="order_id")
-    if expected_version is not None and order.version != expected_version:
-        raise ConcurrentUpdate(
-            f"order {order_id} is at version {order.version}, not {expected_version}",
-            field="version",
-        )
+    check_version("order", order_id, order.version, expected_version)
     target = next_state(order.mode, order.status, action, ctx.principal.role)
     now = ctx.clock.now()
     if breaches.is_missed(order, now):

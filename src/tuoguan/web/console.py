@@ -299,24 +299,11 @@ def _action_body(action: OrderAction, form: dict[str, str]) -> Any:
 @router.post("/console/orders/{order_id}/{action}", response_model=None)
 async def order_action(request: Request, order_id: str, action: str) -> Response:
     """Run one order action from the console (CSRF-checked), then show the order again."""
-    current = await _current(request)
-    if current is None:
-        return _to_login()
-    user, web_session = current
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not secrets.compare_digest(web_session.csrf_token, form.get("csrf", "")):
-        return _render(
-            request,
-            "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": "CSRF token mismatch"},
-            403,
-        )
-    ctx = Ctx(
-        principal=accounts.principal_for_user(user),
-        clock=request.app.state.clock,
-        request_id=getattr(request.state, "request_id", None),
-        settings=request.app.state.settings,
-    )
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    ctx = request_ctx(request, user)
     error: str | None = None
     status_code = 200
     try:
@@ -343,6 +330,33 @@ async def order_action(request: Request, order_id: str, action: str) -> Response
             {"user": user, "csrf": web_session.csrf_token, "error": exc.detail},
             exc.http_status,
         )
+
+
+def request_ctx(request: Request, user: User) -> Ctx:
+    """The use-case context of a console request by this user."""
+    return Ctx(
+        principal=accounts.principal_for_user(user),
+        clock=request.app.state.clock,
+        request_id=getattr(request.state, "request_id", None),
+        settings=request.app.state.settings,
+    )
+
+
+async def checked_form(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:
+    """The signed-in user and the posted form if its CSRF token matches; else the response."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not secrets.compare_digest(web_session.csrf_token, form.get("csrf", "")):
+        return _render(
+            request,
+            "error.html",
+            {"user": user, "csrf": web_session.csrf_token, "error": "CSRF token mismatch"},
+            403,
+        )
+    return user, web_session, form
 
 
 def _validation_message(exc: ValueError) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,7 +11,6 @@ from pydantic import ValidationError
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.principal import Role
-from tuoguan.context import Ctx
 from tuoguan.errors import DomainError
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate
@@ -21,7 +19,15 @@ from tuoguan.orders import service as orders
 from tuoguan.orders import views
 from tuoguan.sla import service as sla
 from tuoguan.sla import warnings
-from tuoguan.web.console import _current, _db, _render, _to_login, _validation_message
+from tuoguan.web.console import (
+    _current,
+    _db,
+    _render,
+    _to_login,
+    _validation_message,
+    checked_form,
+    request_ctx,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -121,38 +127,13 @@ async def penalties(
     return await _penalties_page(request, status, message="done" if done else None)
 
 
-def _ctx(request: Request, user: Any) -> Ctx:
-    return Ctx(
-        principal=accounts.principal_for_user(user),
-        clock=request.app.state.clock,
-        request_id=getattr(request.state, "request_id", None),
-        settings=request.app.state.settings,
-    )
-
-
-async def _checked_form(request: Request) -> tuple[Any, dict[str, str]] | Response:
-    current = await _current(request)
-    if current is None:
-        return _to_login()
-    user, web_session = current
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not secrets.compare_digest(web_session.csrf_token, form.get("csrf", "")):
-        return _render(
-            request,
-            "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": "CSRF token mismatch"},
-            403,
-        )
-    return user, form
-
-
 @router.post("/console/penalties/{penalty_id}/{action}", response_model=None)
 async def penalty_action(request: Request, penalty_id: str, action: str) -> Response:
     """Appeal (seller) or uphold / waive (operator) one penalty, CSRF-checked."""
-    checked = await _checked_form(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
-    user, form = checked
+    user, _, form = checked
     reason = form.get("reason", "").strip()
     try:
         kind = PenaltyAction(action)
@@ -160,7 +141,11 @@ async def penalty_action(request: Request, penalty_id: str, action: str) -> Resp
             raise ValueError("reason: a reason is required")
         async with _db(request).write() as session:
             await finance.act(
-                session, ctx=_ctx(request, user), penalty_id=penalty_id, action=kind, reason=reason
+                session,
+                ctx=request_ctx(request, user),
+                penalty_id=penalty_id,
+                action=kind,
+                reason=reason,
             )
             await session.commit()
     except ValueError as exc:
@@ -239,10 +224,10 @@ def parse_tiers(text: str) -> list[dict[str, int | None]]:
 @router.post("/console/policies", response_model=None)
 async def add_policy(request: Request) -> Response:
     """Add the next version of a policy from the console form."""
-    checked = await _checked_form(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
-    user, form = checked
+    user, _, form = checked
     try:
         effective = form.get("effective_from", "").strip()
         data = PenaltyPolicyCreate.model_validate(
@@ -254,7 +239,7 @@ async def add_policy(request: Request) -> Response:
             }
         )
         async with _db(request).write() as session:
-            await finance.create_policy(session, ctx=_ctx(request, user), data=data)
+            await finance.create_policy(session, ctx=request_ctx(request, user), data=data)
             await session.commit()
     except ValidationError as exc:
         return await _policies_page(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import SYSTEM
 from tuoguan.config import Settings
@@ -52,37 +54,36 @@ async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
     return done
 
 
-async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
-    """O2, F1: record each missed confirm or ship deadline once, flag it, tell the seller."""
+class _Batch(Protocol):
+    async def __call__(
+        self, session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool
+    ) -> int: ...
+
+
+async def _batch(db: Database, clock: Clock, settings: Settings, work: _Batch) -> int:
+    """One batch of a sweep as the system, in one transaction; how many items it handled."""
     ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
     async with db.write() as session:
-        recorded = await sla.record_due_breaches(
+        count = await work(
             session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
         )
         await session.commit()
-    return recorded
+    return count
+
+
+async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
+    """O2, F1: record each missed confirm or ship deadline once, flag it, tell the seller."""
+    return await _batch(db, clock, settings, sla.record_due_breaches)
 
 
 async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:
     """F6, O2: fine each breach whose lateness is settled, under its deadline's policy version."""
-    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
-    async with db.write() as session:
-        count = await sla.assess_due_breaches(
-            session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
-        )
-        await session.commit()
-    return count
+    return await _batch(db, clock, settings, sla.assess_due_breaches)
 
 
 async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
     """G5: score orders at their window's checkpoints and warn sellers before deadlines pass."""
-    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
-    async with db.write() as session:
-        count = await warnings.warn_due(
-            session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
-        )
-        await session.commit()
-    return count
+    return await _batch(db, clock, settings, warnings.warn_due)
 
 
 async def fan_out_webhooks(db: Database, clock: Clock, settings: Settings) -> int:

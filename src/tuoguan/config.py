@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     auto_confirm_days: int = Field(default=7, ge=1, le=90)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     worker_interval_seconds: float = Field(default=5.0, gt=0)
-    worker_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # Items per sweep transaction: bigger batches sweep faster, but hold the SQLite write lock longer.
+    worker_batch_size: int = Field(default=500, ge=1, le=10_000)
     # How long a stored Idempotency-Key response is replayed before the key may mean a new request.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Shift the application clock; only honoured outside production (demo time travel).

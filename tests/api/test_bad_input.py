@@ -150,3 +150,15 @@ def test_store_time_zone_must_be_an_iana_zone(market: Market, zone: str) -> None
         },
     )
     assert r.status_code == 422 and r.json()["field"] == "timezone"
+
+
+def test_instants_beyond_the_calendar_are_refused_not_crashed(market: Market) -> None:  # F6 O5
+    m = market
+    extreme = "0001-01-01T00:00:00+01:00"  # before year 1 in UTC
+    listed = m.get("/orders", m.operator, params={"due_before": extreme})
+    assert listed.status_code == 422 and listed.json()["field"] == "due_before"
+    tiers = [{"from_hours": 0, "to_hours": None, "rate_bp": 100, "rating_points": 1}]
+    body = {"kind": "ship_late", "tiers": tiers, "effective_from": extreme}
+    policy = m.post("/penalty-policies", m.operator, body)
+    assert policy.status_code == 422 and policy.json()["field"] == "effective_from"
+    assert m.ok(m.get("/penalty-policies", m.operator)) == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tuoguan.finance.policy import MAX_HOURS, MAX_RATE_BP
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
+from tuoguan.kit.clock import UTCInstant
 from tuoguan.sla.models import BreachKind
 from tuoguan.stores.schemas import Strict
 
@@ -28,7 +29,7 @@ class PenaltyPolicyCreate(Strict):
     """A new version of the policy for one kind of breach."""
 
     kind: BreachKind
-    effective_from: AwareDatetime | None = Field(
+    effective_from: UTCInstant | None = Field(
         default=None, description="When it takes over; now if omitted. Never in the past."
     )
     tiers: list[TierIn] = Field(min_length=1, max_length=20)

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
+from tuoguan.kit.clock import UTCInstant
 from tuoguan.orders import service, views
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
@@ -81,7 +81,7 @@ async def list_orders(
     clock: ClockDep,
     status: StatusQuery = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
-    due_before: Annotated[AwareDatetime | None, Query()] = None,
+    due_before: Annotated[UTCInstant | None, Query()] = None,
     sort: OrderSort = OrderSort.newest,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -18,13 +18,8 @@ from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import Overdue
-from tuoguan.orders.states import OrderStatus
-from tuoguan.sla.models import Breach, BreachKind
+from tuoguan.sla.models import BREACH_OF, Breach, BreachKind
 
-BREACH_OF: dict[OrderStatus, BreachKind] = {
-    OrderStatus.awaiting_confirmation: BreachKind.confirm_late,
-    OrderStatus.awaiting_shipment: BreachKind.ship_late,
-}
 MESSAGES = {
     BreachKind.confirm_late: "Order {order} was not confirmed within 24 hours (O2).",
     BreachKind.ship_late: "Order {order} was not shipped by its ship-by deadline (F1).",

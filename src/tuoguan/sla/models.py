@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
+from tuoguan.orders.states import OrderStatus
 
 
 class BreachKind(StrEnum):
@@ -27,6 +28,14 @@ class BreachKind(StrEnum):
 
     confirm_late = "confirm_late"  # O2: not confirmed within 24 h (超时未接单)
     ship_late = "ship_late"  # F1/F6: not shipped by the promise (发货超时)
+
+
+# The state an order sits in while each kind of breach runs, and its inverse.
+LATE_STATUS: dict[BreachKind, OrderStatus] = {
+    BreachKind.confirm_late: OrderStatus.awaiting_confirmation,
+    BreachKind.ship_late: OrderStatus.awaiting_shipment,
+}
+BREACH_OF: dict[OrderStatus, BreachKind] = {status: kind for kind, status in LATE_STATUS.items()}
 
 
 class Breach(Base):

@@ -8,14 +8,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.orders.models import Order
-from tuoguan.orders.states import OrderStatus
-from tuoguan.sla.models import Breach, BreachKind
-
-# The state an order sits in while a breach of each kind is still running.
-LATE_STATUS: dict[BreachKind, OrderStatus] = {
-    BreachKind.confirm_late: OrderStatus.awaiting_confirmation,
-    BreachKind.ship_late: OrderStatus.awaiting_shipment,
-}
+from tuoguan.sla.models import LATE_STATUS, Breach, BreachKind
 
 
 async def ready_to_assess(

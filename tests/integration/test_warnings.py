@@ -41,6 +41,8 @@ def test_a_seller_is_warned_once_before_the_ship_deadline(
     sweep_once(client, clock, settings)
     assert len(_warnings(m, a)) == 1  # once per order and deadline
     assert sweep_once(client, clock, settings)["warn_at_risk"] == 0  # no checkpoint left
+    # Looking at risk changes nothing a client acts on: If-Match with the placed version holds.
+    assert m.ok(m.get(f"/orders/{order['id']}", a))["version"] == order["version"]
 
     (listed,) = m.ok(m.get("/at-risk", a))
     assert listed["order_id"] == order["id"] and listed["deadline_kind"] == "ship_by"

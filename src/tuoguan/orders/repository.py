@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
+from tuoguan.db import table_of
 from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
@@ -213,6 +214,19 @@ async def due_risk_checks(
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
+
+
+async def set_risk_checks(session: AsyncSession, next_checks: dict[str, datetime | None]) -> None:
+    """Set risk_check_at per order in one executemany, outside the ORM's versioning."""
+    if not next_checks:
+        return
+    orders = table_of(Order)
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == bindparam("order_id"))
+        .values(risk_check_at=bindparam("next_check")),
+        [{"order_id": k, "next_check": v} for k, v in next_checks.items()],
+    )
 
 
 async def open_by_deadline(

@@ -360,6 +360,11 @@ async def due_risk_checks(
     return await repository.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
 
 
+async def set_risk_checks(session: AsyncSession, next_checks: dict[str, datetime | None]) -> None:
+    """Move orders' next risk checkpoints (G5) without bumping their versions."""
+    await repository.set_risk_checks(session, next_checks)
+
+
 async def open_by_deadline(
     session: AsyncSession, *, principal: Principal, store_id: str | None = None, limit: int = 500
 ) -> list[Order]:

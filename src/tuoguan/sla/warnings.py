@@ -103,11 +103,12 @@ async def warn_due(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: 
     now = ctx.clock.now()
     due = await orders.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
     histories = Histories(now)
+    next_checks: dict[str, datetime | None] = {}
     for order in due:
         start = orders.window_start(order)
         verdict = await score(session, order, histories)
         deadline = as_utc(order.deadline_at) if order.deadline_at else None
-        order.risk_check_at = (
+        next_checks[order.id] = (
             risk.next_checkpoint(start, deadline, now) if start and deadline else None
         )
         if verdict is None or not verdict.warn or verdict.seconds_left <= 0:
@@ -148,6 +149,8 @@ async def warn_due(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: 
             )[:500],
             data={"score": verdict.score, "deadline_kind": verdict.deadline_kind},
         )
+    # Bookkeeping, not a change a client acted on: the orders' versions stay as they were.
+    await orders.set_risk_checks(session, next_checks)
     return len(due)
 
 

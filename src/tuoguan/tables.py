@@ -8,6 +8,7 @@ from tuoguan.finance import models as finance_models
 from tuoguan.kit import idempotency
 from tuoguan.notify import models as notify_models
 from tuoguan.orders import models as orders_models
+from tuoguan.shipping import models as shipping_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel
 from tuoguan.stores import models as stores_models
@@ -23,6 +24,7 @@ __all__ = [
     "metadata",
     "notify_models",
     "orders_models",
+    "shipping_models",
     "sla_models",
     "stores_models",
     "timetravel",

@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 from tuoguan import __version__
 from tuoguan.api import problems
 from tuoguan.api.middleware import RequestId
-from tuoguan.api.routes import meta, orders, penalties, products, sla, stores, webhooks
+from tuoguan.api.routes import (
+    meta,
+    orders,
+    penalties,
+    products,
+    shipping,
+    sla,
+    stores,
+    webhooks,
+)
 from tuoguan.config import Settings, get_settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock, SystemClock
@@ -84,14 +93,15 @@ def create_app(
         app.state.db = database
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (meta, stores, products, orders, sla, penalties, webhooks):
+    for module in (meta, stores, products, orders, shipping, sla, penalties, webhooks):
         api.include_router(module.router)
     app.include_router(api)
 
-    from tuoguan.web import console, sla_pages
+    from tuoguan.web import console, shipping_pages, sla_pages
 
     app.include_router(console.router)
     app.include_router(sla_pages.router)
+    app.include_router(shipping_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(RequestId)

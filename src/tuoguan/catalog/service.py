@@ -165,3 +165,8 @@ async def orderable(
         if product.status is not ProductStatus.active or product.price_minor is None:
             raise InvalidInput(f"product {product_id} is not on sale", field=field)
     return found
+
+
+async def products_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Product]:
+    """Products keyed by id, whatever their status (an order keeps what it sold)."""
+    return await repository.products_by_id(session, ids)

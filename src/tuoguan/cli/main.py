@@ -28,10 +28,12 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 from tuoguan.cli import ops as ops_cli  # noqa: E402
+from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
 from tuoguan.cli.common import fail, out, run  # noqa: E402
 
 app.add_typer(sla_cli.app, name="sla")
+app.add_typer(shipping_cli.app, name="shipping")
 app.add_typer(ops_cli.clock_app, name="clock")
 for sub, name in (
     (db_app, "db"),

@@ -16,12 +16,14 @@ from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpda
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
+from tuoguan.demo import shipping as demo_shipping
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate, TierIn
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.shipping import service as shipping
 from tuoguan.sla.models import BreachKind
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
@@ -74,6 +76,8 @@ PRODUCTS = (
     ("Bluetooth earbuds 蓝牙耳机", "electronics/audio", 80, 1999),
     ("Silicone phone case 手机壳", "accessories/phone", 60, 599),
     ("Ceramic mug 陶瓷杯", "home/kitchen", 420, 1250),
+    ("Power bank 充电宝", "battery/power-bank", 260, 2599),
+    ("Perfume 香水", "liquid/perfume", 180, 6900),
 )
 
 ADDRESSES = (
@@ -141,6 +145,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
             session, ctx=system, name="demo carrier", role=Role.carrier, carrier_code="cainiao"
         )
         await _penalty_policies(session, operator)
+        await _shipping_catalog(session, operator)
         for seller_name, country, slug, store_specs in SELLERS:
             seller = await stores.create_seller(
                 session, ctx=operator, data=SellerCreate(name=seller_name, country=country)
@@ -197,9 +202,24 @@ DEMO_POLICIES = {
 }
 
 
-async def _penalty_policies(session: AsyncSession, operator: Ctx) -> None:
+def _back_then(operator: Ctx) -> Ctx:
+    """The operator a month ago, so the demo's rules were in force for its oldest order."""
     since = FrozenClock(operator.clock.now() - timedelta(days=30))
-    back_then = Ctx(principal=operator.principal, clock=since, settings=operator.settings)
+    return Ctx(principal=operator.principal, clock=since, settings=operator.settings)
+
+
+async def _shipping_catalog(session: AsyncSession, operator: Ctx) -> None:
+    back_then = _back_then(operator)
+    for service in demo_shipping.SERVICES:
+        await shipping.create_service(session, ctx=back_then, data=service)
+    for code, card in demo_shipping.rate_cards():
+        await shipping.add_rate_card(session, ctx=back_then, code=code, data=card)
+    for rule in demo_shipping.RULES:
+        await shipping.create_rule(session, ctx=back_then, data=rule)
+
+
+async def _penalty_policies(session: AsyncSession, operator: Ctx) -> None:
+    back_then = _back_then(operator)
     for kind, tiers in DEMO_POLICIES.items():
         await finance.create_policy(
             session,
@@ -260,7 +280,11 @@ async def _stock_and_sell(
             data=OrderCreate(
                 store_id=store_id,
                 currency=str(store),
-                lines=[LineCreate(product_id=product_ids[index % 3], quantity=1 + index % 2)],
+                lines=[
+                    LineCreate(
+                        product_id=product_ids[index % len(product_ids)], quantity=1 + index % 2
+                    )
+                ],
                 address=ADDRESSES[index % 3],
                 shipping_minor=300,
                 buyer_ref=f"buyer-{index}",

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
-from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.errors import Conflict, Forbidden, NotFound, check_version
 from tuoguan.finance import policy as arithmetic
 from tuoguan.finance import repository
 from tuoguan.finance.models import Penalty, PenaltyPolicy
@@ -28,6 +28,7 @@ from tuoguan.finance.states import (
 )
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
+from tuoguan.kit.versions import next_start
 from tuoguan.notify import service as notify
 from tuoguan.sla.models import BreachKind
 
@@ -43,21 +44,13 @@ async def create_policy(
     tiers = [arithmetic.Tier(**tier.model_dump()) for tier in data.tiers]
     arithmetic.check_tiers(tiers)
     now = ctx.clock.now()
-    effective_from = as_utc(data.effective_from) if data.effective_from else now
-    if effective_from < now:
-        raise InvalidInput(
-            "a policy cannot take effect in the past: breaches already priced keep their rules",
-            field="effective_from",
-            rule="not_past",
-        )
     latest = await repository.latest_policy(session, data.kind)
-    if latest is not None and effective_from <= as_utc(latest.effective_from):
-        raise InvalidInput(
-            f"version {latest.version} takes effect at {latest.effective_from.isoformat()}; "
-            "a new version must start after it",
-            field="effective_from",
-            rule="after_previous",
-        )
+    effective_from = next_start(
+        data.effective_from,
+        now,
+        (latest.version, latest.effective_from) if latest else None,
+        what="policy",
+    )
     created = PenaltyPolicy(
         id=new_id("policy"),
         kind=data.kind,

@@ -23,6 +23,12 @@ PREFIXES = {
     "warning": "wrn",
     "webhook": "whk",
     "delivery": "dlv",
+    "ratecard": "rtc",
+    "rule": "rul",
+    "shipment": "shp",
+    "pickup": "pku",
+    "tracking": "trk",
+    "claim": "clm",
 }
 
 

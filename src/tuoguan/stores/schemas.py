@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from tuoguan.stores.models import StoreMode, StoreStatus
 
@@ -14,7 +21,8 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
 
-def _check_text(value: str) -> str:
+def check_text(value: str) -> str:
+    """Refuse text no database can store: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise ValueError("text may not contain NUL characters")
     try:
@@ -22,6 +30,9 @@ def _check_text(value: str) -> str:
     except UnicodeEncodeError as exc:
         raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
     return value
+
+
+Storable = AfterValidator(check_text)
 
 
 class Strict(BaseModel):
@@ -33,11 +44,11 @@ class Strict(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return _check_text(value)
+            return check_text(value)
         if isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
-                    _check_text(item)
+                    check_text(item)
         return value
 
 

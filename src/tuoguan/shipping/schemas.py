@@ -1,0 +1,170 @@
+"""API shapes for logistics services, rate cards, route rules and quotes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tuoguan.kit.clock import UTCInstant
+from tuoguan.shipping.models import ServiceKind
+from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
+from tuoguan.shipping.routes import Conditions, Effect
+from tuoguan.stores.schemas import Strict
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Millimetres = Annotated[int, Field(ge=1, le=10_000)]
+
+
+class ServiceCreate(Strict):
+    """A logistics service one carrier sells."""
+
+    code: Code
+    name: Name
+    carrier_code: Code
+    kind: ServiceKind
+    origin_countries: list[CountryCode] = Field(min_length=1, max_length=250)
+    max_weight_g: int = Field(ge=1, le=MAX_GRAMS)
+    max_sum_sides_mm: Millimetres
+    max_longest_side_mm: Millimetres
+    volumetric_divisor: int | None = Field(
+        default=None, ge=1000, le=20_000, description="cm³ per kg, e.g. 5000 or 8000."
+    )
+    tracked: bool = True
+
+
+class ServiceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    carrier_code: str
+    kind: ServiceKind
+    origin_countries: list[str]
+    max_weight_g: int
+    max_sum_sides_mm: int
+    max_longest_side_mm: int
+    volumetric_divisor: int | None
+    tracked: bool
+    active: bool
+    version: int
+
+
+class RateCardCreate(Strict):
+    """The next version of a service's prices in one currency."""
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+    effective_from: UTCInstant | None = Field(
+        default=None, description="When it takes over; now if omitted. Never in the past."
+    )
+    card: RateCard
+    note: Note | None = None
+
+
+class RateCardRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    service_code: str
+    currency: str
+    version: int
+    effective_from: datetime
+    card: RateCard
+    note: str | None
+    created_at: datetime
+    created_by: str
+
+
+class RouteRuleWrite(Strict):
+    """A route rule (F5): where it sits in the order, what it looks at, and its effect."""
+
+    position: int = Field(ge=0, le=1_000_000)
+    name: Name
+    effect: Effect
+    conditions: Conditions = Field(default_factory=Conditions)
+
+
+class RouteRuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    position: int
+    name: str
+    effect: Effect
+    conditions: Conditions
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ParcelIn(Strict):
+    """The packed parcel as measured; when omitted it is estimated from the order's products."""
+
+    weight_g: int = Field(ge=1, le=MAX_GRAMS)
+    length_mm: Millimetres
+    width_mm: Millimetres
+    height_mm: Millimetres
+
+
+class ParcelRead(BaseModel):
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    declared_value_minor: int
+    currency: str
+    categories: list[str]
+    estimated: bool = Field(description="True when computed from the products, not measured.")
+
+
+class LineRead(BaseModel):
+    code: str
+    amount_minor: int
+    detail: str
+
+
+class RefusalRead(BaseModel):
+    rule: str = Field(description="The limit or route rule that refuses, e.g. max_weight.")
+    detail: str
+    rule_id: str | None = None
+
+
+class QuoteRead(BaseModel):
+    """An itemized quote (G1), reproducible from the rate card it names."""
+
+    rate_card_id: str
+    rate_card_version: int
+    currency: str
+    zone: str
+    region: str
+    chargeable_weight_g: int
+    volumetric_weight_g: int
+    lines: list[LineRead]
+    total_minor: int
+    transit_min_days: int
+    transit_max_days: int = Field(description="G2: the carrier's delivery commitment.")
+    insurance_premium_minor: int | None = Field(
+        description="G3: what insuring this parcel would add; null when not offered."
+    )
+
+
+class ServiceOption(BaseModel):
+    """One service for one order: allowed with its quote, or refused with every reason."""
+
+    service_code: str
+    name: str
+    carrier_code: str
+    kind: ServiceKind
+    tracked: bool
+    allowed: bool
+    refusals: list[RefusalRead]
+    quote: QuoteRead | None
+
+
+class ShippingOptions(BaseModel):
+    order_id: str
+    parcel: ParcelRead
+    options: list[ServiceOption]

@@ -1,0 +1,228 @@
+"""Use cases for logistics services, rate cards and route rules. The caller commits."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.context import Ctx
+from tuoguan.errors import Conflict, Forbidden, NotFound, check_version
+from tuoguan.kit.ids import new_id
+from tuoguan.kit.money import check_currency
+from tuoguan.kit.versions import next_start
+from tuoguan.shipping import repository
+from tuoguan.shipping.models import LogisticsService, RateCardVersion, RouteRule
+from tuoguan.shipping.schemas import RateCardCreate, RouteRuleWrite, ServiceCreate
+
+_READERS = frozenset({Role.operator, Role.seller, Role.carrier})
+
+
+def _require_operator(principal: Principal, what: str) -> None:
+    if not principal.is_operator:
+        raise Forbidden(f"only an operator may change {what}")
+
+
+def _require_reader(principal: Principal) -> None:
+    if principal.role not in _READERS:
+        raise Forbidden("this role cannot read logistics services")
+
+
+async def create_service(
+    session: AsyncSession, *, ctx: Ctx, data: ServiceCreate
+) -> LogisticsService:
+    """An operator adds a logistics service a carrier sells."""
+    _require_operator(ctx.principal, "logistics services")
+    if await session.get(LogisticsService, data.code) is not None:
+        raise Conflict(f"service {data.code} exists already", field="code")
+    service = LogisticsService(
+        **data.model_dump(), active=True, created_at=ctx.clock.now(), version=1
+    )
+    session.add(service)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="logistics_service",
+        subject_id=service.code,
+        action="create",
+        data=data.model_dump(mode="json"),
+    )
+    await session.flush()
+    return service
+
+
+async def set_service_active(
+    session: AsyncSession, *, ctx: Ctx, code: str, active: bool
+) -> LogisticsService:
+    """Withdraw a service from (or return it to) the choices sellers see."""
+    _require_operator(ctx.principal, "logistics services")
+    service = await get_service(session, principal=ctx.principal, code=code)
+    service.active = active
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="logistics_service",
+        subject_id=code,
+        action="activate" if active else "withdraw",
+    )
+    await session.flush()
+    return service
+
+
+async def get_service(
+    session: AsyncSession, *, principal: Principal, code: str
+) -> LogisticsService:
+    """One service by code."""
+    _require_reader(principal)
+    service = await session.get(LogisticsService, code)
+    if service is None:
+        raise NotFound(f"service {code} not found", field="code")
+    return service
+
+
+async def list_services(session: AsyncSession, *, principal: Principal) -> list[LogisticsService]:
+    """Every service, withdrawn ones included."""
+    _require_reader(principal)
+    return await repository.services(session)
+
+
+async def add_rate_card(
+    session: AsyncSession, *, ctx: Ctx, code: str, data: RateCardCreate
+) -> RateCardVersion:
+    """The next version of a service's card in one currency, effective now or later."""
+    _require_operator(ctx.principal, "rate cards")
+    await get_service(session, principal=ctx.principal, code=code)
+    currency = check_currency(data.currency)
+    latest = await repository.latest_card(session, code, currency)
+    now = ctx.clock.now()
+    start = next_start(
+        data.effective_from,
+        now,
+        (latest.version, latest.effective_from) if latest else None,
+        what="rate card",
+    )
+    card = RateCardVersion(
+        id=new_id("ratecard"),
+        service_code=code,
+        currency=currency,
+        version=(latest.version + 1) if latest else 1,
+        effective_from=start,
+        card=data.card.model_dump(mode="json"),
+        note=data.note,
+        created_at=now,
+        created_by=ctx.principal.actor_id,
+    )
+    session.add(card)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="rate_card",
+        subject_id=card.id,
+        action="create",
+        data={"service_code": code, "currency": currency, "version": card.version},
+    )
+    await session.flush()
+    return card
+
+
+async def rate_cards(
+    session: AsyncSession, *, principal: Principal, code: str
+) -> list[RateCardVersion]:
+    """Every card version of a service."""
+    await get_service(session, principal=principal, code=code)
+    return await repository.cards_of(session, code)
+
+
+async def get_rate_card(
+    session: AsyncSession, *, principal: Principal, card_id: str
+) -> RateCardVersion:
+    """One card version, as a quote names it."""
+    _require_reader(principal)
+    card = await session.get(RateCardVersion, card_id)
+    if card is None:
+        raise NotFound(f"rate card {card_id} not found", field="rate_card_id")
+    return card
+
+
+async def list_rules(session: AsyncSession, *, principal: Principal) -> list[RouteRule]:
+    """The route rules in force, in evaluation order; sellers may read what binds them."""
+    _require_reader(principal)
+    return await repository.active_rules(session)
+
+
+async def create_rule(session: AsyncSession, *, ctx: Ctx, data: RouteRuleWrite) -> RouteRule:
+    """F5: an operator adds a route rule at a position in the order."""
+    _require_operator(ctx.principal, "route rules")
+    now = ctx.clock.now()
+    rule = RouteRule(
+        id=new_id("rule"),
+        position=data.position,
+        name=data.name,
+        effect=data.effect,
+        conditions=data.conditions.model_dump(mode="json"),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(rule)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="route_rule",
+        subject_id=rule.id,
+        action="create",
+        data=data.model_dump(mode="json"),
+    )
+    await session.flush()
+    return rule
+
+
+async def _rule_for_change(
+    session: AsyncSession, ctx: Ctx, rule_id: str, expected_version: int | None
+) -> RouteRule:
+    _require_operator(ctx.principal, "route rules")
+    rule = await session.get(RouteRule, rule_id, with_for_update=True)
+    if rule is None or not rule.active:
+        raise NotFound(f"route rule {rule_id} not found", field="rule_id")
+    check_version("route rule", rule_id, rule.version, expected_version)
+    return rule
+
+
+async def replace_rule(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    rule_id: str,
+    data: RouteRuleWrite,
+    expected_version: int | None,
+) -> RouteRule:
+    """Rewrite a route rule in place; its audit trail keeps what it said before."""
+    rule = await _rule_for_change(session, ctx, rule_id, expected_version)
+    before = {"position": rule.position, "effect": rule.effect.value, "conditions": rule.conditions}
+    rule.position = data.position
+    rule.name = data.name
+    rule.effect = data.effect
+    rule.conditions = data.conditions.model_dump(mode="json")
+    rule.updated_at = ctx.clock.now()
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="route_rule",
+        subject_id=rule.id,
+        action="replace",
+        data={"before": before, "after": data.model_dump(mode="json")},
+    )
+    await session.flush()
+    return rule
+
+
+async def delete_rule(
+    session: AsyncSession, *, ctx: Ctx, rule_id: str, expected_version: int | None
+) -> RouteRule:
+    """Retire a route rule; it stays readable in the audit trail."""
+    rule = await _rule_for_change(session, ctx, rule_id, expected_version)
+    rule.active = False
+    rule.updated_at = ctx.clock.now()
+    audit.record(session, ctx=ctx, subject_type="route_rule", subject_id=rule.id, action="delete")
+    await session.flush()
+    return rule

@@ -41,6 +41,7 @@ typecheck: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(PY) bench/orders.py --load
 	$(PY) bench/sla.py
+	$(PY) bench/labels.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

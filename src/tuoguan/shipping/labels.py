@@ -9,7 +9,7 @@ several times faster than reportlab's own QR widget.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -138,7 +138,7 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 
 def _block(
-    canvas: Canvas, x: float, y: float, width: float, lines: list[tuple[str, float]]
+    canvas: Canvas, x: float, y: float, width: float, lines: Sequence[tuple[str, float]]
 ) -> float:
     """Draw wrapped lines downward from y; return the y below them."""
     for text, size in lines:

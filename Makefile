@@ -21,10 +21,11 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 ## make run: install, migrate the embedded SQLite database, load the demo, serve on 127.0.0.1:8000
+## (with the sandbox carrier on 127.0.0.1:8001)
 run: $(STAMP)
 	$(VENV)/bin/tuoguan db upgrade
 	$(VENV)/bin/tuoguan demo load --if-empty
-	$(VENV)/bin/tuoguan serve
+	$(VENV)/bin/tuoguan carrier-sandbox & trap 'kill $$!' EXIT; $(VENV)/bin/tuoguan serve
 
 ## make test: install the test extras and run every test (PostgreSQL too when TUOGUAN_TEST_PG_URL is set)
 test: $(TEST_STAMP)

@@ -12,8 +12,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -22,10 +24,12 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.builders.market import Market
+from tests.builders.shipping import SANDBOX_API_KEY, SANDBOX_SECRET, SandboxHandle
 from tuoguan.api.app import create_app
 from tuoguan.cli.main import upgrade_database
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.shipping.carriers.sandbox_server import Sandbox, create_sandbox_app
 from tuoguan.tables import metadata
 
 PG_URL = os.environ.get("TUOGUAN_TEST_PG_URL")
@@ -102,10 +106,9 @@ def market(client: TestClient, db_url: str) -> Market:
     return Market.build(client, db_url)
 
 
-@pytest.fixture
-def live_server(settings: Settings, clock: FrozenClock) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
-    app = create_app(settings, clock=clock)
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, in a thread; yield its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -119,11 +122,31 @@ def live_server(settings: Settings, clock: FrozenClock) -> Iterator[str]:
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server(settings: Settings, clock: FrozenClock) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+    with _serving(create_app(settings, clock=clock)) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox_carrier(live_server: str, clock: FrozenClock) -> Iterator[SandboxHandle]:
+    """The sandbox carrier as its own HTTP service on the test clock, pushing to the live server."""
+    sandbox = Sandbox(
+        clock,
+        api_key=SANDBOX_API_KEY,
+        secret=SANDBOX_SECRET,
+        push_url=f"{live_server}/api/v1/carriers/sandbox/events",
+    )
+    with _serving(create_sandbox_app(sandbox)) as url:
+        yield SandboxHandle(url=url, sandbox=sandbox)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     clock_offset_seconds: int = 0
     db_pool_size: int = Field(default=10, ge=1, le=200)
     secure_cookies: bool = False
+    # F10: a cancellation the carrier leaves unanswered this long goes to an operator.
+    cancel_escalate_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
 @lru_cache

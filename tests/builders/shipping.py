@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from tests.builders.market import ADDRESS, Market
 from tuoguan.demo import shipping as demo
+from tuoguan.shipping.carriers.sandbox_server import Sandbox
 
 
 def install_catalog(m: Market, *, rules: bool = True) -> None:
@@ -65,3 +69,75 @@ def options(m: Market, order_id: str, token: str, **params: Any) -> dict[str, An
 def option(found: dict[str, Any], code: str) -> dict[str, Any]:
     """One service's entry among the options."""
     return next(o for o in found["options"] if o["service_code"] == code)
+
+
+SANDBOX_API_KEY = "test-sandbox-key"
+SANDBOX_SECRET = "test-sandbox-webhook-secret"
+SENDER = {
+    "name": "深圳优品科技 张三",
+    "phone": "+86 138 0013 8000",
+    "line1": "广东省深圳市南山区科苑路15号",
+    "city": "深圳",
+    "postcode": "518057",
+    "country": "CN",
+}
+
+
+@dataclass
+class SandboxHandle:
+    """The running sandbox carrier: its URL and its state (to check what it was told)."""
+
+    url: str
+    sandbox: Sandbox
+
+    def tick(self, http: httpx.Client) -> dict[str, int]:
+        """Run the sandbox's due steps and push the events, as its own loop would."""
+        answer = http.post(f"{self.url}/_sandbox/tick")
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def fate(
+        self, http: httpx.Client, tracking_number: str, fate: str, weigh_g: int | None = None
+    ) -> None:
+        answer = http.post(
+            f"{self.url}/_sandbox/parcels/{tracking_number}/fate",
+            json={"fate": fate, "weigh_g": weigh_g},
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def connect_sandbox(m: Market, handle: SandboxHandle) -> None:
+    """Register the sandbox as the carrier account 'sandbox', with the demo catalog and senders."""
+    m.ok(
+        m.post(
+            "/carrier-accounts",
+            m.operator,
+            {
+                "code": "sandbox",
+                "name": "Sandbox carrier",
+                "adapter": "sandbox",
+                "base_url": handle.url,
+                "api_key": SANDBOX_API_KEY,
+                "webhook_secret": SANDBOX_SECRET,
+            },
+        ),
+        201,
+    )
+    install_catalog(m)
+    for key, store_id in m.stores.items():
+        seller = key.split("_")[0]
+        answer = m.client.patch(
+            f"/api/v1/stores/{store_id}",
+            json={"sender_address": SENDER},
+            headers={"Authorization": f"Bearer {m.seller_tokens[seller]}"},
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def ship(
+    m: Market, order_id: str, token: str, service: str = "TG-POST-REG", **body: Any
+) -> dict[str, Any]:
+    """Create a shipment for an order and return it."""
+    return dict(
+        m.ok(m.post(f"/orders/{order_id}/shipments", token, {"service_code": service, **body}), 201)
+    )

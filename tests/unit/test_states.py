@@ -42,7 +42,7 @@ def test_cancel_only_before_shipment(mode: StoreMode) -> None:  # O4
     with pytest.raises(IllegalTransition) as info:
         next_state(mode, S.shipped, A.cancel, Role.buyer_channel)
     assert info.value.extra["current_state"] == "shipped"
-    assert info.value.extra["allowed_actions"] == ["deliver"]
+    assert info.value.extra["allowed_actions"] == ["deliver", "unship"]
 
 
 def test_confirm_is_not_an_action_of_semi_managed_orders() -> None:  # O3

@@ -20,6 +20,7 @@ from tuoguan.api.routes import (
     orders,
     penalties,
     products,
+    shipments,
     shipping,
     sla,
     stores,
@@ -93,7 +94,17 @@ def create_app(
         app.state.db = database
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (meta, stores, products, orders, shipping, sla, penalties, webhooks):
+    for module in (
+        meta,
+        stores,
+        products,
+        orders,
+        shipping,
+        shipments,
+        sla,
+        penalties,
+        webhooks,
+    ):
         api.include_router(module.router)
     app.include_router(api)
 

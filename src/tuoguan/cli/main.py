@@ -94,6 +94,15 @@ def serve(
     )
 
 
+@app.command("carrier-sandbox")
+def carrier_sandbox(
+    code: Annotated[str, typer.Option(help="The carrier account it plays.")] = "sandbox",
+    seed: Annotated[int, typer.Option(help="Fixes which parcels are delayed or lost.")] = 7,
+) -> None:
+    """Run the sandbox carrier as its own HTTP service (the demo and tests ship through it)."""
+    shipping_cli.serve_sandbox(code, seed)
+
+
 @app.command("worker")
 def worker_cmd(
     once: Annotated[bool, typer.Option(help="Sweep once and exit.")] = False,

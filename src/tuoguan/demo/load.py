@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
 from tuoguan.orders.states import OrderAction
 from tuoguan.shipping import service as shipping
+from tuoguan.shipping.schemas import CarrierAccountCreate
 from tuoguan.sla.models import BreachKind
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
@@ -179,6 +181,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
                         currency=currency,
                         ship_promise_days=promise,
                         linked_store_id=first_store_id if mode is StoreMode.full_managed else None,
+                        sender_address=Address(**demo_shipping.SENDERS[store_country]),
                     ),
                 )
                 first_store_id = first_store_id or store.id
@@ -210,6 +213,19 @@ def _back_then(operator: Ctx) -> Ctx:
 
 async def _shipping_catalog(session: AsyncSession, operator: Ctx) -> None:
     back_then = _back_then(operator)
+    # Fresh credentials per install: `tuoguan carrier-sandbox` reads them from this account.
+    await shipping.create_carrier_account(
+        session,
+        ctx=back_then,
+        data=CarrierAccountCreate(
+            code=demo_shipping.CARRIER,
+            name="Sandbox carrier 沙箱物流",
+            adapter="sandbox",
+            base_url=demo_shipping.SANDBOX_URL,
+            api_key=secrets.token_urlsafe(18),
+            webhook_secret=secrets.token_urlsafe(32),
+        ),
+    )
     for service in demo_shipping.SERVICES:
         await shipping.create_service(session, ctx=back_then, data=service)
     for code, card in demo_shipping.rate_cards():

@@ -16,6 +16,34 @@ from tuoguan.shipping.routes import Conditions, Effect
 from tuoguan.shipping.schemas import RateCardCreate, RouteRuleWrite, ServiceCreate
 
 CARRIER = "sandbox"
+SANDBOX_URL = "http://127.0.0.1:8001"
+# Who each demo store's parcels come from, by store country (printed on labels).
+SENDERS = {
+    "CN": {
+        "name": "深圳优品科技 仓库",
+        "phone": "+86 755 8601 2345",
+        "line1": "广东省深圳市南山区科苑路15号 科兴科学园B栋",
+        "city": "深圳",
+        "postcode": "518057",
+        "country": "CN",
+    },
+    "ES": {
+        "name": "Iberia Home S.L.",
+        "phone": "+34 911 234 567",
+        "line1": "Calle de Alcalá 100",
+        "city": "Madrid",
+        "postcode": "28009",
+        "country": "ES",
+    },
+    "DE": {
+        "name": "Yiwu Lager Berlin",
+        "phone": "+49 30 1234567",
+        "line1": "Frankfurter Allee 1",
+        "city": "Berlin",
+        "postcode": "10247",
+        "country": "DE",
+    },
+}
 EUROPE = ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "GR", "IE", "IT", "NL", "PL", "PT", "SE"]
 NORTH_AMERICA = ["US", "CA"]
 # Spain's Canary Islands (35xxx, 38xxx) cost extra to reach.

@@ -9,8 +9,6 @@ HMAC-SHA256(secret, "<t>.<body>"), and may drop repeats by ``Tuoguan-Delivery``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
+from tuoguan.kit.signing import sign
 from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
 
 BACKOFF = (
@@ -38,12 +37,6 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=2)  # a claimed delivery is retried by anyone after this
 TIMEOUT_SECONDS = 5.0
 MAX_ENDPOINTS = 5
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for a body sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def _owner(principal: Principal, seller_id: str | None) -> str | None:

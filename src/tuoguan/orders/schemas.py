@@ -10,32 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.stores.models import StoreMode
-from tuoguan.stores.schemas import CountryCode, CurrencyCode, Strict
+from tuoguan.stores.schemas import Address, CurrencyCode, Strict
+
+__all__ = ["Address"]
 
 TRACKING_PATTERN = r"^[A-Z0-9]{8,30}$"
 CARRIER_PATTERN = r"^[a-z0-9][a-z0-9_\-]{1,31}$"
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{5,19}$")
-]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-
-
-class Address(Strict):
-    """Where the parcel goes."""
-
-    name: Text100
-    phone: Phone
-    line1: Text200
-    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    city: Text100
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    postcode: (
-        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 \-]{2,12}$")]
-        | None
-    ) = None
-    country: CountryCode
 
 
 class LineCreate(Strict):

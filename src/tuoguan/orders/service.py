@@ -13,7 +13,7 @@ from tuoguan.audit import service as audit
 from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.finance import service as finance
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
@@ -188,6 +188,7 @@ async def act(
     if action is OrderAction.ship:
         if not isinstance(body, ShipBody):
             raise InvalidInput("shipping needs a carrier and a tracking number", field="body")
+        await _refuse_second_shipment(session, order, body)
         order.carrier_code = body.carrier_code
         order.tracking_number = body.tracking_number
         data = body.model_dump()
@@ -195,7 +196,10 @@ async def act(
         if not isinstance(body, CancelBody):
             raise InvalidInput("cancelling needs a reason", field="reason")
         order.cancel_reason = body.reason
-    setattr(order, _STAMPED[action], now)
+    elif action is OrderAction.unship:
+        order.carrier_code = order.tracking_number = order.shipped_at = None
+    if action in _STAMPED:
+        setattr(order, _STAMPED[action], now)
     reason = getattr(body, "reason", None)
     source = order.status
     order.status = target
@@ -215,6 +219,24 @@ async def act(
         data=data,
     )
     return order
+
+
+async def _refuse_second_shipment(session: AsyncSession, order: Order, body: ShipBody) -> None:
+    """F10: while an online shipment is live, the order ships only under its tracking number."""
+    # Imported here: shipping builds on orders, and this is the one question orders asks back.
+    from tuoguan.shipping import shipments
+
+    live = await shipments.live_for_order(session, order.id)
+    if live is not None and (live.carrier_code, live.tracking_number) != (
+        body.carrier_code,
+        body.tracking_number,
+    ):
+        raise Conflict(
+            f"order {order.id} has shipment {live.id} ({live.status.value}); cancel it and wait "
+            "for the carrier's confirmation before shipping again",
+            field="tracking_number",
+            rule="one_live_shipment",
+        )
 
 
 async def overdue(
@@ -370,6 +392,14 @@ async def open_by_deadline(
 ) -> list[Order]:
     """The principal's open orders with a running deadline, soonest first."""
     return await repository.open_by_deadline(session, principal, store_id=store_id, limit=limit)
+
+
+async def lock_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """A visible order, freshly read and row-locked until the transaction ends."""
+    order = await repository.get_for_update(session, principal, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", field="order_id")
+    return order
 
 
 async def origin_country(session: AsyncSession, order: Order) -> str:

@@ -33,6 +33,7 @@ class OrderAction(StrEnum):
     deliver = "deliver"  # 妥投
     complete = "complete"  # 确认收货
     cancel = "cancel"  # 取消
+    unship = "unship"  # 撤回发货: the carrier confirmed the shipment's cancellation (F10)
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,14 @@ _SHIPPERS = frozenset({Role.seller, Role.operator})
 _CANCELLERS = frozenset({Role.buyer_channel, Role.seller, Role.operator})
 _DELIVERERS = frozenset({Role.carrier, Role.operator})
 _COMPLETERS = frozenset({Role.buyer_channel, Role.operator, Role.system})
+# F10: only the carrier's confirmed cancellation takes a shipped order back.
+_CARRIER = frozenset({Role.carrier})
 
 _FULFILMENT = (
     Transition(S.awaiting_shipment, A.ship, S.shipped, _SHIPPERS),
     Transition(S.awaiting_shipment, A.cancel, S.cancelled, _CANCELLERS),
     Transition(S.shipped, A.deliver, S.delivered, _DELIVERERS),
+    Transition(S.shipped, A.unship, S.awaiting_shipment, _CARRIER),
     Transition(S.delivered, A.complete, S.completed, _COMPLETERS),
 )
 

@@ -1,4 +1,4 @@
-"""Tables for logistics services, their rate cards, and route rules."""
+"""Tables for logistics services, rate cards, route rules, shipments and tracking events."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,3 +121,137 @@ class RouteRule(Base):
             conditions=Conditions.model_validate(self.conditions),
         )
 
+
+class CarrierAccount(Base):
+    """How tuoguan reaches one carrier: its adapter, endpoint and credentials.
+
+    ``webhook_secret`` checks the carrier's signed pushes; ``api_key`` is what
+    tuoguan sends. Neither is ever shown back through the API.
+    """
+
+    __tablename__ = "carrier_accounts"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    adapter: Mapped[str] = mapped_column(String(20))
+    base_url: Mapped[str] = mapped_column(String(300))
+    api_key: Mapped[str] = mapped_column(String(200))
+    webhook_secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShipmentStatus(StrEnum):
+    """Where a parcel stands (F8 steps 3-6, F10)."""
+
+    created = "created"  # label printable, tracking number assigned (打印面单)
+    submitted = "submitted"  # shipping info synced to the carrier (提交发货)
+    pickup_scheduled = "pickup_scheduled"  # 预约揽收
+    picked_up = "picked_up"  # 已揽收
+    in_transit = "in_transit"  # 运输中
+    out_for_delivery = "out_for_delivery"  # 派送中
+    delivered = "delivered"  # 已妥投
+    exception = "exception"  # 异常 (damaged, held)
+    lost = "lost"  # 丢失
+    returned = "returned"  # 已退回
+    cancel_requested = "cancel_requested"  # 取消发货申请中, waiting for the carrier
+    cancelled = "cancelled"  # the carrier confirmed the cancellation
+
+
+# A shipment in any other status holds its order: no second shipment may be made (F10).
+_LIVE = "status <> 'cancelled'"
+
+
+class Shipment(Base):
+    """One parcel of one order with one carrier: its quote, label, handover and tracking."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        Index(
+            "uq_shipments_live_order",
+            "order_id",
+            unique=True,
+            postgresql_where=text(_LIVE),
+            sqlite_where=text(_LIVE),
+        ),
+        UniqueConstraint("carrier_code", "tracking_number", name="uq_shipments_tracking"),
+        Index("ix_shipments_seller_created", "seller_id", "id"),
+        Index("ix_shipments_status_created", "status", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    service_code: Mapped[str] = mapped_column(ForeignKey("logistics_services.code"))
+    carrier_code: Mapped[str] = mapped_column(String(32))
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    carrier_ref: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[ShipmentStatus] = mapped_column(
+        Enum(ShipmentStatus, native_enum=False, length=30)
+    )
+    # The parcel as quoted, and who sends it to whom (snapshots for the label).
+    weight_g: Mapped[int] = mapped_column(Integer)
+    length_mm: Mapped[int] = mapped_column(Integer)
+    width_mm: Mapped[int] = mapped_column(Integer)
+    height_mm: Mapped[int] = mapped_column(Integer)
+    declared_value_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    insured: Mapped[bool] = mapped_column(Boolean)
+    sender: Mapped[dict[str, Any]] = mapped_column(JSON)
+    receiver: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # G1: the quote it was made under, and what the carrier charged after a reweigh.
+    rate_card_id: Mapped[str] = mapped_column(ForeignKey("rate_cards.id"))
+    zone: Mapped[str] = mapped_column(String(32))
+    quote_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    quote_total_minor: Mapped[int] = mapped_column(BigInteger)
+    charged_weight_g: Mapped[int | None] = mapped_column(Integer)
+    charged_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    charged_total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    transit_max_days: Mapped[int] = mapped_column(Integer)
+    # F8 step 5 / F4: how the parcel reaches the carrier.
+    handover: Mapped[str | None] = mapped_column(String(10))  # pickup | self_drop
+    pickup_ref: Mapped[str | None] = mapped_column(String(64))
+    pickup_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pickup_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pickup_place: Mapped[str | None] = mapped_column(String(300))
+    handover_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # G2: deliver by, counted from the pickup scan in the destination's business days.
+    commit_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    cancel_note: Mapped[str | None] = mapped_column(String(500))
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The status to return to if the carrier refuses the cancellation.
+    status_before_cancel: Mapped[ShipmentStatus | None] = mapped_column(
+        Enum(ShipmentStatus, native_enum=False, length=30)
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TrackingEvent(Base):
+    """One normalized tracking event (F9); the carrier's id makes duplicates harmless."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (
+        UniqueConstraint("carrier_code", "carrier_event_id", name="uq_tracking_events_carrier"),
+        Index("ix_tracking_events_shipment", "shipment_id", "occurred_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"))
+    carrier_code: Mapped[str] = mapped_column(String(32))
+    carrier_event_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from tuoguan.context import Ctx
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.shipping import rates, repository, routes
-from tuoguan.shipping.models import LogisticsService, RateCardVersion
+from tuoguan.shipping.models import LogisticsService, RateCardVersion, Shipment
 from tuoguan.shipping.schemas import (
     LineRead,
     ParcelIn,
@@ -233,3 +233,24 @@ async def shipping_options(
         parcel=parcel_read(parcel, estimated),
         options=[option_read(choice) for choice in found],
     )
+
+
+async def reprice(session: AsyncSession, shipment: Shipment, weight_g: int) -> list[rates.Line]:
+    """G1: the shipment's quote recomputed on its own card and zone at another weight."""
+    card_row = await session.get(RateCardVersion, shipment.rate_card_id)
+    service = await session.get(LogisticsService, shipment.service_code)
+    assert card_row is not None and service is not None
+    card = card_row.rate_card()
+    zone = next(z for z in card.zones if z.code == shipment.zone)
+    parcel = rates.Parcel(
+        weight_g=weight_g,
+        length_mm=shipment.length_mm,
+        width_mm=shipment.width_mm,
+        height_mm=shipment.height_mm,
+        country=shipment.receiver["country"],
+        postcode=shipment.receiver.get("postcode"),
+        declared_value_minor=shipment.declared_value_minor,
+        currency=shipment.currency,
+        categories=frozenset(),
+    )
+    return rates.price(card, zone, service.limits(), parcel, insure=shipment.insured)

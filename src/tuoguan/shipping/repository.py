@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.shipping.models import LogisticsService, RateCardVersion, RouteRule
+from tuoguan.shipping.models import (
+    CarrierAccount,
+    LogisticsService,
+    RateCardVersion,
+    RouteRule,
+    Shipment,
+    ShipmentStatus,
+    TrackingEvent,
+)
 
 
 async def services(session: AsyncSession, *, active_only: bool = False) -> list[LogisticsService]:
@@ -72,3 +80,76 @@ async def active_rules(session: AsyncSession) -> list[RouteRule]:
         .order_by(RouteRule.position, RouteRule.id)
     )
     return list(rows.all())
+
+
+async def live_shipment(session: AsyncSession, order_id: str) -> Shipment | None:
+    """The order's shipment that is not cancelled, if any (there is at most one)."""
+    return await session.scalar(
+        select(Shipment).where(
+            Shipment.order_id == order_id, Shipment.status != ShipmentStatus.cancelled
+        )
+    )
+
+
+async def shipment_by_tracking(
+    session: AsyncSession, carrier_code: str, tracking_number: str
+) -> Shipment | None:
+    """A shipment by its carrier's tracking number, locked for the update that follows."""
+    return await session.scalar(
+        select(Shipment)
+        .where(Shipment.carrier_code == carrier_code, Shipment.tracking_number == tracking_number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def known_events(session: AsyncSession, carrier_code: str, event_ids: list[str]) -> set[str]:
+    """Which of these carrier event ids are stored already."""
+    rows = await session.scalars(
+        select(TrackingEvent.carrier_event_id).where(
+            TrackingEvent.carrier_code == carrier_code,
+            TrackingEvent.carrier_event_id.in_(event_ids),
+        )
+    )
+    return set(rows.all())
+
+
+async def events_of(session: AsyncSession, shipment_id: str) -> list[TrackingEvent]:
+    """A shipment's tracking history, oldest first."""
+    rows = await session.scalars(
+        select(TrackingEvent)
+        .where(TrackingEvent.shipment_id == shipment_id)
+        .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+    )
+    return list(rows.all())
+
+
+async def shipments_of_order(session: AsyncSession, order_id: str) -> list[Shipment]:
+    """Every shipment an order has had, newest first."""
+    rows = await session.scalars(
+        select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id.desc())
+    )
+    return list(rows.all())
+
+
+async def unanswered_cancels(
+    session: AsyncSession, *, before: datetime, limit: int, skip_locked: bool
+) -> list[Shipment]:
+    """Cancellations the carrier has not answered since ``before``, not yet escalated."""
+    query = (
+        select(Shipment)
+        .where(
+            Shipment.status == ShipmentStatus.cancel_requested,
+            Shipment.cancel_requested_at < before,
+            Shipment.cancel_escalated_at.is_(None),
+        )
+        .order_by(Shipment.cancel_requested_at)
+        .limit(limit)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def carrier_accounts(session: AsyncSession) -> list[CarrierAccount]:
+    """Every carrier account, by code."""
+    return list((await session.scalars(select(CarrierAccount).order_by(CarrierAccount.code))).all())

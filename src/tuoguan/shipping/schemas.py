@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -168,3 +169,125 @@ class ShippingOptions(BaseModel):
     order_id: str
     parcel: ParcelRead
     options: list[ServiceOption]
+
+
+class CancelReason(StrEnum):
+    """F10: why a shipment is cancelled (取消发货原因)."""
+
+    wrong_product_info = "wrong_product_info"  # 商品信息错误
+    buyer_cancelled = "buyer_cancelled"  # 买家取消 (abnormal order)
+    return_ = "return"  # 退货
+    logistics_problem = "logistics_problem"  # 物流问题 (delay, damage)
+
+
+class ShipmentCreate(Strict):
+    """F8 step 3: ship an order with one service; the carrier assigns the tracking number."""
+
+    service_code: Code
+    parcel: ParcelIn | None = Field(default=None, description="Measured; else estimated.")
+    insure: bool = False
+    expected_total_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="The quote total the seller accepted; 409 if the price moved since.",
+    )
+
+
+class PickupCreate(Strict):
+    """F8 step 5: when and where the carrier collects the parcel."""
+
+    window_from: UTCInstant
+    window_until: UTCInstant
+    place: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class ShipmentCancel(Strict):
+    """F10: ask the carrier to cancel; the shipment waits for its answer."""
+
+    reason: CancelReason
+    note: Note | None = None
+
+
+class TrackingEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    occurred_at: datetime
+    location: str | None
+    detail: str | None
+
+
+class ShipmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_id: str
+    store_id: str
+    service_code: str
+    carrier_code: str
+    tracking_number: str
+    status: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    declared_value_minor: int
+    currency: str
+    insured: bool
+    rate_card_id: str
+    zone: str
+    quote_lines: list[LineRead]
+    quote_total_minor: int
+    charged_weight_g: int | None
+    charged_lines: list[LineRead] | None
+    charged_total_minor: int | None
+    charge_difference: list[LineRead] = Field(
+        default_factory=list, description="G1: what the reweigh changed, line by line."
+    )
+    handover: str | None
+    pickup_ref: str | None
+    pickup_from: datetime | None
+    pickup_until: datetime | None
+    pickup_place: str | None
+    handover_by: datetime | None
+    commit_by: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    cancel_reason: str | None
+    cancel_note: str | None
+    cancel_requested_at: datetime | None
+    cancel_answered_at: datetime | None
+    missing_glyphs: list[str] = Field(
+        default_factory=list, description="Address characters the label fonts cannot print."
+    )
+    allowed_actions: list[str] = Field(default_factory=list)
+    version: int
+
+
+class CarrierAccountCreate(Strict):
+    """Register how tuoguan reaches a carrier (operators)."""
+
+    code: Code
+    name: Name
+    adapter: Annotated[str, StringConstraints(pattern=r"^(sandbox)$")]
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,290}$")]
+    api_key: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+    webhook_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+
+
+class CarrierAccountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    adapter: str
+    base_url: str
+    active: bool
+    created_at: datetime
+
+
+class PushResult(BaseModel):
+    accepted: int
+    duplicates: int

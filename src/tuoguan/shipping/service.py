@@ -12,8 +12,13 @@ from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.kit.versions import next_start
 from tuoguan.shipping import repository
-from tuoguan.shipping.models import LogisticsService, RateCardVersion, RouteRule
-from tuoguan.shipping.schemas import RateCardCreate, RouteRuleWrite, ServiceCreate
+from tuoguan.shipping.models import CarrierAccount, LogisticsService, RateCardVersion, RouteRule
+from tuoguan.shipping.schemas import (
+    CarrierAccountCreate,
+    RateCardCreate,
+    RouteRuleWrite,
+    ServiceCreate,
+)
 
 _READERS = frozenset({Role.operator, Role.seller, Role.carrier})
 
@@ -226,3 +231,40 @@ async def delete_rule(
     audit.record(session, ctx=ctx, subject_type="route_rule", subject_id=rule.id, action="delete")
     await session.flush()
     return rule
+
+
+async def create_carrier_account(
+    session: AsyncSession, *, ctx: Ctx, data: CarrierAccountCreate
+) -> CarrierAccount:
+    """Register how tuoguan reaches a carrier (operators); the secrets are never shown again."""
+    _require_operator(ctx.principal, "carrier accounts")
+    if await session.get(CarrierAccount, data.code) is not None:
+        raise Conflict(f"carrier account {data.code} exists already", field="code")
+    account = CarrierAccount(**data.model_dump(), active=True, created_at=ctx.clock.now())
+    session.add(account)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="carrier_account",
+        subject_id=data.code,
+        action="create",
+        data={"adapter": data.adapter, "base_url": data.base_url},
+    )
+    await session.flush()
+    return account
+
+
+async def list_carrier_accounts(
+    session: AsyncSession, *, principal: Principal
+) -> list[CarrierAccount]:
+    """Every carrier account (operators)."""
+    _require_operator(principal, "carrier accounts")
+    return await repository.carrier_accounts(session)
+
+
+async def carrier_account(session: AsyncSession, code: str) -> CarrierAccount:
+    """One active carrier account, for checking its pushes."""
+    account = await session.get(CarrierAccount, code)
+    if account is None or not account.active:
+        raise NotFound(f"carrier {code} not found", field="code")
+    return account

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,6 +62,8 @@ class Store(Base):
     closed_days: Mapped[list[str]] = mapped_column(JSON, default=list)
     # M2: a full-managed store is opened beside an existing store of the same seller.
     linked_store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id"))
+    # Who the store's parcels come from, as printed on labels (F8).
+    sender_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -19,6 +19,11 @@ from tuoguan.stores.models import StoreMode, StoreStatus
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{5,19}$")
+]
 
 
 def check_text(value: str) -> str:
@@ -52,6 +57,22 @@ class Strict(BaseModel):
         return value
 
 
+class Address(Strict):
+    """A postal address with a contact: where a parcel goes, or where it comes from."""
+
+    name: Text100
+    phone: Phone
+    line1: Text200
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Text100
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    postcode: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 \-]{2,12}$")]
+        | None
+    ) = None
+    country: CountryCode
+
+
 class SellerCreate(Strict):
     name: Name
     country: CountryCode
@@ -75,6 +96,9 @@ class StoreCreate(Strict):
     currency: CurrencyCode
     ship_promise_days: Literal[1, 2] = 2
     linked_store_id: str | None = Field(default=None, max_length=40)
+    sender_address: Address | None = Field(
+        default=None, description="Printed as the sender on shipping labels (F8)."
+    )
 
 
 class StoreUpdate(Strict):
@@ -84,6 +108,9 @@ class StoreUpdate(Strict):
         default=None,
         max_length=366,
         description="The warehouse's own closed days, on top of its country's public holidays.",
+    )
+    sender_address: Address | None = Field(
+        default=None, description="Printed as the sender on shipping labels (F8)."
     )
 
 
@@ -101,5 +128,6 @@ class StoreRead(BaseModel):
     ship_promise_days: int
     closed_days: list[date]
     linked_store_id: str | None
+    sender_address: Address | None = None
     created_at: datetime
     version: int

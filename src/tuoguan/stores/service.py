@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from tuoguan.sla.calendar import BusinessCalendar, calendar_for
 from tuoguan.sla.places import check_country, check_timezone, country_timezone
 from tuoguan.stores import repository
 from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
-from tuoguan.stores.schemas import SellerCreate, StoreCreate, StoreUpdate
+from tuoguan.stores.schemas import Address, SellerCreate, StoreCreate, StoreUpdate
 
 
 def _require_operator(principal: Principal) -> None:
@@ -74,8 +75,8 @@ def store_calendar(store: Store) -> BusinessCalendar:
 
 
 def can_see_store(principal: Principal, store: Store) -> bool:
-    """Operators see every store, a seller its own."""
-    if principal.is_operator:
+    """Operators (and the system's own jobs) see every store, a seller its own."""
+    if principal.is_operator or principal.role is Role.system:
         return True
     return principal.role is Role.seller and principal.seller_id == store.seller_id
 
@@ -129,6 +130,7 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
         ship_promise_days=data.ship_promise_days,
         closed_days=[],
         linked_store_id=linked,
+        sender_address=_sender(data.sender_address),
         created_at=ctx.clock.now(),
     )
     session.add(store)
@@ -162,12 +164,23 @@ async def _linked_store(session: AsyncSession, *, seller_id: str, store_id: str 
     return existing.id
 
 
+def _sender(address: Address | None) -> dict[str, Any] | None:
+    """A sender address as stored, its country checked."""
+    if address is None:
+        return None
+    stored = address.model_dump(mode="json")
+    stored["country"] = check_country(address.country, field="sender_address.country")
+    return stored
+
+
 async def update_store(
     session: AsyncSession, *, ctx: Ctx, store_id: str, data: StoreUpdate
 ) -> Store:
     """Rename a store or change its ship promise (F1)."""
     store = await get_store(session, principal=ctx.principal, store_id=store_id)
     changes = data.model_dump(mode="json", exclude_none=True)
+    if data.sender_address is not None:
+        changes["sender_address"] = _sender(data.sender_address)
     if "closed_days" in changes:
         changes["closed_days"] = sorted(set(changes["closed_days"]))
     for key, value in changes.items():

@@ -26,6 +26,8 @@ from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.shipping import shipments
+from tuoguan.shipping.schemas import CancelReason
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
 router = APIRouter(include_in_schema=False)
@@ -246,6 +248,7 @@ async def _detail(
     order = await orders.get_order(session, principal=principal, order_id=order_id)
     (view,) = await views.present_many(session, [order], principal=principal, now=now)
     timeline = await orders.events(session, principal=principal, order_id=order_id)
+    parcels = await shipments.for_order(session, principal=principal, order_id=order_id)
     return _render(
         request,
         "order.html",
@@ -254,6 +257,8 @@ async def _detail(
             "csrf": web_session.csrf_token,
             "order": view,
             "events": timeline,
+            "shipments": [shipments.present(p, principal) for p in parcels],
+            "cancel_reasons": list(CancelReason),
             "message": message,
             "error": error,
             "now": now,

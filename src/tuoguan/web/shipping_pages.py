@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tuoguan.accounts import service as accounts
-from tuoguan.errors import DomainError
-from tuoguan.shipping import quotes
+from tuoguan.errors import DomainError, NotFound
+from tuoguan.shipping import labels, quotes, shipments, tracking
 from tuoguan.shipping import service as shipping
-from tuoguan.shipping.schemas import ParcelIn, RouteRuleWrite
+from tuoguan.shipping.schemas import (
+    ParcelIn,
+    PickupCreate,
+    RouteRuleWrite,
+    ShipmentCancel,
+    ShipmentCreate,
+)
+from tuoguan.shipping.states import ShipmentAction
+from tuoguan.stores import service as stores
 from tuoguan.web.console import (
     _current,
     _db,
+    _detail,
     _render,
     _to_login,
     _validation_message,
@@ -175,3 +186,144 @@ async def ship_online(request: Request, order_id: str) -> Response:
     except DomainError as exc:
         return _render(request, "error.html", {**page, "error": exc.detail}, exc.http_status)
     return _render(request, "ship_online.html", {**page, "found": found, "insure": insure})
+
+
+def _to_order(order_id: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/console/orders/{order_id}?done={done}", status_code=303)
+
+
+@router.post("/console/ship/{order_id}", response_model=None)
+async def create_shipment(request: Request, order_id: str) -> Response:
+    """F8 step 3: ship the order with the chosen service at the quote the seller saw."""
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    try:
+        data = ShipmentCreate.model_validate(
+            {
+                "service_code": form.get("service_code", ""),
+                "insure": form.get("insure") == "on",
+                "expected_total_minor": form.get("expected_total_minor") or None,
+                "parcel": _measured(form),
+            }
+        )
+        async with _db(request).write() as session:
+            await shipments.create(
+                session, ctx=request_ctx(request, user), order_id=order_id, data=data
+            )
+            await session.commit()
+    except (ValueError, DomainError) as exc:
+        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        status = exc.http_status if isinstance(exc, DomainError) else 422
+        page = {"user": user, "csrf": web_session.csrf_token, "order_id": order_id, "params": {}}
+        return _render(request, "ship_online.html", {**page, "error": message}, status)
+    return _to_order(order_id, "shipment_created")
+
+
+_STEPS = {
+    "submit": ShipmentAction.submit,
+    "pickup": ShipmentAction.schedule_pickup,
+    "self-drop": ShipmentAction.self_drop,
+    "cancel": ShipmentAction.cancel,
+}
+
+
+def _step_body(
+    action: ShipmentAction, form: dict[str, str], tz: str
+) -> PickupCreate | ShipmentCancel | None:
+    if action is ShipmentAction.schedule_pickup:
+        zone = ZoneInfo(tz)
+        start, end = (
+            datetime.fromisoformat(form.get(k, "")).replace(tzinfo=zone)
+            for k in ("window_from", "window_until")
+        )
+        return PickupCreate(window_from=start, window_until=end, place=form.get("place", ""))
+    if action is ShipmentAction.cancel:
+        return ShipmentCancel.model_validate(
+            {"reason": form.get("reason", ""), "note": form.get("note") or None}
+        )
+    return None
+
+
+@router.post("/console/shipments/{shipment_id}/{step}", response_model=None)
+async def shipment_step(request: Request, shipment_id: str, step: str) -> Response:
+    """Submit, book a pickup (times in the store's zone), self-drop, cancel, or refresh tracking."""
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    ctx = request_ctx(request, user)
+    order_id = form.get("order_id", "")
+    try:
+        async with _db(request).write() as session:
+            found = await shipments.get_shipment(
+                session, principal=ctx.principal, shipment_id=shipment_id
+            )
+            order_id = found.order_id
+            if step == "refresh":
+                await tracking.refresh(session, ctx=ctx, shipment=found)
+            elif step in _STEPS:
+                store = await stores.get_store(
+                    session, principal=ctx.principal, store_id=found.store_id
+                )
+                body = _step_body(_STEPS[step], form, store.timezone)
+                await shipments.act(
+                    session, ctx=ctx, shipment_id=shipment_id, action=_STEPS[step], body=body
+                )
+            else:
+                raise NotFound(f"no step {step}", field="step")
+            await session.commit()
+    except (ValueError, DomainError) as exc:
+        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        status = exc.http_status if isinstance(exc, DomainError) else 422
+        if not order_id:
+            page = {"user": user, "csrf": web_session.csrf_token, "error": message}
+            return _render(request, "error.html", page, status)
+        async with _db(request).read() as session:
+            return await _detail(
+                request, session, user, web_session, order_id, error=message, status_code=status
+            )
+    return _to_order(order_id, f"shipment_{step}")
+
+
+@router.get("/console/shipments/{shipment_id}/label.{kind}", response_model=None)
+async def shipment_label(request: Request, shipment_id: str, kind: str) -> Response:
+    """The label to print: PDF (100 x 150 mm, fonts embedded) or ZPL."""
+    return await _labels(request, [shipment_id], kind)
+
+
+@router.get("/console/labels.pdf", response_model=None)
+async def label_batch(request: Request) -> Response:
+    """Many labels as one PDF (the ids ticked on an order list)."""
+    return await _labels(request, request.query_params.getlist("ids"), "pdf")
+
+
+async def _labels(request: Request, ids: list[str], kind: str) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    if kind not in ("pdf", "zpl"):
+        return _render(
+            request,
+            "error.html",
+            {"user": user, "csrf": web_session.csrf_token, "error": "label.pdf or label.zpl"},
+            404,
+        )
+    try:
+        async with _db(request).read() as session:
+            batch = await shipments.label_batch(
+                session, ctx=request_ctx(request, user), shipment_ids=ids
+            )
+    except DomainError as exc:
+        page = {"user": user, "csrf": web_session.csrf_token, "error": exc.detail}
+        return _render(request, "error.html", page, exc.http_status)
+    if kind == "zpl":
+        return Response(labels.render_zpl(batch[0]), media_type="text/plain; charset=utf-8")
+    name = f"labels-{len(batch)}.pdf" if len(batch) > 1 else f"label-{batch[0].tracking_number}.pdf"
+    return Response(
+        labels.render_pdf(batch),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )

@@ -21,6 +21,7 @@ from tuoguan.notify import webhooks
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.shipping import tracking
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
 
@@ -86,6 +87,17 @@ async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
     return await _batch(db, clock, settings, warnings.warn_due)
 
 
+async def escalate_cancellations(db: Database, clock: Clock, settings: Settings) -> int:
+    """F10: hand cancellations the carrier left unanswered to an operator, once each."""
+
+    async def work(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool) -> int:
+        return await tracking.escalate_unanswered(
+            session, ctx=ctx, now=ctx.clock.now(), limit=limit, skip_locked=skip_locked
+        )
+
+    return await _batch(db, clock, settings, work)
+
+
 async def fan_out_webhooks(db: Database, clock: Clock, settings: Settings) -> int:
     """Queue a delivery of each new notification to its seller's webhook endpoints."""
     async with db.write() as session:
@@ -134,6 +146,7 @@ SWEEPS = (
     assess_penalties,
     warn_at_risk,
     auto_complete,
+    escalate_cancellations,
     fan_out_webhooks,
     deliver_webhooks,
     prune_idempotency,

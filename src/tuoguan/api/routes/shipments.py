@@ -1,0 +1,222 @@
+"""Shipments: create with a label, submit, hand over, track, cancel; carrier pushes (F8-F10)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, get_database
+from tuoguan.api.mutation import run_mutation
+from tuoguan.context import Ctx
+from tuoguan.shipping import labels, shipments, tracking
+from tuoguan.shipping import service as shipping
+from tuoguan.shipping.carriers import carrier_for
+from tuoguan.shipping.models import CarrierAccount, Shipment
+from tuoguan.shipping.schemas import (
+    CarrierAccountCreate,
+    CarrierAccountRead,
+    PickupCreate,
+    PushResult,
+    ShipmentCancel,
+    ShipmentCreate,
+    ShipmentRead,
+    TrackingEventRead,
+)
+from tuoguan.shipping.states import ShipmentAction
+
+router = APIRouter(tags=["shipments"])
+IfMatch = Annotated[str | None, Header(description="The shipment version you saw; 409 if moved.")]
+PDF = {"content": {"application/pdf": {}}, "description": "The label(s), 100 x 150 mm pages."}
+
+
+def _render(ctx: Ctx):  # type: ignore[no-untyped-def]
+    async def render(_: AsyncSession, shipment: Shipment) -> ShipmentRead:
+        return shipments.present(shipment, ctx.principal)
+
+    return render
+
+
+@router.post("/carrier-accounts", status_code=201, response_model=CarrierAccountRead)
+async def create_carrier_account(
+    request: Request, ctx: CtxDep, body: CarrierAccountCreate
+) -> Response:
+    """Register a carrier's endpoint and credentials (operators)."""
+
+    async def render(_: AsyncSession, account: CarrierAccount) -> CarrierAccountRead:
+        return CarrierAccountRead.model_validate(account)
+
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: shipping.create_carrier_account(s, ctx=ctx, data=body),
+        render,
+        status_code=201,
+    )
+
+
+@router.get("/carrier-accounts", response_model=list[CarrierAccountRead])
+async def list_carrier_accounts(ctx: CtxDep, session: ReadSession) -> list[CarrierAccountRead]:
+    """Carrier accounts, without their secrets (operators)."""
+    rows = await shipping.list_carrier_accounts(session, principal=ctx.principal)
+    return [CarrierAccountRead.model_validate(row) for row in rows]
+
+
+@router.post("/orders/{order_id}/shipments", status_code=201, response_model=ShipmentRead)
+async def create_shipment(
+    order_id: str, request: Request, ctx: CtxDep, body: ShipmentCreate
+) -> Response:
+    """F8 step 3: book the parcel with the chosen service; the carrier assigns the tracking number.
+
+    Refused with 409 while the order has a shipment that is not cancelled (F10).
+    """
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: shipments.create(s, ctx=ctx, order_id=order_id, data=body),
+        _render(ctx),
+        status_code=201,
+    )
+
+
+@router.get("/orders/{order_id}/shipments", response_model=list[ShipmentRead])
+async def order_shipments(order_id: str, ctx: CtxDep, session: ReadSession) -> list[ShipmentRead]:
+    """Every shipment of an order, newest first (cancelled ones included)."""
+    rows = await shipments.for_order(session, principal=ctx.principal, order_id=order_id)
+    return [shipments.present(row, ctx.principal) for row in rows]
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentRead)
+async def get_shipment(shipment_id: str, ctx: CtxDep, session: ReadSession) -> ShipmentRead:
+    """One shipment with its quote, charge, handover and what may be done next."""
+    found = await shipments.get_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
+    return shipments.present(found, ctx.principal)
+
+
+@router.get("/shipments/{shipment_id}/events", response_model=list[TrackingEventRead])
+async def shipment_events(
+    shipment_id: str, ctx: CtxDep, session: ReadSession
+) -> list[TrackingEventRead]:
+    """F9: the parcel's normalized tracking history, oldest first."""
+    await shipments.get_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
+    rows = await tracking.events(session, shipment_id)
+    return [TrackingEventRead.model_validate(row) for row in rows]
+
+
+@router.get("/shipments/{shipment_id}/label.pdf", response_class=Response, responses={200: PDF})
+async def label_pdf(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
+    """F8 step 3: the label as a 100 x 150 mm PDF with its fonts embedded."""
+    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id])
+    return Response(labels.render_pdf(batch), media_type="application/pdf")
+
+
+@router.get("/shipments/{shipment_id}/label.zpl", response_class=Response)
+async def label_zpl(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
+    """F8 step 3: the label in ZPL II for 203 dpi thermal printers."""
+    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id])
+    return Response(labels.render_zpl(batch[0]), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/labels.pdf", response_class=Response, responses={200: PDF})
+async def label_batch(
+    ctx: CtxDep,
+    session: ReadSession,
+    ids: Annotated[list[str], Query(min_length=1, max_length=500)],
+) -> Response:
+    """Many labels as one PDF, in the order given (batch printing)."""
+    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=ids)
+    return Response(labels.render_pdf(batch), media_type="application/pdf")
+
+
+async def _act(
+    request: Request,
+    ctx: Ctx,
+    shipment_id: str,
+    action: ShipmentAction,
+    body: PickupCreate | ShipmentCancel | None,
+    if_match: str | None,
+) -> Response:
+    version = expected_version(if_match)
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: shipments.act(
+            s, ctx=ctx, shipment_id=shipment_id, action=action, body=body, expected_version=version
+        ),
+        _render(ctx),
+    )
+
+
+@router.post("/shipments/{shipment_id}/submit", response_model=ShipmentRead)
+async def submit(
+    shipment_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None
+) -> Response:
+    """F8 step 4: send the shipping info to the carrier; the order is shipped (F9)."""
+    return await _act(request, ctx, shipment_id, ShipmentAction.submit, None, if_match)
+
+
+@router.post("/shipments/{shipment_id}/pickup", response_model=ShipmentRead)
+async def schedule_pickup(
+    shipment_id: str, request: Request, ctx: CtxDep, body: PickupCreate, if_match: IfMatch = None
+) -> Response:
+    """F8 step 5: book the carrier's pickup for a window and place."""
+    return await _act(request, ctx, shipment_id, ShipmentAction.schedule_pickup, body, if_match)
+
+
+@router.post("/shipments/{shipment_id}/self-drop", response_model=ShipmentRead)
+async def self_drop(
+    shipment_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None
+) -> Response:
+    """F4: the seller will drop the parcel at the carrier within 48 hours of its label."""
+    return await _act(request, ctx, shipment_id, ShipmentAction.self_drop, None, if_match)
+
+
+@router.post("/shipments/{shipment_id}/cancel", response_model=ShipmentRead)
+async def cancel(
+    shipment_id: str, request: Request, ctx: CtxDep, body: ShipmentCancel, if_match: IfMatch = None
+) -> Response:
+    """F10: ask the carrier to cancel; the shipment shows cancel_requested until it answers."""
+    return await _act(request, ctx, shipment_id, ShipmentAction.cancel, body, if_match)
+
+
+@router.post("/shipments/{shipment_id}/refresh", response_model=PushResult)
+async def refresh(shipment_id: str, request: Request, ctx: CtxDep) -> Response:
+    """Poll the carrier for the parcel's events now (they are normally pushed)."""
+
+    async def work(session: AsyncSession) -> PushResult:
+        found = await shipments.get_shipment(
+            session, principal=ctx.principal, shipment_id=shipment_id
+        )
+        return await tracking.refresh(session, ctx=ctx, shipment=found)
+
+    async def render(_: AsyncSession, result: PushResult) -> PushResult:
+        return result
+
+    return await run_mutation(request, ctx, work, render)
+
+
+@router.post("/carriers/{code}/events", response_model=PushResult)
+async def carrier_events(code: str, request: Request) -> PushResult:
+    """A carrier pushes tracking events, signed with its webhook secret (5-minute window).
+
+    Repeats and out-of-order events are harmless; an unknown parcel refuses the
+    delivery (422) and nothing is applied.
+    """
+    db = get_database(request)
+    clock = get_clock(request)
+    body = await request.body()
+    async with db.read() as session:
+        adapter = carrier_for(await shipping.carrier_account(session, code))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    scans = adapter.read_push(headers, body, clock.now())
+    ctx = Ctx(
+        principal=tracking.carrier_principal(code),
+        clock=clock,
+        settings=request.app.state.settings,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    async with db.write() as session:
+        result = await tracking.ingest(session, ctx=ctx, carrier_code=code, scans=scans)
+        await session.commit()
+    return result

@@ -1,0 +1,107 @@
+"""The one interface every carrier plugs in through (F8, F9, F10).
+
+An adapter turns these calls into the carrier's own API and the carrier's
+answers back into these values; nothing else in tuoguan knows a carrier's
+wire format. Cancellation is asynchronous: ``request_cancel`` only asks, and
+the carrier's answer arrives later as a ``cancelled`` or ``cancel_refused``
+event, pushed or polled like any tracking event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from tuoguan.errors import DomainError
+
+# Carrier answers that are not parcel movements.
+CANCELLED = "cancelled"
+CANCEL_REFUSED = "cancel_refused"
+
+
+class CarrierRefused(DomainError):
+    """The carrier said no (bad address, overweight...): the seller can fix and retry."""
+
+    code = "carrier_refused"
+    http_status = 422
+    title = "The carrier refused the request"
+
+
+class CarrierUnavailable(DomainError):
+    """The carrier could not be reached or failed: nothing was changed; try again later."""
+
+    code = "carrier_unavailable"
+    http_status = 503
+    title = "The carrier is unavailable"
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a carrier needs to book a parcel and print its label."""
+
+    reference: str  # our shipment id, so the carrier's records point back at it
+    service_code: str
+    sender: dict[str, Any]
+    receiver: dict[str, Any]
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    declared_value_minor: int
+    currency: str
+    insured: bool
+
+
+@dataclass(frozen=True)
+class Booking:
+    tracking_number: str
+    carrier_ref: str
+
+
+@dataclass(frozen=True)
+class PickupRequest:
+    tracking_numbers: list[str]
+    window_from: datetime
+    window_until: datetime
+    place: str
+
+
+@dataclass(frozen=True)
+class PickupBooking:
+    ref: str
+    window_from: datetime
+    window_until: datetime
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One event from the carrier, already in tuoguan's vocabulary."""
+
+    event_id: str
+    tracking_number: str
+    code: str  # a TrackingCode value, CANCELLED or CANCEL_REFUSED
+    occurred_at: datetime
+    location: str | None = None
+    detail: str | None = None
+    weight_g: int | None = None  # set when the carrier reweighed the parcel
+
+
+class Carrier(Protocol):
+    """A carrier as tuoguan uses it."""
+
+    code: str
+
+    async def book(self, request: BookingRequest) -> Booking: ...
+
+    async def submit(self, tracking_number: str, request: BookingRequest) -> None: ...
+
+    async def schedule_pickup(self, request: PickupRequest) -> PickupBooking: ...
+
+    async def cancel_pickup(self, ref: str) -> None: ...
+
+    async def request_cancel(self, tracking_number: str, reason: str) -> None: ...
+
+    async def track(self, tracking_number: str) -> list[Scan]: ...
+
+    def read_push(self, headers: dict[str, str], body: bytes, now: datetime) -> list[Scan]: ...

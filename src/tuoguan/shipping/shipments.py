@@ -1,0 +1,378 @@
+"""Use cases for shipments: create with a label, submit, hand over, cancel (F8, F10). Never commits.
+
+A shipment is created under a lock on its order, and the database holds at
+most one shipment per order that is not cancelled (a partial unique index),
+so no sequence of requests, retries or races ships an order twice. A
+cancellation is only a request until the carrier's answer arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.audit import service as audit
+from tuoguan.context import Ctx
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.kit.clock import as_utc
+from tuoguan.kit.ids import new_id
+from tuoguan.orders import service as orders
+from tuoguan.orders.schemas import ShipBody
+from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.shipping import labels, quotes, rates, repository
+from tuoguan.shipping.carriers import carrier_for
+from tuoguan.shipping.carriers.base import (
+    BookingRequest,
+    Carrier,
+    CarrierUnavailable,
+    PickupRequest,
+)
+from tuoguan.shipping.models import CarrierAccount, Shipment, ShipmentStatus
+from tuoguan.shipping.schemas import (
+    LineRead,
+    PickupCreate,
+    ShipmentCancel,
+    ShipmentCreate,
+    ShipmentRead,
+)
+from tuoguan.shipping.states import ShipmentAction, allowed_actions, next_status
+from tuoguan.sla import deadlines
+from tuoguan.stores import service as stores
+
+MAX_PICKUP_AHEAD = timedelta(days=7)
+
+
+def _visible(principal: Principal) -> Select[Shipment]:
+    query = select(Shipment)
+    if principal.role in (Role.operator, Role.system):
+        return query
+    if principal.role is Role.seller and principal.seller_id:
+        return query.where(Shipment.seller_id == principal.seller_id)
+    if principal.role is Role.carrier and principal.carrier_code:
+        return query.where(Shipment.carrier_code == principal.carrier_code)
+    return query.where(Shipment.id.is_(None))
+
+
+async def live_for_order(session: AsyncSession, order_id: str) -> Shipment | None:
+    """The order's shipment that is not cancelled (at most one exists)."""
+    return await repository.live_shipment(session, order_id)
+
+
+async def get_shipment(
+    session: AsyncSession, *, principal: Principal, shipment_id: str
+) -> Shipment:
+    """A shipment the principal may see; anyone else's is not found."""
+    found = await session.scalar(_visible(principal).where(Shipment.id == shipment_id))
+    if found is None:
+        raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
+    return found
+
+
+async def for_order(
+    session: AsyncSession, *, principal: Principal, order_id: str
+) -> list[Shipment]:
+    """Every shipment of an order the principal may see, newest first."""
+    await orders.get_order(session, principal=principal, order_id=order_id)
+    return await repository.shipments_of_order(session, order_id)
+
+
+async def _lock(session: AsyncSession, principal: Principal, shipment_id: str) -> Shipment:
+    found = await session.scalar(
+        _visible(principal)
+        .where(Shipment.id == shipment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
+    return found
+
+
+async def carrier(session: AsyncSession, code: str) -> Carrier:
+    """The adapter for a carrier, from its account."""
+    account = await session.get(CarrierAccount, code)
+    if account is None or not account.active:
+        raise CarrierUnavailable(f"no active carrier account for {code}", field="carrier_code")
+    return carrier_for(account)
+
+
+def _booking(shipment: Shipment) -> BookingRequest:
+    return BookingRequest(
+        reference=shipment.id,
+        service_code=shipment.service_code,
+        sender=shipment.sender,
+        receiver=shipment.receiver,
+        weight_g=shipment.weight_g,
+        length_mm=shipment.length_mm,
+        width_mm=shipment.width_mm,
+        height_mm=shipment.height_mm,
+        declared_value_minor=shipment.declared_value_minor,
+        currency=shipment.currency,
+        insured=shipment.insured,
+    )
+
+
+def _lines(lines: list[rates.Line]) -> list[dict[str, Any]]:
+    return [{"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in lines]
+
+
+async def create(
+    session: AsyncSession, *, ctx: Ctx, order_id: str, data: ShipmentCreate
+) -> Shipment:
+    """F8 step 3: book the parcel with the carrier under the accepted quote; label printable."""
+    if ctx.principal.role not in (Role.seller, Role.operator):
+        raise Forbidden("only the seller or an operator ships an order")
+    order = await orders.lock_order(session, principal=ctx.principal, order_id=order_id)
+    live = await repository.live_shipment(session, order.id)
+    if live is not None:
+        raise Conflict(
+            f"order {order.id} already has shipment {live.id} ({live.status.value}); "
+            "cancel it and wait for the carrier's confirmation first",
+            field="order_id",
+            rule="one_live_shipment",
+            shipment_id=live.id,
+        )
+    if order.status is not OrderStatus.awaiting_shipment:
+        raise Conflict(
+            f"order {order.id} is {order.status.value}; only orders awaiting shipment are shipped",
+            field="order_id",
+            rule="awaiting_shipment",
+        )
+    store = await stores.get_store(session, principal=ctx.principal, store_id=order.store_id)
+    if not store.sender_address:
+        raise InvalidInput(
+            f"store {store.id} has no sender address for the label; set it on the store first",
+            field="sender_address",
+            rule="sender_address_required",
+        )
+    parcel, _ = await quotes.parcel_for(session, order, data.parcel)
+    found = await quotes.choices(
+        session, order=order, parcel=parcel, insure=data.insure, now=ctx.clock.now()
+    )
+    choice = next((c for c in found if c.service.code == data.service_code), None)
+    if choice is None:
+        raise InvalidInput(f"no active service {data.service_code}", field="service_code")
+    if choice.priced is None:
+        first = choice.refusals[0]
+        raise InvalidInput(
+            f"{data.service_code} cannot carry this parcel: "
+            + "; ".join(r.detail for r in choice.refusals),
+            field="service_code",
+            rule=first.rule,
+            refusals=[
+                {"rule": r.rule, "detail": r.detail, "rule_id": r.rule_id} for r in choice.refusals
+            ],
+        )
+    priced = choice.priced
+    if data.expected_total_minor is not None and data.expected_total_minor != priced.total_minor:
+        raise Conflict(
+            f"the quote is now {priced.total_minor}, not {data.expected_total_minor}: "
+            f"rate card v{priced.card.version} applies; list the options again",
+            field="expected_total_minor",
+            rule="quote_changed",
+        )
+    receiver = {
+        "name": order.recipient_name,
+        "phone": order.recipient_phone,
+        "line1": order.address_line1,
+        "line2": order.address_line2,
+        "city": order.city,
+        "region": order.region,
+        "postcode": order.postcode,
+        "country": order.country,
+    }
+    now = ctx.clock.now()
+    shipment = Shipment(
+        id=new_id("shipment"),
+        order_id=order.id,
+        store_id=order.store_id,
+        seller_id=order.seller_id,
+        service_code=choice.service.code,
+        carrier_code=choice.service.carrier_code,
+        tracking_number="",
+        status=ShipmentStatus.created,
+        weight_g=parcel.weight_g,
+        length_mm=parcel.length_mm,
+        width_mm=parcel.width_mm,
+        height_mm=parcel.height_mm,
+        declared_value_minor=parcel.declared_value_minor,
+        currency=parcel.currency,
+        insured=data.insure,
+        sender=dict(store.sender_address),
+        receiver=receiver,
+        rate_card_id=priced.card.id,
+        zone=priced.zone.code,
+        quote_lines=_lines(priced.lines),
+        quote_total_minor=priced.total_minor,
+        transit_max_days=priced.zone.transit_max_days,
+        created_at=now,
+    )
+    booking = await (await carrier(session, shipment.carrier_code)).book(_booking(shipment))
+    shipment.tracking_number = booking.tracking_number
+    shipment.carrier_ref = booking.carrier_ref
+    session.add(shipment)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"order {order.id} got another shipment meanwhile",
+            field="order_id",
+            rule="one_live_shipment",
+        ) from exc
+    record(session, ctx, shipment, "create", None, {"quote_total_minor": priced.total_minor})
+    return shipment
+
+
+def record(
+    session: AsyncSession,
+    ctx: Ctx,
+    shipment: Shipment,
+    action: str,
+    source: ShipmentStatus | None,
+    data: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """The audit event, on the shipment and on its order's timeline."""
+    fields = {
+        "store_id": shipment.store_id,
+        "action": f"shipment_{action}",
+        "from_state": source.value if source else None,
+        "to_state": shipment.status.value,
+        "reason": reason,
+        "data": {
+            "shipment_id": shipment.id,
+            "tracking_number": shipment.tracking_number,
+            **(data or {}),
+        },
+    }
+    audit.record(session, ctx=ctx, subject_type="shipment", subject_id=shipment.id, **fields)
+    audit.record(session, ctx=ctx, subject_type="order", subject_id=shipment.order_id, **fields)
+
+
+async def act(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    shipment_id: str,
+    action: ShipmentAction,
+    body: PickupCreate | ShipmentCancel | None = None,
+    expected_version: int | None = None,
+) -> Shipment:
+    """Submit, arrange the handover, or ask to cancel: one step, its carrier call, its audit."""
+    shipment = await _lock(session, ctx.principal, shipment_id)
+    check_version("shipment", shipment_id, shipment.version, expected_version)
+    source = shipment.status
+    target = next_status(source, action, ctx.principal.role)
+    adapter = await carrier(session, shipment.carrier_code)
+    now = ctx.clock.now()
+    data: dict[str, Any] = {}
+    reason = None
+    if action is ShipmentAction.submit:
+        await adapter.submit(shipment.tracking_number, _booking(shipment))
+        shipment.submitted_at = now
+        ship = ShipBody(
+            carrier_code=shipment.carrier_code, tracking_number=shipment.tracking_number
+        )
+        await orders.act(
+            session, ctx=ctx, order_id=shipment.order_id, action=OrderAction.ship, body=ship
+        )
+    elif action is ShipmentAction.schedule_pickup:
+        assert isinstance(body, PickupCreate)
+        start, end = as_utc(body.window_from), as_utc(body.window_until)
+        if end <= start:
+            raise InvalidInput("the pickup window ends before it starts", field="window_until")
+        if end <= now or start > now + MAX_PICKUP_AHEAD:
+            raise InvalidInput(
+                "the pickup window must end in the future and start within 7 days",
+                field="window_from",
+                rule="pickup_window",
+            )
+        booked = await adapter.schedule_pickup(
+            PickupRequest([shipment.tracking_number], start, end, body.place)
+        )
+        shipment.handover = "pickup"
+        shipment.pickup_ref = booked.ref
+        shipment.pickup_from, shipment.pickup_until = (
+            as_utc(booked.window_from),
+            as_utc(booked.window_until),
+        )
+        shipment.pickup_place = body.place
+        shipment.handover_by = shipment.pickup_until
+        data = {"pickup_ref": booked.ref, "from": start.isoformat(), "until": end.isoformat()}
+    elif action is ShipmentAction.self_drop:
+        shipment.handover = "self_drop"
+        shipment.handover_by = deadlines.self_drop_by(as_utc(shipment.created_at))
+        data = {"handover_by": shipment.handover_by.isoformat()}
+    elif action is ShipmentAction.cancel:
+        assert isinstance(body, ShipmentCancel)
+        await adapter.request_cancel(shipment.tracking_number, body.reason.value)
+        shipment.status_before_cancel = source
+        shipment.cancel_reason = body.reason.value
+        shipment.cancel_note = body.note
+        shipment.cancel_requested_at = now
+        shipment.cancel_answered_at = shipment.cancel_escalated_at = None
+        reason = body.reason.value
+    shipment.status = target
+    record(session, ctx, shipment, action.value, source, data, reason)
+    await session.flush()
+    return shipment
+
+
+def label_data(shipment: Shipment, service_name: str, printed_on: str) -> labels.LabelData:
+    """What the label of a shipment prints."""
+    return labels.LabelData(
+        shipment_id=shipment.id,
+        order_id=shipment.order_id,
+        tracking_number=shipment.tracking_number,
+        carrier_code=shipment.carrier_code,
+        service_code=shipment.service_code,
+        service_name=service_name,
+        zone=shipment.zone,
+        sender=shipment.sender,
+        receiver=shipment.receiver,
+        weight_g=shipment.weight_g,
+        insured=shipment.insured,
+        printed_on=printed_on,
+    )
+
+
+async def label_batch(
+    session: AsyncSession, *, ctx: Ctx, shipment_ids: list[str]
+) -> list[labels.LabelData]:
+    """The labels of shipments the principal may see, in the order asked (batch printing)."""
+    if not 1 <= len(shipment_ids) <= 500:
+        raise InvalidInput("print 1 to 500 labels at a time", field="ids")
+    found = {
+        s.id: s
+        for s in await session.scalars(_visible(ctx.principal).where(Shipment.id.in_(shipment_ids)))
+    }
+    missing = [i for i in shipment_ids if i not in found]
+    if missing:
+        raise NotFound(f"shipment {missing[0]} not found", field="ids")
+    names = {s.code: s.name for s in await repository.services(session)}
+    today = ctx.clock.now().date().isoformat()
+    unprintable = [s.id for s in found.values() if s.status is ShipmentStatus.cancelled]
+    if unprintable:
+        raise Conflict(f"shipment {unprintable[0]} is cancelled; its label is void", field="ids")
+    return [label_data(found[i], names.get(found[i].service_code, ""), today) for i in shipment_ids]
+
+
+def present(shipment: Shipment, principal: Principal) -> ShipmentRead:
+    """A shipment with what the caller may do, the reweigh difference and unprintable glyphs."""
+    read = ShipmentRead.model_validate(shipment)
+    read.allowed_actions = [a.value for a in allowed_actions(shipment.status, principal.role)]
+    if shipment.charged_lines is not None:
+        quoted = [rates.Line(**x) for x in shipment.quote_lines]
+        charged = [rates.Line(**x) for x in shipment.charged_lines]
+        read.charge_difference = [
+            LineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
+            for x in rates.difference(quoted, charged)
+        ]
+    texts = [str(v) for party in (shipment.sender, shipment.receiver) for v in party.values() if v]
+    read.missing_glyphs = labels.missing_glyphs(texts)
+    return read

@@ -1,0 +1,238 @@
+"""Carrier events in: tracking (F9), reweighs (G1), answers to cancellations (F10). Never commits.
+
+Events arrive pushed (signed webhooks) or polled. A repeat is recognised by the
+carrier's event id and ignored; an event older than the newest one applied is
+kept in the history but moves nothing; an event for a parcel tuoguan does not
+know refuses the whole delivery, naming the parcel, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuoguan.accounts.principal import SYSTEM, Principal, Role
+from tuoguan.context import Ctx
+from tuoguan.errors import InvalidInput
+from tuoguan.kit.clock import as_utc
+from tuoguan.kit.ids import new_id
+from tuoguan.notify import service as notify
+from tuoguan.orders import service as orders
+from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.shipping import quotes, repository
+from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
+from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
+from tuoguan.shipping.schemas import PushResult
+from tuoguan.shipping.shipments import carrier, record
+from tuoguan.shipping.states import FINAL, TrackingCode, after_scan
+from tuoguan.sla import deadlines
+from tuoguan.sla.calendar import calendar_for
+from tuoguan.sla.places import country_timezone
+from tuoguan.stores import service as stores
+
+_WORTH_TELLING = {
+    ShipmentStatus.exception: "parcel exception",
+    ShipmentStatus.lost: "parcel lost",
+    ShipmentStatus.returned: "parcel returned",
+}
+
+
+def carrier_principal(code: str) -> Principal:
+    """Who a carrier's events act as."""
+    return Principal(role=Role.carrier, actor_id=f"carrier:{code}", carrier_code=code, name=code)
+
+
+async def ingest(
+    session: AsyncSession, *, ctx: Ctx, carrier_code: str, scans: list[Scan]
+) -> PushResult:
+    """Store and apply a carrier's events, oldest first; repeats count as duplicates."""
+    parcels: dict[str, Shipment] = {}
+    for number in sorted({scan.tracking_number for scan in scans}):
+        found = await repository.shipment_by_tracking(session, carrier_code, number)
+        if found is None:
+            raise InvalidInput(
+                f"no parcel {number} with carrier {carrier_code}; nothing was applied",
+                field="tracking_number",
+                rule="unknown_parcel",
+            )
+        parcels[number] = found
+    known = await repository.known_events(session, carrier_code, [s.event_id for s in scans])
+    accepted = duplicates = 0
+    for scan in sorted(scans, key=lambda s: (as_utc(s.occurred_at), s.event_id)):
+        if scan.event_id in known:
+            duplicates += 1
+            continue
+        known.add(scan.event_id)
+        shipment = parcels[scan.tracking_number]
+        session.add(
+            TrackingEvent(
+                id=new_id("tracking"),
+                shipment_id=shipment.id,
+                carrier_code=carrier_code,
+                carrier_event_id=scan.event_id,
+                code=scan.code,
+                occurred_at=as_utc(scan.occurred_at),
+                location=scan.location,
+                detail=scan.detail,
+                received_at=ctx.clock.now(),
+            )
+        )
+        await _apply(session, ctx, shipment, scan)
+        accepted += 1
+    await session.flush()
+    return PushResult(accepted=accepted, duplicates=duplicates)
+
+
+async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan) -> None:
+    if scan.code == CANCELLED:
+        await _cancelled(session, ctx, shipment)
+        return
+    if scan.code == CANCEL_REFUSED:
+        _refused(session, ctx, shipment, scan.detail or "refused by the carrier")
+        return
+    at = as_utc(scan.occurred_at)
+    if shipment.last_event_at is not None and at < as_utc(shipment.last_event_at):
+        return  # older than what we know: history only
+    shipment.last_event_at = at
+    source = shipment.status
+    target = after_scan(source, TrackingCode(scan.code))
+    if scan.code == TrackingCode.picked_up and shipment.picked_up_at is None:
+        await _picked_up(session, shipment, at, scan.weight_g)
+    if target is source:
+        return
+    if source is ShipmentStatus.cancel_requested:
+        _refused(session, ctx, shipment, f"the carrier scanned the parcel ({scan.code})")
+    shipment.status = target
+    record(session, ctx, shipment, f"scan_{scan.code}", source, {"event_id": scan.event_id})
+    if target is ShipmentStatus.delivered:
+        shipment.delivered_at = at
+        order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+        if order.status is OrderStatus.shipped:
+            await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.deliver)
+    if target in _WORTH_TELLING:
+        notify.notify(
+            session,
+            ctx=ctx,
+            seller_id=shipment.seller_id,
+            kind=f"shipment_{target.value}",
+            subject_type="order",
+            subject_id=shipment.order_id,
+            message=f"{_WORTH_TELLING[target]}: {shipment.tracking_number} ({scan.detail or ''})",
+        )
+
+
+async def _picked_up(
+    session: AsyncSession, shipment: Shipment, at: datetime, weighed: int | None
+) -> None:
+    """The pickup scan: G2's delivery commitment starts; a reweigh reprices (G1)."""
+    shipment.picked_up_at = at
+    store = await stores.get_store(session, principal=SYSTEM, store_id=shipment.store_id)
+    day = deadlines.pickup_day(at, ZoneInfo(store.timezone), stores.store_calendar(store))
+    country = shipment.receiver["country"]
+    shipment.commit_by = as_utc(
+        deadlines.deliver_by(
+            day, shipment.transit_max_days, country_timezone(country), calendar_for(country)
+        )
+    )
+    if weighed is not None and weighed != shipment.weight_g:
+        charged = await quotes.reprice(session, shipment, weighed)
+        shipment.charged_weight_g = weighed
+        shipment.charged_lines = [
+            {"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in charged
+        ]
+        shipment.charged_total_minor = sum(x.amount_minor for x in charged)
+
+
+async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> None:
+    """F10: the carrier confirmed; the order awaits shipment again (O4: the buyer's cancel is
+    the order's own step, taken after this)."""
+    if shipment.status is not ShipmentStatus.cancel_requested:
+        return
+    source = shipment.status
+    shipment.status = ShipmentStatus.cancelled
+    shipment.cancel_answered_at = ctx.clock.now()
+    record(session, ctx, shipment, "cancelled", source, reason=shipment.cancel_reason)
+    order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+    if order.status is OrderStatus.shipped:
+        await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.unship)
+    notify.notify(
+        session,
+        ctx=ctx,
+        seller_id=shipment.seller_id,
+        kind="shipment_cancelled",
+        subject_type="order",
+        subject_id=shipment.order_id,
+        message=(
+            f"{shipment.carrier_code} confirmed the cancellation of {shipment.tracking_number}; "
+            "the order awaits shipment again (cancel the order itself if the buyer left)"
+        ),
+    )
+
+
+def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
+    """F10: the carrier refused (or overtook) the cancellation; the shipment goes on."""
+    if shipment.status is not ShipmentStatus.cancel_requested:
+        return
+    source = shipment.status
+    shipment.status = shipment.status_before_cancel or ShipmentStatus.submitted
+    shipment.cancel_answered_at = ctx.clock.now()
+    record(session, ctx, shipment, "cancel_refused", source, reason=why)
+    notify.notify(
+        session,
+        ctx=ctx,
+        seller_id=shipment.seller_id,
+        kind="shipment_cancel_refused",
+        subject_type="order",
+        subject_id=shipment.order_id,
+        message=f"{shipment.carrier_code} refused to cancel {shipment.tracking_number}: {why}",
+    )
+
+
+async def refresh(session: AsyncSession, *, ctx: Ctx, shipment: Shipment) -> PushResult:
+    """Poll the carrier for a shipment's events and apply what is new."""
+    if shipment.status in FINAL and shipment.status is not ShipmentStatus.cancel_requested:
+        return PushResult(accepted=0, duplicates=0)
+    scans = await (await carrier(session, shipment.carrier_code)).track(shipment.tracking_number)
+    as_carrier = Ctx(
+        principal=carrier_principal(shipment.carrier_code),
+        clock=ctx.clock,
+        settings=ctx.settings,
+        request_id=ctx.request_id,
+    )
+    return await ingest(session, ctx=as_carrier, carrier_code=shipment.carrier_code, scans=scans)
+
+
+async def escalate_unanswered(
+    session: AsyncSession, *, ctx: Ctx, now: datetime, limit: int, skip_locked: bool
+) -> int:
+    """F10: cancellations the carrier left unanswered too long go to an operator, once each."""
+    waited = ctx.settings.cancel_escalate_hours
+    due = await repository.unanswered_cancels(
+        session, before=now - timedelta(hours=waited), limit=limit, skip_locked=skip_locked
+    )
+    for shipment in due:
+        shipment.cancel_escalated_at = now
+        record(
+            session, ctx, shipment, "cancel_escalated", shipment.status, {"waited_hours": waited}
+        )
+        notify.notify(
+            session,
+            ctx=ctx,
+            seller_id=None,
+            kind="shipment_cancel_unanswered",
+            subject_type="order",
+            subject_id=shipment.order_id,
+            message=(
+                f"{shipment.carrier_code} has not answered the cancellation of "
+                f"{shipment.tracking_number} in {waited} h; chase the carrier"
+            ),
+        )
+    await session.flush()
+    return len(due)
+
+
+async def events(session: AsyncSession, shipment_id: str) -> list[TrackingEvent]:
+    """A shipment's tracking history, oldest first (the caller checked visibility)."""
+    return await repository.events_of(session, shipment_id)

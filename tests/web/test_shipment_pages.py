@@ -1,0 +1,84 @@
+"""Console: ship an order online, print its label, submit, cancel and see the carrier's answer
+(F8, F9, F10)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from tests.builders.market import Market, create_console_user
+from tests.builders.shipping import SandboxHandle, connect_sandbox
+from tests.web.test_console_http import _csrf, _login
+from tuoguan.accounts.principal import Role
+from tuoguan.kit.clock import FrozenClock
+
+
+def _shipment_id(page: str) -> str:
+    return page.split('data-shipment="')[1].split('"')[0]
+
+
+def test_a_seller_ships_online_prints_submits_and_cancels_from_the_order_page(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, live_server: str
+) -> None:  # F8 F9 F10
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    order = m.place("a_self")
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    create_console_user(m.db_url, "b@example.com", Role.seller, m.sellers["b"])
+    with httpx.Client(base_url=live_server, timeout=30) as browser:
+        assert _login(browser, "a@example.com") == 303
+        ship_page = browser.get(f"/console/orders/{order['id']}/ship").text
+        assert 'data-ship="TG-POST-REG"' in ship_page
+        stale = browser.post(
+            f"/console/ship/{order['id']}",
+            data={
+                "csrf": _csrf(ship_page),
+                "service_code": "TG-POST-REG",
+                "expected_total_minor": "1",
+            },
+        )
+        assert stale.status_code == 409 and "the quote is now" in stale.text
+        made = browser.post(
+            f"/console/ship/{order['id']}",
+            data={
+                "csrf": _csrf(ship_page),
+                "service_code": "TG-POST-REG",
+                "expected_total_minor": "300",
+            },
+        )
+        assert made.status_code == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        shipment_id = _shipment_id(page)
+        assert 'data-status="created"' in page and "SB07" in page
+        label = browser.get(f"/console/shipments/{shipment_id}/label.pdf")
+        assert label.status_code == 200 and label.content.startswith(b"%PDF")
+        submitted = browser.post(
+            f"/console/shipments/{shipment_id}/submit", data={"csrf": _csrf(page)}
+        )
+        assert submitted.status_code == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'data-status="submitted"' in page
+        assert 'class="badge shipped" data-testid="status"' in page
+        bad = browser.post(
+            f"/console/shipments/{shipment_id}/cancel", data={"csrf": _csrf(page), "reason": "whim"}
+        )
+        assert bad.status_code == 422 and "reason" in bad.text
+        asked = browser.post(
+            f"/console/shipments/{shipment_id}/cancel",
+            data={"csrf": _csrf(page), "reason": "wrong_product_info", "note": "wrong colour"},
+        )
+        assert asked.status_code == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'data-status="cancel_requested"' in page
+        assert "until it confirms, this order cannot be shipped again" in page
+        assert f"/console/shipments/{shipment_id}/cancel" not in page  # no second request
+        clock.advance(timedelta(minutes=11))
+        sandbox_carrier.tick(m.client)
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'data-status="cancelled"' in page
+        assert browser.get(f"/console/shipments/{shipment_id}/label.pdf").status_code == 409
+        assert _login(browser, "b@example.com") == 303
+        assert browser.get(f"/console/shipments/{shipment_id}/label.pdf").status_code == 404
+        forged = browser.post(f"/console/shipments/{shipment_id}/submit", data={"csrf": "nope"})
+        assert forged.status_code == 403

@@ -236,6 +236,17 @@ def test_carrier_pushes_must_be_signed_fresh_and_about_known_parcels(
     assert m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"] == "created"
     junk = _push(m, {"events": [{"id": "x"}]}, at=clock.now())
     assert junk.status_code == 422
+    naive = _push(m, {"events": [{**event, "time": "2026-11-18T09:00:00"}]}, at=clock.now())
+    assert naive.status_code == 422 and naive.json()["field"] == "events.time"
+    long_id = _push(m, {"events": [{**event, "id": "x" * 65}]}, at=clock.now())
+    assert long_id.status_code == 422
+    raw = json.dumps(body).encode()
+    far = m.client.post(
+        "/api/v1/carriers/sandbox/events",
+        content=raw,
+        headers={"Sandbox-Signature": sign(SANDBOX_SECRET, 999_999_999_999, raw)},
+    )
+    assert far.status_code == 401 and far.json()["rule"] == "replay_window"
     assert m.post("/carriers/nobody/events", seller, body).status_code == 404
 
 

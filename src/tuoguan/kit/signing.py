@@ -36,10 +36,14 @@ def verify(
     expected = sign(secret, int(stamp), body).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, given):
         raise Unauthorized("the signature does not match the body", field="signature")
-    sent = datetime.fromtimestamp(int(stamp), tz=now.tzinfo)
-    if abs(now - sent) > window:
+    try:
+        sent = datetime.fromtimestamp(int(stamp), tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError):
+        sent = None
+    if sent is None or abs(now - sent) > window:
+        away = f"{abs(now - sent)}" if sent else "too far"
         raise Unauthorized(
-            f"the signature is {abs(now - sent)} away from now; the replay window is {window}",
+            f"the signature is {away} away from now; the replay window is {window}",
             field="signature",
             rule="replay_window",
         )

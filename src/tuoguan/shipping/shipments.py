@@ -117,7 +117,8 @@ def _booking(shipment: Shipment) -> BookingRequest:
     )
 
 
-def _lines(lines: list[rates.Line]) -> list[dict[str, Any]]:
+def line_rows(lines: list[rates.Line]) -> list[dict[str, Any]]:
+    """Quote lines as stored on a shipment."""
     return [{"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in lines]
 
 
@@ -207,7 +208,7 @@ async def create(
         receiver=receiver,
         rate_card_id=priced.card.id,
         zone=priced.zone.code,
-        quote_lines=_lines(priced.lines),
+        quote_lines=line_rows(priced.lines),
         quote_total_minor=priced.total_minor,
         transit_max_days=priced.zone.transit_max_days,
         created_at=now,

@@ -25,7 +25,7 @@ from tuoguan.shipping import quotes, repository
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
 from tuoguan.shipping.schemas import PushResult
-from tuoguan.shipping.shipments import carrier, record
+from tuoguan.shipping.shipments import carrier, line_rows, record
 from tuoguan.shipping.states import FINAL, TrackingCode, after_scan
 from tuoguan.sla import deadlines
 from tuoguan.sla.calendar import calendar_for
@@ -139,9 +139,7 @@ async def _picked_up(
     if weighed is not None and weighed != shipment.weight_g:
         charged = await quotes.reprice(session, shipment, weighed)
         shipment.charged_weight_g = weighed
-        shipment.charged_lines = [
-            {"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in charged
-        ]
+        shipment.charged_lines = line_rows(charged)
         shipment.charged_total_minor = sum(x.amount_minor for x in charged)
 
 

@@ -15,10 +15,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pickup": {"zh-CN": "揽收", "en": "Pickup"},
     "self_drop_by": {"zh-CN": "自寄截止", "en": "Self-drop by"},
     "commit_by": {"zh-CN": "承诺妥投", "en": "Delivery committed by"},
-    "cancel_waiting": {"zh-CN": "已向物流商申请取消，等待物流商确认；确认前不能重新发货。", "en": "Cancellation requested from the carrier; until it confirms, this order cannot be shipped again."},
-    "missing_glyphs": {"zh-CN": "面单字体无法打印的字符", "en": "Characters the label cannot print"},
+    "cancel_waiting": {
+        "zh-CN": "已向物流商申请取消，等待物流商确认；确认前不能重新发货。",
+        "en": "Cancellation requested from the carrier; until it confirms, this order cannot be shipped again.",
+    },
+    "missing_glyphs": {
+        "zh-CN": "面单字体无法打印的字符",
+        "en": "Characters the label cannot print",
+    },
     "print_label": {"zh-CN": "打印面单", "en": "Print label"},
-    "confirm_cancel_shipment": {"zh-CN": "确定向物流商申请取消发货？", "en": "Ask the carrier to cancel this shipment?"},
+    "confirm_cancel_shipment": {
+        "zh-CN": "确定向物流商申请取消发货？",
+        "en": "Ask the carrier to cancel this shipment?",
+    },
     "pickup_from": {"zh-CN": "揽收开始", "en": "Pickup from"},
     "pickup_until": {"zh-CN": "揽收结束", "en": "Pickup until"},
     "pickup_place": {"zh-CN": "揽收地点", "en": "Pickup place"},

@@ -56,23 +56,37 @@ def booking_body(request: BookingRequest) -> dict[str, Any]:
     }
 
 
+def _text(raw: dict[str, Any], key: str, limit: int) -> str | None:
+    value = raw.get(key)
+    return None if value is None else str(value)[:limit]
+
+
 def parse_event(raw: dict[str, Any]) -> Scan:
-    """One sandbox event as a Scan; an unknown code or shape is refused, naming it."""
+    """One sandbox event as a Scan; an unknown code or a malformed field is refused, named."""
     try:
         code = CODES[str(raw["status"])]
-        return Scan(
-            event_id=str(raw["id"]),
-            tracking_number=str(raw["tracking_number"]),
-            code=str(code),
-            occurred_at=datetime.fromisoformat(str(raw["time"])),
-            location=raw.get("location"),
-            detail=raw.get("description"),
-            weight_g=int(raw["weight_grams"]) if raw.get("weight_grams") else None,
-        )
+        event_id, number = str(raw["id"]), str(raw["tracking_number"])
+        occurred = datetime.fromisoformat(str(raw["time"]))
+        weight = int(raw["weight_grams"]) if raw.get("weight_grams") is not None else None
     except KeyError as exc:
         raise InvalidInput(f"event lacks or misnames {exc}", field="events") from exc
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"event is malformed: {exc}", field="events") from exc
+    if occurred.tzinfo is None:
+        raise InvalidInput("event time needs a UTC offset", field="events.time")
+    if not (1 <= len(event_id) <= 64 and 1 <= len(number) <= 40):
+        raise InvalidInput("event id or tracking number too long", field="events.id")
+    if weight is not None and not 1 <= weight <= 1_000_000:
+        raise InvalidInput("weight_grams must be 1 to 1 000 000", field="events.weight_grams")
+    return Scan(
+        event_id=event_id,
+        tracking_number=number,
+        code=str(code),
+        occurred_at=occurred,
+        location=_text(raw, "location", 100),
+        detail=_text(raw, "description", 500),
+        weight_g=weight,
+    )
 
 
 def parse_events(body: bytes) -> list[Scan]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders.market import PASSWORD, Market, create_console_user
+from tests.builders.shipping import SandboxHandle, connect_sandbox
 from tests.builders.workers import sweep_database
 from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
@@ -151,4 +152,44 @@ def test_a_seller_on_a_phone_sees_the_risk_then_appeals_the_penalty(
             shutil.copy(tmp_path / name, Path(shots) / name)
     (penalty,) = m.ok(m.get("/penalties", m.operator, params={"status": "appealed"}))
     assert penalty["appeal_reason"] == "the carrier missed the pickup"
+    page.close()
+
+
+def test_a_seller_on_a_phone_ships_online_and_cancels_through_the_confirm_dialog(
+    browser: Browser,
+    live_server: str,
+    live_market: Market,
+    sandbox_carrier: SandboxHandle,
+    clock: FrozenClock,
+) -> None:  # F8 F10 G7
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    order = m.place("a_self")
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    _sign_in(page, live_server, "a@example.com")
+    page.goto(f"{live_server}/console/orders/{order['id']}")
+    page.click("[data-testid=ship-online]")
+    expect(page.locator('[data-option="TG-EXPRESS"][data-allowed="yes"]')).to_be_visible()
+    page.click('[data-ship="TG-POST-REG"]')
+    expect(page.locator("[data-shipment]")).to_have_attribute("data-status", "created")
+    page.click("[data-step=submit]")
+    expect(page.locator("[data-shipment]")).to_have_attribute("data-status", "submitted")
+    # dismissing the confirm dialog sends nothing
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("[data-step=cancel]")
+    page.wait_for_timeout(300)
+    listed = m.ok(m.get(f"/orders/{order['id']}/shipments", m.seller_tokens["a"]))
+    assert [s["status"] for s in listed] == ["submitted"]
+    # accepting it asks the carrier, and the page says it waits for the answer
+    page.select_option("select[name=reason]", "wrong_product_info")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-step=cancel]")
+    expect(page.locator("[data-shipment]")).to_have_attribute("data-status", "cancel_requested")
+    clock.advance(timedelta(minutes=11))
+    sandbox_carrier.tick(m.client)
+    page.reload()
+    expect(page.locator("[data-shipment]")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("[data-testid=ship-online]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from tests.builders.market import Market, create_console_user
-from tests.builders.shipping import SandboxHandle, connect_sandbox
+from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
 from tests.web.test_console_http import _csrf, _login
 from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import FrozenClock
@@ -82,3 +82,63 @@ def test_a_seller_ships_online_prints_submits_and_cancels_from_the_order_page(
         assert browser.get(f"/console/shipments/{shipment_id}/label.pdf").status_code == 404
         forged = browser.post(f"/console/shipments/{shipment_id}/submit", data={"csrf": "nope"})
         assert forged.status_code == 403
+
+
+def test_a_seller_files_a_claim_and_an_operator_approves_it_in_the_console(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, live_server: str
+) -> None:  # G3
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    camera = add_product(
+        m,
+        "a_self",
+        name="Camera 相机",
+        category="electronics/camera",
+        declared_value_minor=45_000,
+        price_minor=45_000,
+    )
+    order = place_with(m, "a_self", camera)
+    seller = m.seller_tokens["a"]
+    shipment = ship(m, order["id"], seller, service="TG-EXPRESS", insure=True)
+    sandbox_carrier.fate(m.client, shipment["tracking_number"], "lost")
+    m.ok(m.post(f"/shipments/{shipment['id']}/submit", seller))
+    clock.advance(timedelta(hours=7))
+    sandbox_carrier.tick(m.client)
+    clock.advance(timedelta(days=7))
+    sandbox_carrier.tick(m.client)
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    create_console_user(m.db_url, "op@example.com", Role.operator)
+    with httpx.Client(base_url=live_server, timeout=30) as browser:
+        assert _login(browser, "a@example.com") == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'data-status="lost"' in page and 'data-testid="claim-form"' in page
+        form = {
+            "csrf": _csrf(page),
+            "kind": "loss",
+            "amount_minor": "45000",
+            "description": "declared lost by the carrier",
+            "evidence": "https://evidence.example/a.png\nhttps://evidence.example/b.pdf",
+        }
+        junk = browser.post(
+            f"/console/shipments/{shipment['id']}/claim", data={**form, "evidence": "not-a-url"}
+        )
+        assert junk.status_code == 422
+        assert (
+            browser.post(f"/console/shipments/{shipment['id']}/claim", data=form).status_code == 303
+        )
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'data-claim-status="filed"' in page and 'data-testid="claim-form"' not in page
+        claim_id = page.split('data-claim="')[1].split('"')[0]
+        seller_try = browser.post(
+            f"/console/claims/{claim_id}/approve",
+            data={"csrf": _csrf(page), "amount_minor": "1", "reason": "me"},
+        )
+        assert seller_try.status_code == 403
+        assert _login(browser, "op@example.com") == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        approved = browser.post(
+            f"/console/claims/{claim_id}/approve",
+            data={"csrf": _csrf(page), "amount_minor": "40000", "reason": "lost; depreciated"},
+        )
+        assert approved.status_code == 303
+        assert 'data-claim-status="approved"' in browser.get(f"/console/orders/{order['id']}").text

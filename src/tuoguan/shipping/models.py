@@ -255,3 +255,58 @@ class TrackingEvent(Base):
     location: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ClaimStatus(StrEnum):
+    """Where an insurance claim stands (G3)."""
+
+    filed = "filed"  # 已提交
+    approved = "approved"  # 已赔付审批: owed to the seller
+    rejected = "rejected"  # 已驳回
+
+
+class ClaimKind(StrEnum):
+    loss = "loss"  # 丢失
+    damage = "damage"  # 破损
+
+
+# A shipment has at most one claim that was not rejected.
+_CLAIM_OPEN = "status <> 'rejected'"
+
+
+class InsuranceClaim(Base):
+    """A claim on an insured shipment's loss or damage, with its evidence and decision (G3)."""
+
+    __tablename__ = "insurance_claims"
+    __table_args__ = (
+        Index(
+            "uq_insurance_claims_open",
+            "shipment_id",
+            unique=True,
+            postgresql_where=text(_CLAIM_OPEN),
+            sqlite_where=text(_CLAIM_OPEN),
+        ),
+        Index("ix_insurance_claims_status", "status", "id"),
+        Index("ix_insurance_claims_seller", "seller_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    kind: Mapped[ClaimKind] = mapped_column(Enum(ClaimKind, native_enum=False, length=10))
+    status: Mapped[ClaimStatus] = mapped_column(Enum(ClaimStatus, native_enum=False, length=10))
+    currency: Mapped[str] = mapped_column(String(3))
+    claimed_minor: Mapped[int] = mapped_column(BigInteger)
+    cover_minor: Mapped[int] = mapped_column(BigInteger)
+    approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(2000))
+    evidence: Mapped[list[str]] = mapped_column(JSON)
+    decision_reason: Mapped[str | None] = mapped_column(String(1000))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    filed_by: Mapped[str] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

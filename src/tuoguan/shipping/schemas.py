@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tuoguan.kit.clock import UTCInstant
-from tuoguan.shipping.models import ServiceKind
+from tuoguan.shipping.models import ClaimKind, ClaimStatus, ServiceKind
 from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
 from tuoguan.shipping.routes import Conditions, Effect
 from tuoguan.stores.schemas import Strict
@@ -291,3 +291,46 @@ class CarrierAccountRead(BaseModel):
 class PushResult(BaseModel):
     accepted: int
     duplicates: int
+
+
+Evidence = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S{1,490}$")]
+
+
+class ClaimCreate(Strict):
+    """G3: claim on an insured parcel's loss or damage, with evidence (photo or document URLs)."""
+
+    kind: ClaimKind
+    amount_minor: int = Field(ge=1, le=10**12, description="At most the insured cover.")
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
+    evidence: list[Evidence] = Field(min_length=1, max_length=10)
+
+
+class ClaimApprove(Strict):
+    amount_minor: int = Field(ge=1, le=10**12, description="At most what was claimed.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class ClaimReject(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class ClaimRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    shipment_id: str
+    order_id: str
+    kind: ClaimKind
+    status: ClaimStatus
+    currency: str
+    claimed_minor: int
+    cover_minor: int
+    approved_minor: int | None
+    description: str
+    evidence: list[str]
+    decision_reason: str | None
+    filed_at: datetime
+    decided_at: datetime | None
+    version: int

@@ -216,9 +216,9 @@ async def create(
     booking = await (await carrier(session, shipment.carrier_code)).book(_booking(shipment))
     shipment.tracking_number = booking.tracking_number
     shipment.carrier_ref = booking.carrier_ref
-    session.add(shipment)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            session.add(shipment)
     except IntegrityError as exc:
         raise Conflict(
             f"order {order.id} got another shipment meanwhile",

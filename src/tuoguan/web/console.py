@@ -26,7 +26,7 @@ from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import shipments
+from tuoguan.shipping import claims, shipments
 from tuoguan.shipping.schemas import CancelReason
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
@@ -249,6 +249,7 @@ async def _detail(
     (view,) = await views.present_many(session, [order], principal=principal, now=now)
     timeline = await orders.events(session, principal=principal, order_id=order_id)
     parcels = await shipments.for_order(session, principal=principal, order_id=order_id)
+    order_claims = await claims.list_claims(session, principal=principal, order_id=order_id)
     return _render(
         request,
         "order.html",
@@ -259,6 +260,8 @@ async def _detail(
             "events": timeline,
             "shipments": [shipments.present(p, principal) for p in parcels],
             "cancel_reasons": list(CancelReason),
+            "claims": order_claims,
+            "claimable": {k.value: [s.value for s in v] for k, v in claims.CLAIMABLE.items()},
             "message": message,
             "error": error,
             "now": now,

@@ -6,6 +6,18 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "claim_filed": {"zh-CN": "理赔审核中", "en": "claim filed"},
+    "claim_approved": {"zh-CN": "理赔已批准", "en": "claim approved"},
+    "claim_rejected": {"zh-CN": "理赔已驳回", "en": "claim rejected"},
+    "claim_kind": {"zh-CN": "理赔类型", "en": "Claim for"},
+    "claim_kind_loss": {"zh-CN": "丢失", "en": "loss"},
+    "claim_kind_damage": {"zh-CN": "破损", "en": "damage"},
+    "amount_minor": {"zh-CN": "金额（最小单位）", "en": "Amount (minor units)"},
+    "description": {"zh-CN": "说明", "en": "Description"},
+    "evidence_urls": {"zh-CN": "证据链接（每行一个）", "en": "Evidence URLs (one per line)"},
+    "file_claim": {"zh-CN": "申请物流险理赔", "en": "File an insurance claim"},
+    "approve_claim": {"zh-CN": "批准理赔", "en": "Approve"},
+    "reject_claim": {"zh-CN": "驳回理赔", "en": "Reject"},
     "ship_with": {"zh-CN": "用此服务发货", "en": "Ship with this service for"},
     "shipments": {"zh-CN": "物流单", "en": "Shipments"},
     "zone": {"zh-CN": "分区", "en": "zone"},

@@ -11,9 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from tuoguan.accounts import service as accounts
 from tuoguan.errors import DomainError, NotFound
-from tuoguan.shipping import labels, quotes, shipments, tracking
+from tuoguan.shipping import claims, labels, quotes, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.schemas import (
+    ClaimApprove,
+    ClaimCreate,
+    ClaimReject,
     ParcelIn,
     PickupCreate,
     RouteRuleWrite,
@@ -221,6 +224,28 @@ async def create_shipment(request: Request, order_id: str) -> Response:
     return _to_order(order_id, "shipment_created")
 
 
+# Registered before the generic step route below, which would otherwise take "claim".
+@router.post("/console/shipments/{shipment_id}/claim", response_model=None)
+async def file_claim(request: Request, shipment_id: str) -> Response:
+    """G3: the seller claims on an insured parcel's loss or damage, with evidence URLs."""
+    return await _claim_step(
+        request,
+        lambda session, ctx, form: claims.file(
+            session,
+            ctx=ctx,
+            shipment_id=shipment_id,
+            data=ClaimCreate.model_validate(
+                {
+                    "kind": form.get("kind", ""),
+                    "amount_minor": form.get("amount_minor", ""),
+                    "description": form.get("description", ""),
+                    "evidence": form.get("evidence", "").split(),
+                }
+            ),
+        ),
+    )
+
+
 _STEPS = {
     "submit": ShipmentAction.submit,
     "pickup": ShipmentAction.schedule_pickup,
@@ -327,3 +352,42 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
+
+
+@router.post("/console/claims/{claim_id}/{decision}", response_model=None)
+async def decide_claim(request: Request, claim_id: str, decision: str) -> Response:
+    """An operator approves (an amount) or rejects a claim, with a reason."""
+
+    def body(form: dict[str, str]) -> ClaimApprove | ClaimReject:
+        if decision == "approve":
+            return ClaimApprove.model_validate(
+                {"amount_minor": form.get("amount_minor", ""), "reason": form.get("reason", "")}
+            )
+        if decision == "reject":
+            return ClaimReject.model_validate({"reason": form.get("reason", "")})
+        raise NotFound(f"no decision {decision}", field="decision")
+
+    return await _claim_step(
+        request,
+        lambda session, ctx, form: claims.decide(
+            session, ctx=ctx, claim_id=claim_id, decision=body(form)
+        ),
+    )
+
+
+async def _claim_step(request: Request, work: Any) -> Response:
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    try:
+        async with _db(request).write() as session:
+            claim = await work(session, request_ctx(request, user), form)
+            order_id = claim.order_id
+            await session.commit()
+    except (ValueError, DomainError) as exc:
+        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        status = exc.http_status if isinstance(exc, DomainError) else 422
+        page = {"user": user, "csrf": web_session.csrf_token, "error": message}
+        return _render(request, "error.html", page, status)
+    return _to_order(order_id, "claim")

@@ -1,4 +1,5 @@
-"""Shipments: create with a label, submit, hand over, track, cancel; carrier pushes (F8-F10)."""
+"""Shipments: create with a label, submit, hand over, track, cancel; carrier pushes; insurance
+claims (F8-F10, G3)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, get_database
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
-from tuoguan.shipping import labels, shipments, tracking
+from tuoguan.shipping import claims, labels, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import carrier_for
-from tuoguan.shipping.models import CarrierAccount, Shipment
+from tuoguan.shipping.models import CarrierAccount, ClaimStatus, InsuranceClaim, Shipment
 from tuoguan.shipping.schemas import (
     CarrierAccountCreate,
     CarrierAccountRead,
+    ClaimApprove,
+    ClaimCreate,
+    ClaimRead,
+    ClaimReject,
     PickupCreate,
     PushResult,
     ShipmentCancel,
@@ -220,3 +225,62 @@ async def carrier_events(code: str, request: Request) -> PushResult:
         result = await tracking.ingest(session, ctx=ctx, carrier_code=code, scans=scans)
         await session.commit()
     return result
+
+
+async def _claim(_: AsyncSession, claim: InsuranceClaim) -> ClaimRead:
+    return ClaimRead.model_validate(claim)
+
+
+@router.post("/shipments/{shipment_id}/claims", status_code=201, response_model=ClaimRead)
+async def file_claim(
+    shipment_id: str, request: Request, ctx: CtxDep, body: ClaimCreate
+) -> Response:
+    """G3: claim on an insured parcel's loss or damage, with evidence."""
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: claims.file(s, ctx=ctx, shipment_id=shipment_id, data=body),
+        _claim,
+        status_code=201,
+    )
+
+
+@router.get("/claims", response_model=list[ClaimRead])
+async def list_claims(
+    ctx: CtxDep,
+    session: ReadSession,
+    status: ClaimStatus | None = None,
+    order_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ClaimRead]:
+    """Claims newest first: a seller its own; operators all (status=filed is the queue)."""
+    rows = await claims.list_claims(
+        session, principal=ctx.principal, status=status, order_id=order_id, limit=limit
+    )
+    return [ClaimRead.model_validate(row) for row in rows]
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimRead)
+async def get_claim(claim_id: str, ctx: CtxDep, session: ReadSession) -> ClaimRead:
+    """One claim."""
+    return ClaimRead.model_validate(
+        await claims.get_claim(session, principal=ctx.principal, claim_id=claim_id)
+    )
+
+
+@router.post("/claims/{claim_id}/approve", response_model=ClaimRead)
+async def approve_claim(
+    claim_id: str, request: Request, ctx: CtxDep, body: ClaimApprove
+) -> Response:
+    """An operator approves an amount up to the claim (owed to the seller)."""
+    return await run_mutation(
+        request, ctx, lambda s: claims.decide(s, ctx=ctx, claim_id=claim_id, decision=body), _claim
+    )
+
+
+@router.post("/claims/{claim_id}/reject", response_model=ClaimRead)
+async def reject_claim(claim_id: str, request: Request, ctx: CtxDep, body: ClaimReject) -> Response:
+    """An operator rejects the claim with a reason."""
+    return await run_mutation(
+        request, ctx, lambda s: claims.decide(s, ctx=ctx, claim_id=claim_id, decision=body), _claim
+    )

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "3bf026a6d911"
 down_revision: str | None = "6d0d72df1b2b"
 branch_labels: str | Sequence[str] | None = None

@@ -197,7 +197,7 @@ def options(
 
 def _show(shipment: Any) -> None:
     out.print(
-        f"{shipment.id} {shipment.status.value if hasattr(shipment.status, 'value') else shipment.status}"
+        f"{shipment.id} {shipment.status.value}"
         f" · {shipment.carrier_code} {shipment.tracking_number} · {shipment.service_code}"
         f" · quote {format_minor(shipment.quote_total_minor, shipment.currency)}",
         highlight=False,

@@ -93,13 +93,14 @@ async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan
         _refused(session, ctx, shipment, scan.detail or "refused by the carrier")
         return
     at = as_utc(scan.occurred_at)
+    if scan.code == TrackingCode.picked_up and shipment.picked_up_at is None:
+        # The pickup's facts (time, commitment, weight) hold even when the scan arrives late.
+        await _picked_up(session, shipment, at, scan.weight_g)
     if shipment.last_event_at is not None and at < as_utc(shipment.last_event_at):
-        return  # older than what we know: history only
+        return  # older than what we know: the status stays
     shipment.last_event_at = at
     source = shipment.status
     target = after_scan(source, TrackingCode(scan.code))
-    if scan.code == TrackingCode.picked_up and shipment.picked_up_at is None:
-        await _picked_up(session, shipment, at, scan.weight_g)
     if target is source:
         return
     if source is ShipmentStatus.cancel_requested:

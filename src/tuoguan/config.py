@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     # F10: a cancellation the carrier leaves unanswered this long goes to an operator.
     cancel_escalate_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # F9: how often the worker asks a carrier that does not push about each live parcel.
+    carrier_poll_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 @lru_cache

@@ -124,6 +124,11 @@ def connect_sandbox(m: Market, handle: SandboxHandle) -> None:
         201,
     )
     install_catalog(m)
+    set_senders(m)
+
+
+def set_senders(m: Market) -> None:
+    """Every store ships from the same Shenzhen sender."""
     for key, store_id in m.stores.items():
         seller = key.split("_")[0]
         answer = m.client.patch(

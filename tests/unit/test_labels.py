@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
+from pypdf import PdfReader
+from reportlab.pdfgen.canvas import Canvas
 
 from tuoguan.shipping.labels import LabelData, missing_glyphs, render_pdf, render_zpl
 
@@ -137,3 +139,21 @@ def test_zpl_carries_barcode_qr_and_escaped_text() -> None:
     assert "^BQN,2,6^FDMA,TG1|sandbox|TG1234567890CN|ord_01TEST|shp_01TEST^FS" in zpl
     assert "^FH^FDA_5EB_7EC_5FD 张三^FS" in zpl
     assert "^PW800" in zpl and "^LL1200" in zpl
+
+
+def test_a_carriers_own_label_is_printed_in_its_place_within_a_batch() -> None:
+    # F8 step 3: a label the carrier issued (through karrio) is printed as the carrier's pages,
+    # between tuoguan's own labels, in the order asked
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(288, 432))
+    canvas.drawString(20, 380, "CARRIER LABEL 794900001234")
+    canvas.showPage()
+    canvas.save()
+    carried = replace(LABEL, carrier_label=buffer.getvalue(), carrier_format="PDF")
+    pages = PdfReader(io.BytesIO(render_pdf([LABEL, carried, LABEL]))).pages
+    assert len(pages) == 3
+    assert [round(float(p.mediabox.height)) for p in pages] == [425, 432, 425]
+    assert "CARRIER LABEL 794900001234" in pages[1].extract_text()
+    # and a carrier's ZPL label is given as the carrier wrote it
+    zpl = replace(LABEL, carrier_label=b"^XA^FDCARRIER^FS^XZ", carrier_format="ZPL")
+    assert render_zpl(zpl) == "^XA^FDCARRIER^FS^XZ"

@@ -241,7 +241,9 @@ def label(
 
     batch = run(
         in_session(
-            lambda s, ctx: shipments.label_batch(s, ctx=ctx, shipment_ids=list(shipment_ids)),
+            lambda s, ctx: shipments.label_batch(
+                s, ctx=ctx, shipment_ids=list(shipment_ids), fmt="ZPL" if zpl else "PDF"
+            ),
             seller=seller,
         )
     )

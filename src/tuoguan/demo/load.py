@@ -25,7 +25,7 @@ from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
 from tuoguan.orders.states import OrderAction
 from tuoguan.shipping import service as shipping
-from tuoguan.shipping.schemas import CarrierAccountCreate
+from tuoguan.shipping.schemas import SandboxAccountCreate
 from tuoguan.sla.models import BreachKind
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
@@ -217,7 +217,7 @@ async def _shipping_catalog(session: AsyncSession, operator: Ctx) -> None:
     await shipping.create_carrier_account(
         session,
         ctx=back_then,
-        data=CarrierAccountCreate(
+        data=SandboxAccountCreate(
             code=demo_shipping.CARRIER,
             name="Sandbox carrier 沙箱物流",
             adapter="sandbox",

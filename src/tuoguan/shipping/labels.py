@@ -46,6 +46,9 @@ class LabelData:
     weight_g: int
     insured: bool
     printed_on: str  # ISO date
+    # The carrier's own label, printed instead of tuoguan's when the carrier issued one.
+    carrier_label: bytes | None = None
+    carrier_format: str | None = None  # PDF | ZPL
 
     def qr_payload(self) -> str:
         """What the QR code carries: enough to find the parcel without the network."""
@@ -212,15 +215,51 @@ def _page(canvas: Canvas, label: LabelData) -> None:
 
 
 def render_pdf(labels: Iterable[LabelData]) -> bytes:
-    """One PDF, a 100 x 150 mm page per label (batch printing takes many)."""
+    """One PDF, a 100 x 150 mm page per label (batch printing takes many).
+
+    A label the carrier issued as a PDF goes in as the carrier's own pages.
+    """
     _fonts()
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(WIDTH, HEIGHT), initialFontName=FONT, pageCompression=1)
-    canvas.setTitle("tuoguan shipping labels")
+    parts: list[bytes] = []
+    buffer: io.BytesIO | None = None
+    canvas: Canvas | None = None
+
+    def close() -> None:
+        nonlocal buffer, canvas
+        if canvas is not None and buffer is not None:
+            canvas.save()
+            parts.append(buffer.getvalue())
+        buffer = canvas = None
+
     for label in labels:
+        if label.carrier_label is not None and label.carrier_format == "PDF":
+            close()
+            parts.append(label.carrier_label)
+            continue
+        if canvas is None:
+            buffer = io.BytesIO()
+            canvas = Canvas(
+                buffer, pagesize=(WIDTH, HEIGHT), initialFontName=FONT, pageCompression=1
+            )
+            canvas.setTitle("tuoguan shipping labels")
         _page(canvas, label)
-    canvas.save()
-    return buffer.getvalue()
+    close()
+    if len(parts) == 1:
+        return parts[0]
+    return _merge(parts)
+
+
+def _merge(parts: Sequence[bytes]) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        for page in PdfReader(io.BytesIO(part)).pages:
+            writer.add_page(page)
+    writer.add_metadata({"/Title": "tuoguan shipping labels"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _zpl_text(text: str) -> str:
@@ -232,8 +271,11 @@ def render_zpl(label: LabelData) -> str:
     """ZPL II for a 203 dpi thermal printer, UTF-8 (^CI28).
 
     Chinese needs a CJK TrueType font on the printer, stored as E:NOTOSC.TTF
-    (the same font as the PDF; see docs/shipping.md).
+    (the same font as the PDF; see docs/shipping.md). A label the carrier
+    issued as ZPL is the carrier's own.
     """
+    if label.carrier_label is not None and label.carrier_format == "ZPL":
+        return label.carrier_label.decode("utf-8", errors="replace")
     d = DOTS_PER_MM
     lines = [
         "^XA",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -126,7 +127,9 @@ class CarrierAccount(Base):
     """How tuoguan reaches one carrier: its adapter, endpoint and credentials.
 
     ``webhook_secret`` checks the carrier's signed pushes; ``api_key`` is what
-    tuoguan sends. Neither is ever shown back through the API.
+    tuoguan sends. ``options`` holds what an adapter needs beyond them (for
+    karrio: the carrier, its settings and credentials, the service map).
+    None of these is ever shown back through the API.
     """
 
     __tablename__ = "carrier_accounts"
@@ -137,8 +140,14 @@ class CarrierAccount(Base):
     base_url: Mapped[str] = mapped_column(String(300))
     api_key: Mapped[str] = mapped_column(String(200))
     webhook_secret: Mapped[str] = mapped_column(String(200))
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def carrier(self) -> str | None:
+        """The karrio carrier behind a karrio account."""
+        return (self.options or {}).get("carrier")
 
 
 class ShipmentStatus(StrEnum):
@@ -200,6 +209,8 @@ class Shipment(Base):
     insured: Mapped[bool] = mapped_column(Boolean)
     sender: Mapped[dict[str, Any]] = mapped_column(JSON)
     receiver: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What is inside, per kind of goods, for the customs declaration.
+    contents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # G1: the quote it was made under, and what the carrier charged after a reweigh.
     rate_card_id: Mapped[str] = mapped_column(ForeignKey("rate_cards.id"))
     zone: Mapped[str] = mapped_column(String(32))
@@ -223,6 +234,8 @@ class Shipment(Base):
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the worker last asked the carrier for news (carriers that do not push).
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
     cancel_note: Mapped[str | None] = mapped_column(String(500))
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -235,6 +248,17 @@ class Shipment(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CarrierLabel(Base):
+    """The label a carrier issued for a shipment, printed instead of tuoguan's own."""
+
+    __tablename__ = "carrier_labels"
+
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(8))  # PDF | ZPL
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TrackingEvent(Base):

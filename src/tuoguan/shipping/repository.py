@@ -150,6 +150,32 @@ async def unanswered_cancels(
     return list((await session.scalars(query)).all())
 
 
+async def due_polls(
+    session: AsyncSession,
+    *,
+    before: datetime,
+    statuses: list[ShipmentStatus],
+    pushing: tuple[str, ...],
+    limit: int,
+    skip_locked: bool,
+) -> list[Shipment]:
+    """Live shipments on carriers that do not push, not asked since ``before``, longest first."""
+    query = (
+        select(Shipment)
+        .join(CarrierAccount, CarrierAccount.code == Shipment.carrier_code)
+        .where(
+            Shipment.status.in_(statuses),
+            CarrierAccount.active.is_(True),
+            CarrierAccount.adapter.not_in(pushing),
+            (Shipment.polled_at.is_(None)) | (Shipment.polled_at < before),
+        )
+        .order_by(Shipment.polled_at.is_not(None), Shipment.polled_at, Shipment.id)
+        .limit(limit)
+        .with_for_update(of=Shipment, skip_locked=skip_locked)
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def carrier_accounts(session: AsyncSession) -> list[CarrierAccount]:
     """Every carrier account, by code."""
     return list((await session.scalars(select(CarrierAccount).order_by(CarrierAccount.code))).all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -266,15 +266,58 @@ class ShipmentRead(BaseModel):
     version: int
 
 
-class CarrierAccountCreate(Strict):
-    """Register how tuoguan reaches a carrier (operators)."""
+class SandboxAccountCreate(Strict):
+    """Register the sandbox carrier, reached over HTTP, pushing signed events (operators)."""
 
     code: Code
     name: Name
-    adapter: Annotated[str, StringConstraints(pattern=r"^(sandbox)$")]
+    adapter: Literal["sandbox"]
     base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,290}$")]
     api_key: Annotated[str, StringConstraints(min_length=8, max_length=200)]
     webhook_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+
+
+SettingKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+SettingValue = Annotated[str, StringConstraints(max_length=2000)] | bool | int
+OptionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")]
+OptionValue = Annotated[str, StringConstraints(max_length=200)] | bool | int
+
+
+class KarrioAccountCreate(Strict):
+    """Register a real carrier reached through the karrio SDK (operators).
+
+    ``settings`` are the karrio carrier's connection settings (credentials,
+    account number, ``test_mode``); ``services`` maps tuoguan's service codes
+    to the carrier's karrio service names. Scan times are read in ``timezone``.
+    """
+
+    code: Code
+    name: Name
+    adapter: Literal["karrio"]
+    carrier: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = Field(
+        description="The karrio carrier name, e.g. fedex, ups, dhl_express."
+    )
+    settings: dict[SettingKey, SettingValue] = Field(min_length=1, max_length=40)
+    services: dict[Code, Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,80}$")]] = (
+        Field(default_factory=dict, max_length=200)
+    )
+    timezone: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z_]{1,20}(/[A-Za-z0-9_+\-]{1,30}){0,2}$")
+    ] = "UTC"
+    label_type: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{2,20}$")] | None = None
+    duty_paid_by: Literal["sender", "recipient"] = "recipient"
+    incoterm: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "DAP"
+    shipment_options: dict[OptionKey, OptionValue] = Field(default_factory=dict, max_length=40)
+    pickup_options: dict[OptionKey, OptionValue] = Field(default_factory=dict, max_length=40)
+
+    def options(self) -> dict[str, object]:
+        """What the adapter keeps in the account's options."""
+        return self.model_dump(exclude={"code", "name", "adapter"})
+
+
+CarrierAccountCreate = Annotated[
+    SandboxAccountCreate | KarrioAccountCreate, Field(discriminator="adapter")
+]
 
 
 class CarrierAccountRead(BaseModel):
@@ -284,6 +327,9 @@ class CarrierAccountRead(BaseModel):
     name: str
     adapter: str
     base_url: str
+    carrier: str | None = Field(
+        default=None, description="The karrio carrier, for karrio accounts."
+    )
     active: bool
     created_at: datetime
 

@@ -12,9 +12,11 @@ from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.kit.versions import next_start
 from tuoguan.shipping import repository
+from tuoguan.shipping.carriers import karrio_carrier
 from tuoguan.shipping.models import CarrierAccount, LogisticsService, RateCardVersion, RouteRule
 from tuoguan.shipping.schemas import (
     CarrierAccountCreate,
+    KarrioAccountCreate,
     RateCardCreate,
     RouteRuleWrite,
     ServiceCreate,
@@ -240,7 +242,23 @@ async def create_carrier_account(
     _require_operator(ctx.principal, "carrier accounts")
     if await session.get(CarrierAccount, data.code) is not None:
         raise Conflict(f"carrier account {data.code} exists already", field="code")
-    account = CarrierAccount(**data.model_dump(), active=True, created_at=ctx.clock.now())
+    if isinstance(data, KarrioAccountCreate):
+        options = data.options()
+        karrio_carrier.validate(options)
+        account = CarrierAccount(
+            code=data.code,
+            name=data.name,
+            adapter=data.adapter,
+            base_url="",
+            api_key="",
+            webhook_secret="",
+            options=options,
+        )
+        where = f"karrio:{data.carrier}"
+    else:
+        account = CarrierAccount(**data.model_dump())
+        where = data.base_url
+    account.active, account.created_at = True, ctx.clock.now()
     session.add(account)
     audit.record(
         session,
@@ -248,7 +266,7 @@ async def create_carrier_account(
         subject_type="carrier_account",
         subject_id=data.code,
         action="create",
-        data={"adapter": data.adapter, "base_url": data.base_url},
+        data={"adapter": data.adapter, "endpoint": where},
     )
     await session.flush()
     return account

@@ -8,6 +8,7 @@ cancellation is only a request until the carrier's answer arrives.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
+from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.clock import as_utc
@@ -30,9 +32,11 @@ from tuoguan.shipping.carriers.base import (
     BookingRequest,
     Carrier,
     CarrierUnavailable,
+    Item,
     PickupRequest,
+    Scan,
 )
-from tuoguan.shipping.models import CarrierAccount, Shipment, ShipmentStatus
+from tuoguan.shipping.models import CarrierAccount, CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.schemas import (
     LineRead,
     PickupCreate,
@@ -114,6 +118,7 @@ def _booking(shipment: Shipment) -> BookingRequest:
         declared_value_minor=shipment.declared_value_minor,
         currency=shipment.currency,
         insured=shipment.insured,
+        items=tuple(Item(**x) for x in shipment.contents or []),
     )
 
 
@@ -187,6 +192,17 @@ async def create(
         "postcode": order.postcode,
         "country": order.country,
     }
+    products = await catalog.products_by_id(session, [line.product_id for line in order.lines])
+    contents = [
+        {
+            "description": line.name,
+            "quantity": line.quantity,
+            "unit_value_minor": products[line.product_id].declared_value_minor,
+            "unit_weight_g": products[line.product_id].weight_g,
+            "category": products[line.product_id].category,
+        }
+        for line in order.lines
+    ]
     now = ctx.clock.now()
     shipment = Shipment(
         id=new_id("shipment"),
@@ -206,6 +222,7 @@ async def create(
         insured=data.insure,
         sender=dict(store.sender_address),
         receiver=receiver,
+        contents=contents,
         rate_card_id=priced.card.id,
         zone=priced.zone.code,
         quote_lines=line_rows(priced.lines),
@@ -219,7 +236,24 @@ async def create(
     try:
         async with session.begin_nested():
             session.add(shipment)
+            if booking.label is not None:
+                await session.flush()
+                session.add(
+                    CarrierLabel(
+                        shipment_id=shipment.id,
+                        format=booking.label_format or "PDF",
+                        content=booking.label,
+                        created_at=now,
+                    )
+                )
     except IntegrityError as exc:
+        if await repository.live_shipment(session, order.id) is None:
+            raise Conflict(
+                f"carrier {shipment.carrier_code} assigned tracking number "
+                f"{shipment.tracking_number}, which another shipment has",
+                field="tracking_number",
+                rule="tracking_number_taken",
+            ) from exc
         raise Conflict(
             f"order {order.id} got another shipment meanwhile",
             field="order_id",
@@ -273,6 +307,7 @@ async def act(
     now = ctx.clock.now()
     data: dict[str, Any] = {}
     reason = None
+    answers: list[Scan] = []
     if action is ShipmentAction.submit:
         await adapter.submit(shipment.tracking_number, _booking(shipment))
         shipment.submitted_at = now
@@ -294,7 +329,14 @@ async def act(
                 rule="pickup_window",
             )
         booked = await adapter.schedule_pickup(
-            PickupRequest([shipment.tracking_number], start, end, body.place)
+            PickupRequest(
+                [shipment.tracking_number],
+                start,
+                end,
+                body.place,
+                address=shipment.sender,
+                weight_g=shipment.weight_g,
+            )
         )
         shipment.handover = "pickup"
         shipment.pickup_ref = booked.ref
@@ -311,7 +353,7 @@ async def act(
         data = {"handover_by": shipment.handover_by.isoformat()}
     elif action is ShipmentAction.cancel:
         assert isinstance(body, ShipmentCancel)
-        await adapter.request_cancel(shipment.tracking_number, body.reason.value)
+        answers = await adapter.request_cancel(shipment.tracking_number, body.reason.value)
         shipment.status_before_cancel = source
         shipment.cancel_reason = body.reason.value
         shipment.cancel_note = body.note
@@ -321,6 +363,17 @@ async def act(
     shipment.status = target
     record(session, ctx, shipment, action.value, source, data, reason)
     await session.flush()
+    if action is ShipmentAction.cancel and answers:
+        # A carrier that answers at once: its answer applies like a pushed one.
+        from tuoguan.shipping import tracking
+
+        dated = [replace(scan, occurred_at=now) for scan in answers]
+        await tracking.ingest(
+            session,
+            ctx=tracking.as_carrier(ctx, shipment.carrier_code),
+            carrier_code=shipment.carrier_code,
+            scans=dated,
+        )
     return shipment
 
 
@@ -343,9 +396,12 @@ def label_data(shipment: Shipment, service_name: str, printed_on: str) -> labels
 
 
 async def label_batch(
-    session: AsyncSession, *, ctx: Ctx, shipment_ids: list[str]
+    session: AsyncSession, *, ctx: Ctx, shipment_ids: list[str], fmt: str = "PDF"
 ) -> list[labels.LabelData]:
-    """The labels of shipments the principal may see, in the order asked (batch printing)."""
+    """The labels of shipments the principal may see, in the order asked (batch printing).
+
+    A label the carrier issued is printed as the carrier's, in the carrier's format.
+    """
     if not 1 <= len(shipment_ids) <= 500:
         raise InvalidInput("print 1 to 500 labels at a time", field="ids")
     found = {
@@ -360,7 +416,27 @@ async def label_batch(
     unprintable = [s.id for s in found.values() if s.status is ShipmentStatus.cancelled]
     if unprintable:
         raise Conflict(f"shipment {unprintable[0]} is cancelled; its label is void", field="ids")
-    return [label_data(found[i], names.get(found[i].service_code, ""), today) for i in shipment_ids]
+    issued = {
+        x.shipment_id: x
+        for x in await session.scalars(
+            select(CarrierLabel).where(CarrierLabel.shipment_id.in_(shipment_ids))
+        )
+    }
+    other = [i for i, x in issued.items() if x.format != fmt]
+    if other:
+        raise Conflict(
+            f"the carrier issued shipment {other[0]}'s label as {issued[other[0]].format}; "
+            f"print it as {issued[other[0]].format}",
+            field="ids",
+            rule="carrier_label_format",
+        )
+    batch = []
+    for i in shipment_ids:
+        data = label_data(found[i], names.get(found[i].service_code, ""), today)
+        if i in issued:
+            data = replace(data, carrier_label=issued[i].content, carrier_format=fmt)
+        batch.append(data)
+    return batch
 
 
 def present(shipment: Shipment, principal: Principal) -> ShipmentRead:

@@ -79,6 +79,7 @@ class TrackingCode(StrEnum):
     exception = "exception"
     lost = "lost"
     returned = "returned"
+    info = "info"  # an event the carrier did not classify: kept, moves nothing
 
 
 # The status a tracking event points to; None: history only (a delay does not move the parcel).
@@ -92,6 +93,7 @@ STATUS_OF: dict[TrackingCode, ShipmentStatus | None] = {
     TrackingCode.exception: S.exception,
     TrackingCode.lost: S.lost,
     TrackingCode.returned: S.returned,
+    TrackingCode.info: None,
 }
 
 

@@ -22,6 +22,7 @@ from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.shipping import quotes, repository
+from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
 from tuoguan.shipping.schemas import PushResult
@@ -42,6 +43,16 @@ _WORTH_TELLING = {
 def carrier_principal(code: str) -> Principal:
     """Who a carrier's events act as."""
     return Principal(role=Role.carrier, actor_id=f"carrier:{code}", carrier_code=code, name=code)
+
+
+def as_carrier(ctx: Ctx, carrier_code: str) -> Ctx:
+    """The context a carrier's answers apply in: its principal, the caller's clock."""
+    return Ctx(
+        principal=carrier_principal(carrier_code),
+        clock=ctx.clock,
+        settings=ctx.settings,
+        request_id=ctx.request_id,
+    )
 
 
 async def ingest(
@@ -194,13 +205,34 @@ async def refresh(session: AsyncSession, *, ctx: Ctx, shipment: Shipment) -> Pus
     if shipment.status in FINAL and shipment.status is not ShipmentStatus.cancel_requested:
         return PushResult(accepted=0, duplicates=0)
     scans = await (await carrier(session, shipment.carrier_code)).track(shipment.tracking_number)
-    as_carrier = Ctx(
-        principal=carrier_principal(shipment.carrier_code),
-        clock=ctx.clock,
-        settings=ctx.settings,
-        request_id=ctx.request_id,
+    shipment.polled_at = ctx.clock.now()
+    as_carrier_ctx = as_carrier(ctx, shipment.carrier_code)
+    return await ingest(
+        session, ctx=as_carrier_ctx, carrier_code=shipment.carrier_code, scans=scans
     )
-    return await ingest(session, ctx=as_carrier, carrier_code=shipment.carrier_code, scans=scans)
+
+
+# Where a carrier still has news to give: every live status, and a cancellation awaiting its answer.
+POLLED = [s for s in ShipmentStatus if s not in FINAL or s is ShipmentStatus.cancel_requested]
+
+
+async def claim_polls(
+    session: AsyncSession, *, now: datetime, every: timedelta, limit: int, skip_locked: bool
+) -> list[tuple[str, str, str]]:
+    """Shipments due a poll, marked as polled now so no other worker takes them:
+    (shipment id, carrier code, tracking number). The carrier is asked after commit."""
+    due = await repository.due_polls(
+        session,
+        before=now - every,
+        statuses=POLLED,
+        pushing=PUSHING,
+        limit=limit,
+        skip_locked=skip_locked,
+    )
+    for shipment in due:
+        shipment.polled_at = now
+    await session.flush()
+    return [(s.id, s.carrier_code, s.tracking_number) for s in due]
 
 
 async def escalate_unanswered(

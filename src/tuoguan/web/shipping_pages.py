@@ -339,7 +339,7 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
     try:
         async with _db(request).read() as session:
             batch = await shipments.label_batch(
-                session, ctx=request_ctx(request, user), shipment_ids=ids
+                session, ctx=request_ctx(request, user), shipment_ids=ids, fmt=kind.upper()
             )
     except DomainError as exc:
         page = {"user": user, "csrf": web_session.csrf_token, "error": exc.detail}

@@ -21,7 +21,8 @@ from tuoguan.notify import webhooks
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
-from tuoguan.shipping import tracking
+from tuoguan.shipping import shipments, tracking
+from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
 
@@ -98,6 +99,37 @@ async def escalate_cancellations(db: Database, clock: Clock, settings: Settings)
     return await _batch(db, clock, settings, work)
 
 
+async def poll_carriers(db: Database, clock: Clock, settings: Settings) -> int:
+    """F9: ask carriers that do not push for news on each live parcel, every
+    ``carrier_poll_minutes``. Parcels are claimed in one short transaction, the
+    carriers are asked outside any, and each answer applies in its own."""
+    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    async with db.write() as session:
+        claimed = await tracking.claim_polls(
+            session,
+            now=clock.now(),
+            every=timedelta(minutes=settings.carrier_poll_minutes),
+            limit=settings.worker_batch_size,
+            skip_locked=not db.sqlite,
+        )
+        await session.commit()
+    adapters: dict[str, Carrier] = {}
+    for shipment_id, code, number in claimed:
+        try:
+            if code not in adapters:
+                async with db.read() as session:
+                    adapters[code] = await shipments.carrier(session, code)
+            scans = await adapters[code].track(number)
+            async with db.write() as session:
+                await tracking.ingest(
+                    session, ctx=tracking.as_carrier(ctx, code), carrier_code=code, scans=scans
+                )
+                await session.commit()
+        except DomainError as exc:
+            log.warning("polling %s for %s failed: %s", code, shipment_id, exc.detail)
+    return len(claimed)
+
+
 async def fan_out_webhooks(db: Database, clock: Clock, settings: Settings) -> int:
     """Queue a delivery of each new notification to its seller's webhook endpoints."""
     async with db.write() as session:
@@ -147,6 +179,7 @@ SWEEPS = (
     warn_at_risk,
     auto_complete,
     escalate_cancellations,
+    poll_carriers,
     fan_out_webhooks,
     deliver_webhooks,
     prune_idempotency,

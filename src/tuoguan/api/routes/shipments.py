@@ -119,7 +119,7 @@ async def label_pdf(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Resp
 @router.get("/shipments/{shipment_id}/label.zpl", response_class=Response)
 async def label_zpl(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
     """F8 step 3: the label in ZPL II for 203 dpi thermal printers."""
-    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id])
+    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id], fmt="ZPL")
     return Response(labels.render_zpl(batch[0]), media_type="text/plain; charset=utf-8")
 
 

@@ -7,7 +7,9 @@ from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.shipping.carriers.sandbox import SandboxCarrier
 from tuoguan.shipping.models import CarrierAccount
 
-ADAPTERS = ("sandbox",)
+ADAPTERS = ("sandbox", "karrio")
+# Adapters whose carriers push their events; the others are polled by the worker.
+PUSHING = ("sandbox",)
 
 
 def carrier_for(account: CarrierAccount) -> Carrier:
@@ -16,4 +18,8 @@ def carrier_for(account: CarrierAccount) -> Carrier:
         return SandboxCarrier(
             account.code, account.base_url, account.api_key, account.webhook_secret
         )
+    if account.adapter == "karrio":
+        from tuoguan.shipping.carriers.karrio_carrier import KarrioCarrier
+
+        return KarrioCarrier(account.code, dict(account.options or {}))
     raise InvalidInput(f"no adapter named {account.adapter!r}", field="adapter")

@@ -2,9 +2,9 @@
 
 An adapter turns these calls into the carrier's own API and the carrier's
 answers back into these values; nothing else in tuoguan knows a carrier's
-wire format. Cancellation is asynchronous: ``request_cancel`` only asks, and
-the carrier's answer arrives later as a ``cancelled`` or ``cancel_refused``
-event, pushed or polled like any tracking event.
+wire format. Cancellation is a request: the carrier's answer is a ``cancelled`` or
+``cancel_refused`` event, pushed or polled like any tracking event, or
+returned at once by a carrier whose API answers synchronously.
 """
 
 from __future__ import annotations
@@ -37,6 +37,17 @@ class CarrierUnavailable(DomainError):
 
 
 @dataclass(frozen=True)
+class Item:
+    """One kind of goods in the parcel, for the customs declaration (per unit)."""
+
+    description: str
+    quantity: int
+    unit_value_minor: int
+    unit_weight_g: int
+    category: str
+
+
+@dataclass(frozen=True)
 class BookingRequest:
     """What a carrier needs to book a parcel and print its label."""
 
@@ -51,12 +62,17 @@ class BookingRequest:
     declared_value_minor: int
     currency: str
     insured: bool
+    items: tuple[Item, ...] = ()
 
 
 @dataclass(frozen=True)
 class Booking:
     tracking_number: str
     carrier_ref: str
+    # The carrier's own label, when it issues one (a real carrier's routing
+    # barcode must be printed); None: tuoguan draws the label.
+    label: bytes | None = None
+    label_format: str | None = None  # "PDF" or "ZPL"
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,8 @@ class PickupRequest:
     window_from: datetime
     window_until: datetime
     place: str
+    address: dict[str, Any] | None = None  # the sender's address, where the courier calls
+    weight_g: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,7 +118,10 @@ class Carrier(Protocol):
 
     async def cancel_pickup(self, ref: str) -> None: ...
 
-    async def request_cancel(self, tracking_number: str, reason: str) -> None: ...
+    async def request_cancel(self, tracking_number: str, reason: str) -> list[Scan]:
+        """Ask to cancel. A carrier that answers at once returns its answer as a
+        ``cancelled`` or ``cancel_refused`` scan; one that answers later returns []."""
+        ...
 
     async def track(self, tracking_number: str) -> list[Scan]: ...
 

@@ -163,10 +163,11 @@ class SandboxCarrier:
     async def cancel_pickup(self, ref: str) -> None:
         await self._call("DELETE", f"/v1/pickups/{ref}")
 
-    async def request_cancel(self, tracking_number: str, reason: str) -> None:
+    async def request_cancel(self, tracking_number: str, reason: str) -> list[Scan]:
         await self._call(
             "POST", f"/v1/shipments/{tracking_number}/cancellation", {"reason": reason}
         )
+        return []  # the sandbox answers later, by push or poll
 
     async def track(self, tracking_number: str) -> list[Scan]:
         data = await self._call("GET", f"/v1/shipments/{tracking_number}/events")

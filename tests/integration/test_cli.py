@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -84,3 +87,24 @@ def test_token_revoke_from_the_cli(cli_env: str, client: TestClient, market: Mar
     assert client.get("/api/v1/me", headers=auth(issued["token"])).status_code == 401
     missing = runner.invoke(app, ["token", "revoke", "tok_nope"])
     assert missing.exit_code == 1 and missing.output.startswith("error: token tok_nope not found")
+
+
+def test_carrier_accounts_are_added_from_a_file_and_listed(
+    cli_env: str, tmp_path: Path
+) -> None:  # F9: a real carrier through karrio, registered from the CLI
+    from tests.builders.karrio import FEDEX_ACCOUNT
+
+    account = tmp_path / "fedex.json"
+    account.write_text(json.dumps(FEDEX_ACCOUNT))
+    added = runner.invoke(app, ["shipping", "carrier-add", "--file", str(account)])
+    assert added.exit_code == 0, added.output
+    assert "carrier account fedex (karrio) registered" in added.output
+    listed = runner.invoke(app, ["shipping", "carriers"])
+    assert "karrio:fedex" in listed.output and "polled every 30 min" in listed.output
+    assert "recorded-secret-key" not in listed.output
+    # bad input: a one-line error naming the field, and nothing added
+    account.write_text(json.dumps({**FEDEX_ACCOUNT, "code": "ups", "carrier": "pigeon_post"}))
+    refused = runner.invoke(app, ["shipping", "carrier-add", "--file", str(account)])
+    assert refused.exit_code != 0 and "pigeon_post" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert "carrier accounts (1)" in runner.invoke(app, ["shipping", "carriers"]).output

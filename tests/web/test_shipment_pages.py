@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import httpx
+from pypdf import PdfReader
 
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
@@ -142,3 +144,37 @@ def test_a_seller_files_a_claim_and_an_operator_approves_it_in_the_console(
         )
         assert approved.status_code == 303
         assert 'data-claim-status="approved"' in browser.get(f"/console/orders/{order['id']}").text
+
+
+def test_a_seller_ticks_orders_on_the_list_and_prints_their_labels_as_one_pdf(
+    live_market: Market, sandbox_carrier: SandboxHandle, live_server: str
+) -> None:  # F8 step 3: batch printing from the order list
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    seller = m.seller_tokens["a"]
+    first, second, unshipped = m.place("a_self"), m.place("a_self"), m.place("a_self")
+    made = [ship(m, first["id"], seller), ship(m, second["id"], seller)]
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    create_console_user(m.db_url, "b@example.com", Role.seller, m.sellers["b"])
+    with httpx.Client(base_url=live_server, timeout=30) as browser:
+        assert _login(browser, "a@example.com") == 303
+        listing = browser.get("/console/orders").text
+        # each order with a shipment has a box carrying its shipment; the others have none
+        ticks = listing.count('form="labels" name="ids"')
+        assert ticks == 2 and 'data-testid="print-selected"' in listing
+        for shipment in made:
+            assert f'name="ids" value="{shipment["id"]}"' in listing
+        row = listing.split(f'data-order="{unshipped["id"]}"')[1].split("</tr>")[0]
+        assert 'name="ids"' not in row
+        # the ticked labels come back as one PDF, a page each
+        pdf = browser.get("/console/labels.pdf", params={"ids": [s["id"] for s in made]})
+        assert pdf.status_code == 200
+        assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 2
+        # and nothing ticked is a clear refusal, not an empty PDF
+        assert browser.get("/console/labels.pdf").status_code == 422
+    with httpx.Client(base_url=live_server, timeout=30) as other:
+        assert _login(other, "b@example.com") == 303
+        # another seller sees no boxes for these and cannot print them
+        assert 'name="ids"' not in other.get("/console/orders").text
+        denied = other.get("/console/labels.pdf", params={"ids": [made[0]["id"]]})
+        assert denied.status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.builders.karrio import FEDEX_ACCOUNT
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import add_product, install_catalog, place_with
 from tests.web.test_console_http import _csrf, _login
@@ -83,3 +84,20 @@ def test_a_seller_compares_services_for_an_order_with_reasons_for_refusals(
     assert partial.status_code == 422 and "length_mm" in partial.text
     assert _login(client, "b@example.com") == 303
     assert client.get(f"/console/orders/{order['id']}/ship").status_code == 404
+
+
+def test_operators_see_each_carrier_account_and_how_its_events_arrive(
+    client: TestClient, market: Market
+) -> None:  # F9
+    market.ok(market.post("/carrier-accounts", market.operator, FEDEX_ACCOUNT), 201)
+    create_console_user(market.db_url, "op@example.com", Role.operator)
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    assert _login(client, "op@example.com") == 303
+    page = client.get("/console/logistics").text
+    row = page.split('data-carrier="fedex"')[1].split("</tr>")[0]
+    assert "karrio · fedex" in row and "polled every 30 min" in row
+    assert "recorded-secret-key" not in page
+    client.post("/logout", data={"csrf": _csrf(page)})
+    # a seller sees the services but not the carrier accounts
+    assert _login(client, "a@example.com") == 303
+    assert 'data-carrier="fedex"' not in client.get("/console/logistics").text

@@ -24,7 +24,8 @@ SellerOpt = Annotated[
 def _json_file(path: Path, model: Any) -> Any:
     """Read and validate a JSON document; a bad one is a one-line error."""
     try:
-        return model.model_validate(json.loads(path.read_text()))
+        validate = getattr(model, "model_validate", None) or model.validate_python
+        return validate(json.loads(path.read_text()))
     except (OSError, json.JSONDecodeError) as exc:
         fail(f"cannot read {path}: {exc}")
     except ValidationError as exc:
@@ -65,6 +66,49 @@ def services() -> None:
             "yes" if row.active else "no",
         )
     out.print(table)
+
+
+@app.command("carriers")
+def carriers() -> None:
+    """Every carrier account: its adapter and how its events arrive (operators)."""
+    from tuoguan.config import Settings
+    from tuoguan.shipping import service as shipping
+    from tuoguan.shipping.carriers import PUSHING
+
+    rows = run(
+        in_session(lambda s, ctx: shipping.list_carrier_accounts(s, principal=ctx.principal))
+    )
+    every = Settings().carrier_poll_minutes
+    table = Table(title=f"carrier accounts ({len(rows)})")
+    for column in ("code", "name", "adapter", "events", "active"):
+        table.add_column(column)
+    for row in rows:
+        adapter = f"karrio:{row.carrier}" if row.carrier else row.adapter
+        events = "pushed" if row.adapter in PUSHING else f"polled every {every} min"
+        table.add_row(row.code, row.name, adapter, events, "yes" if row.active else "no")
+    out.print(table)
+
+
+@app.command("carrier-add")
+def carrier_add(
+    file: Annotated[
+        Path,
+        typer.Option("--file", help="JSON: code, name, adapter and its settings (kept secret)."),
+    ],
+) -> None:
+    """Register a carrier account, e.g. a real carrier through karrio (operators)."""
+    from pydantic import TypeAdapter
+
+    from tuoguan.shipping import service as shipping
+    from tuoguan.shipping.schemas import CarrierAccountCreate
+
+    data = _json_file(file, TypeAdapter(CarrierAccountCreate))
+    account = run(
+        in_session(
+            lambda s, ctx: shipping.create_carrier_account(s, ctx=ctx, data=data), write=True
+        )
+    )
+    out.print(f"carrier account {account.code} ({account.adapter}) registered")
 
 
 @app.command("rate-card")

@@ -168,6 +168,9 @@ async def order_list(
         async with _db(request).read() as session:
             rows, next_cursor = await orders.list_orders(session, principal=principal, flt=flt)
             items = await views.present_many(session, rows, principal=principal, now=now)
+            labelled = await shipments.printable(
+                session, principal=principal, order_ids=[r.id for r in rows]
+            )
     except DomainError:
         return RedirectResponse("/console/orders", status_code=303)
     next_url = None
@@ -185,6 +188,7 @@ async def order_list(
             "user": user,
             "csrf": web_session.csrf_token,
             "orders": items,
+            "labelled": labelled,
             "status": status,
             "statuses": list(OrderStatus),
             "sort": sort,

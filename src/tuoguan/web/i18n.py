@@ -36,6 +36,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Characters the label cannot print",
     },
     "print_label": {"zh-CN": "打印面单", "en": "Print label"},
+    "carrier_accounts": {"zh-CN": "承运商账户", "en": "Carrier accounts"},
+    "adapter": {"zh-CN": "接入方式", "en": "Adapter"},
+    "tracking_events": {"zh-CN": "轨迹获取", "en": "Tracking events"},
+    "events_pushed": {"zh-CN": "承运商推送（签名）", "en": "pushed by the carrier (signed)"},
+    "events_polled": {"zh-CN": "每 {n} 分钟查询一次", "en": "polled every {n} min"},
+    "print_selected_labels": {"zh-CN": "批量打印所选面单", "en": "Print selected labels"},
+    "print_selected_hint": {
+        "zh-CN": "勾选已建运单的订单，合并为一个 PDF",
+        "en": "Tick orders with a shipment; their labels print as one PDF",
+    },
     "confirm_cancel_shipment": {
         "zh-CN": "确定向物流商申请取消发货？",
         "en": "Ask the carrier to cancel this shipment?",

@@ -13,6 +13,7 @@ from tuoguan.accounts import service as accounts
 from tuoguan.errors import DomainError, NotFound
 from tuoguan.shipping import claims, labels, quotes, shipments, tracking
 from tuoguan.shipping import service as shipping
+from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.schemas import (
     ClaimApprove,
     ClaimCreate,
@@ -62,6 +63,11 @@ async def _logistics_page(
                 for s in services
             }
             rules = await shipping.list_rules(session, principal=principal)
+            accounts_ = (
+                await shipping.list_carrier_accounts(session, principal=principal)
+                if principal.is_operator
+                else []
+            )
     except DomainError as exc:
         return _render(request, "error.html", {**page, "error": exc.detail}, exc.http_status)
     return _render(
@@ -72,6 +78,9 @@ async def _logistics_page(
             "services": services,
             "cards": cards,
             "rules": rules,
+            "carriers": accounts_,
+            "pushing": PUSHING,
+            "poll_minutes": request.app.state.settings.carrier_poll_minutes,
             "error": error,
             "form": form or {},
             "can_edit": principal.is_operator,

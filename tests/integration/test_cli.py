@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests.builders.karrio import Recorded, connect_fedex, fedex  # noqa: F401
 from tests.builders.market import Market, auth
 from tuoguan.cli.main import app
 
@@ -108,3 +109,22 @@ def test_carrier_accounts_are_added_from_a_file_and_listed(
     assert refused.exit_code != 0 and "pigeon_post" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
     assert "carrier accounts (1)" in runner.invoke(app, ["shipping", "carriers"]).output
+
+
+def test_rate_check_sets_each_quote_beside_the_carriers_price(
+    cli_env: str,
+    market: Market,
+    fedex: Recorded,  # noqa: F811
+) -> None:  # G1: the rate check from the command line, FedEx answering through karrio
+    connect_fedex(market)
+    fedex.answer("POST", "/rate/v1/rates/quotes", "rate_quoted.json")
+    order = market.place("a_self")
+    result = runner.invoke(app, ["shipping", "rate-check", order["id"]])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "TG-FEDEX-IP" in line)
+    assert "$71.15" in row
+    # services whose carrier has no account here say so instead of a price
+    assert "no active carrier account sandbox" in result.output
+    # bad input: an unknown order is a one-line error and a non-zero exit
+    missing = runner.invoke(app, ["shipping", "rate-check", "ord_nope"])
+    assert missing.exit_code != 0 and len(missing.output.strip().splitlines()) == 1

@@ -19,6 +19,7 @@ from tests.builders.shipping import (
 )
 from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
+from tuoguan.demo.shipping import CARDS
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.kit.signing import sign
 
@@ -297,3 +298,43 @@ def test_an_unanswered_cancellation_is_escalated_to_an_operator_once(
     notes = m.ok(m.get("/notifications", m.operator))
     assert [n["kind"] for n in notes].count("shipment_cancel_unanswered") == 1
     assert m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"] == "cancel_requested"
+
+
+def demo_cards() -> dict[str, Any]:
+    return {code: card.model_dump(mode="json") for code, card in CARDS.items()}
+
+
+def test_an_operator_checks_the_rate_cards_against_the_carriers_own_prices(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock
+) -> None:
+    # G1: given the demo cards, which match the sandbox carrier's published tariff
+    m = live_market
+    order, seller = _ready(m, sandbox_carrier)
+    checks = m.ok(m.get(f"/orders/{order['id']}/rate-check", m.operator))
+    allowed = {o["service_code"] for o in options(m, order["id"], seller)["options"] if o["quote"]}
+    assert {c["service_code"] for c in checks} == allowed
+    # then every service's quote matches what the carrier itself would charge
+    assert all(c["difference_minor"] == 0 and c["error"] is None for c in checks), checks
+    assert all(c["carrier_lines"] for c in checks)
+    # when an operator publishes a dearer card for one service
+    clock.advance(timedelta(minutes=1))
+    card = json.loads(json.dumps(demo_cards()["TG-POST-REG"]))
+    for zone in card["zones"]:
+        zone["first_minor"] += 100
+    m.ok(
+        m.post(
+            "/logistics-services/TG-POST-REG/rate-cards",
+            m.operator,
+            {"currency": "USD", "card": card, "note": "up by a dollar"},
+        ),
+        201,
+    )
+    # then the check shows exactly that drift, and nothing else
+    drift = {
+        c["service_code"]: c["difference_minor"]
+        for c in m.ok(m.get(f"/orders/{order['id']}/rate-check", m.operator))
+    }
+    assert drift["TG-POST-REG"] == -100
+    assert all(v == 0 for k, v in drift.items() if k != "TG-POST-REG")
+    # and only operators ask carriers for prices
+    assert m.get(f"/orders/{order['id']}/rate-check", seller).status_code == 403

@@ -205,3 +205,15 @@ def test_an_account_is_checked_without_calling_the_carrier() -> None:
             {"carrier": "fedex", "settings": {"api_key": "k"}, "timezone": "Mars/Olympus"}
         )
     assert zone.value.field == "timezone"
+
+
+def test_the_carriers_own_price_comes_back_in_minor_units(fedex: Recorded) -> None:  # noqa: F811
+    # G1: FedEx's rate for the booking, its charges named as FedEx names them
+    fedex.answer("POST", "/rate/v1/rates/quotes", "rate_quoted.json")
+    rate = asyncio.run(_adapter().quote(BOOKING))
+    assert (rate.total_minor, rate.currency) == (7115, "USD")
+    assert ("Base Charge", 5840) in rate.lines and ("Fuel Surcharge", 1275) in rate.lines
+    assert fedex.sent[-1].body["requestedShipment"]["requestedPackageLineItems"][0]["weight"] == {
+        "units": "KG",
+        "value": 1.25,
+    }

@@ -68,6 +68,33 @@ def services() -> None:
     out.print(table)
 
 
+@app.command("rate-check")
+def rate_check(order_id: Annotated[str, typer.Argument(help="The order to price.")]) -> None:
+    """G1: each service's quote beside the carrier's own price for an order (operators)."""
+    from tuoguan.shipping import ratecheck
+
+    checks = run(in_session(lambda s, ctx: ratecheck.rate_check(s, ctx=ctx, order_id=order_id)))
+    table = Table(title=f"rate check for {order_id}")
+    for column in ("service", "carrier", "our quote", "carrier's price", "difference", "days"):
+        table.add_column(column)
+    for c in checks:
+        theirs = (
+            format_minor(c.carrier_minor, c.carrier_currency)
+            if c.carrier_minor is not None and c.carrier_currency
+            else f"[red]{c.error}[/red]"
+        )
+        gap = c.difference_minor
+        table.add_row(
+            c.service_code,
+            c.carrier_code,
+            format_minor(c.quote_minor, c.currency),
+            theirs,
+            "-" if gap is None else ("match" if gap == 0 else format_minor(gap, c.currency)),
+            f"{c.transit_max_days} / {c.carrier_transit_days or '-'}",
+        )
+    out.print(table)
+
+
 @app.command("carriers")
 def carriers() -> None:
     """Every carrier account: its adapter and how its events arrive (operators)."""

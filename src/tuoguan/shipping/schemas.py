@@ -127,6 +127,29 @@ class LineRead(BaseModel):
     detail: str
 
 
+class CarrierChargeRead(BaseModel):
+    name: str
+    amount_minor: int
+
+
+class RateCheckRead(BaseModel):
+    """G1: tuoguan's quote beside the carrier's own price for one service."""
+
+    service_code: str
+    carrier_code: str
+    quote_minor: int
+    currency: str
+    transit_max_days: int
+    carrier_minor: int | None = None
+    carrier_currency: str | None = None
+    carrier_transit_days: int | None = None
+    carrier_lines: list[CarrierChargeRead] = Field(default_factory=list)
+    difference_minor: int | None = Field(
+        default=None, description="Carrier minus quote, when both are in the same currency."
+    )
+    error: str | None = Field(default=None, description="Why the carrier gave no price.")
+
+
 class RefusalRead(BaseModel):
     rule: str = Field(description="The limit or route rule that refuses, e.g. max_weight.")
     detail: str

@@ -24,6 +24,7 @@ from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_ve
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.orders import service as orders
+from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.shipping import labels, quotes, rates, repository
@@ -133,6 +134,35 @@ def _booking(shipment: Shipment) -> BookingRequest:
     )
 
 
+def receiver_of(order: Order) -> dict[str, Any]:
+    """Where the order's parcel goes, as the label and the carrier take it."""
+    return {
+        "name": order.recipient_name,
+        "phone": order.recipient_phone,
+        "line1": order.address_line1,
+        "line2": order.address_line2,
+        "city": order.city,
+        "region": order.region,
+        "postcode": order.postcode,
+        "country": order.country,
+    }
+
+
+async def contents_of(session: AsyncSession, order: Order) -> list[dict[str, Any]]:
+    """What is inside, per product, for the customs declaration."""
+    products = await catalog.products_by_id(session, [line.product_id for line in order.lines])
+    return [
+        {
+            "description": line.name,
+            "quantity": line.quantity,
+            "unit_value_minor": products[line.product_id].declared_value_minor,
+            "unit_weight_g": products[line.product_id].weight_g,
+            "category": products[line.product_id].category,
+        }
+        for line in order.lines
+    ]
+
+
 def line_rows(lines: list[rates.Line]) -> list[dict[str, Any]]:
     """Quote lines as stored on a shipment."""
     return [{"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in lines]
@@ -193,27 +223,8 @@ async def create(
             field="expected_total_minor",
             rule="quote_changed",
         )
-    receiver = {
-        "name": order.recipient_name,
-        "phone": order.recipient_phone,
-        "line1": order.address_line1,
-        "line2": order.address_line2,
-        "city": order.city,
-        "region": order.region,
-        "postcode": order.postcode,
-        "country": order.country,
-    }
-    products = await catalog.products_by_id(session, [line.product_id for line in order.lines])
-    contents = [
-        {
-            "description": line.name,
-            "quantity": line.quantity,
-            "unit_value_minor": products[line.product_id].declared_value_minor,
-            "unit_weight_g": products[line.product_id].weight_g,
-            "category": products[line.product_id].category,
-        }
-        for line in order.lines
-    ]
+    receiver = receiver_of(order)
+    contents = await contents_of(session, order)
     now = ctx.clock.now()
     shipment = Shipment(
         id=new_id("shipment"),

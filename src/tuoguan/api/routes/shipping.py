@@ -14,9 +14,11 @@ from tuoguan.shipping import quotes
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.models import LogisticsService, RateCardVersion, RouteRule
 from tuoguan.shipping.schemas import (
+    CarrierChargeRead,
     ParcelIn,
     RateCardCreate,
     RateCardRead,
+    RateCheckRead,
     RouteRuleRead,
     RouteRuleWrite,
     ServiceCreate,
@@ -163,6 +165,28 @@ async def delete_rule(
         lambda s: shipping.delete_rule(s, ctx=ctx, rule_id=rule_id, expected_version=version),
         _rule,
     )
+
+
+@router.get("/orders/{order_id}/rate-check", response_model=list[RateCheckRead])
+async def rate_check(order_id: str, ctx: CtxDep, session: ReadSession) -> list[RateCheckRead]:
+    """G1: each service's quote beside the carrier's own price for this order (operators).
+
+    The carriers are asked live; nothing is booked or stored.
+    """
+    from tuoguan.shipping import ratecheck
+
+    checks = await ratecheck.rate_check(session, ctx=ctx, order_id=order_id)
+    return [
+        RateCheckRead(
+            **{k: v for k, v in c.__dict__.items() if k != "carrier_lines"},
+            carrier_lines=[
+                CarrierChargeRead(name=name, amount_minor=amount)
+                for name, amount in c.carrier_lines
+            ],
+            difference_minor=c.difference_minor,
+        )
+        for c in checks
+    ]
 
 
 @router.get("/orders/{order_id}/shipping-options", response_model=ShippingOptions)

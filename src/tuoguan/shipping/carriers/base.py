@@ -76,6 +76,16 @@ class Booking:
 
 
 @dataclass(frozen=True)
+class CarrierRate:
+    """What the carrier itself would charge for a booking, by its own tariff."""
+
+    total_minor: int
+    currency: str
+    transit_days: int | None = None
+    lines: tuple[tuple[str, int], ...] = ()  # (the carrier's name for the charge, minor units)
+
+
+@dataclass(frozen=True)
 class PickupRequest:
     tracking_numbers: list[str]
     window_from: datetime
@@ -109,6 +119,10 @@ class Carrier(Protocol):
     """A carrier as tuoguan uses it."""
 
     code: str
+
+    async def quote(self, request: BookingRequest) -> CarrierRate:
+        """The carrier's own price for this booking (to check tuoguan's rate cards, G1)."""
+        ...
 
     async def book(self, request: BookingRequest) -> Booking: ...
 

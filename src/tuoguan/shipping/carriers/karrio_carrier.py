@@ -39,6 +39,7 @@ from tuoguan.shipping.carriers.base import (
     CANCELLED,
     Booking,
     BookingRequest,
+    CarrierRate,
     CarrierRefused,
     CarrierUnavailable,
     PickupBooking,
@@ -207,6 +208,11 @@ def shipment_request(request: BookingRequest, options: dict[str, Any]) -> Any:
     )
 
 
+def _minor(amount: Any, currency: str) -> int:
+    """karrio's decimal major units as minor units (read through str, never float arithmetic)."""
+    return int(Decimal(str(amount)).scaleb(minor_digits(currency)).to_integral_value())
+
+
 def _problems(messages: list[Any]) -> list[Any]:
     return [m for m in messages if (m.level or "error") == "error"]
 
@@ -302,6 +308,37 @@ class KarrioCarrier:
         return CarrierRefused(
             f"carrier {self.code} refused the {what}: {_said(problems)}",
             carrier_error=problems[0].code,
+        )
+
+    async def quote(self, request: BookingRequest) -> CarrierRate:
+        from karrio.core.models import RateRequest
+
+        shipment = shipment_request(request, self.options)
+        payload = RateRequest(
+            shipper=shipment.shipper,
+            recipient=shipment.recipient,
+            parcels=shipment.parcels,
+            customs=shipment.customs,
+            services=[shipment.service],
+            options=shipment.options,
+            reference=request.reference,
+        )
+        found, messages = await self._run(
+            "rate", lambda sdk, gw: sdk.Rating.fetch(payload).from_(gw).parse()
+        )
+        chosen = [r for r in found or [] if r.service == shipment.service] or list(found or [])
+        if not chosen:
+            raise self._refused("rate", messages)
+        rate = chosen[0]
+        currency = str(rate.currency or request.currency)
+        return CarrierRate(
+            total_minor=_minor(rate.total_charge, currency),
+            currency=currency,
+            transit_days=rate.transit_days,
+            lines=tuple(
+                (str(c.name), _minor(c.amount, c.currency or currency))
+                for c in rate.extra_charges or []
+            ),
         )
 
     async def book(self, request: BookingRequest) -> Booking:

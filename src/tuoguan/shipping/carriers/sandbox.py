@@ -15,6 +15,7 @@ from tuoguan.shipping.carriers.base import (
     CANCELLED,
     Booking,
     BookingRequest,
+    CarrierRate,
     CarrierRefused,
     CarrierUnavailable,
     PickupBooking,
@@ -135,6 +136,15 @@ class SandboxCarrier:
             error = detail.get("error") if isinstance(detail, dict) else None
             raise CarrierRefused(f"carrier {self.code}: {message}", carrier_error=error)
         return data if isinstance(data, dict) else {"items": data}
+
+    async def quote(self, request: BookingRequest) -> CarrierRate:
+        data = await self._call("POST", "/v1/rates", booking_body(request))
+        return CarrierRate(
+            total_minor=int(data["total"]),
+            currency=str(data["currency"]),
+            transit_days=data.get("transitDays"),
+            lines=tuple((str(c["name"]), int(c["amount"])) for c in data.get("charges", [])),
+        )
 
     async def book(self, request: BookingRequest) -> Booking:
         data = await self._call("POST", "/v1/shipments", booking_body(request))

@@ -274,6 +274,47 @@ class Sandbox:
         return sent
 
 
+def tariff(body: BookIn) -> dict[str, Any]:
+    """The sandbox's own price for a parcel: the demo's published tariff, as a carrier's
+    price list would be. It cannot see tuoguan's rate cards; a card that drifts shows."""
+    from tuoguan.demo.shipping import CARDS, SERVICES
+    from tuoguan.shipping import rates
+
+    service = next((s for s in SERVICES if s.code == body.service), None)
+    card = CARDS.get(body.service)
+    if service is None or card is None:
+        raise HTTPException(422, {"error": "UNKNOWN_SERVICE", "message": body.service})
+    country, postcode = body.consignee.get("country"), body.consignee.get("postcode")
+    zone = rates.zone_for(card, str(country), postcode)
+    if zone is None:
+        raise HTTPException(422, {"error": "NOT_SERVED", "message": f"no service to {country}"})
+    length, width, height = body.dimensions_mm
+    parcel = rates.Parcel(
+        weight_g=body.weight_grams,
+        length_mm=length,
+        width_mm=width,
+        height_mm=height,
+        country=str(country),
+        postcode=postcode,
+        declared_value_minor=body.declared_value,
+        currency=body.currency,
+        categories=frozenset(),
+    )
+    limits = rates.Limits(
+        max_weight_g=service.max_weight_g,
+        max_sum_sides_mm=service.max_sum_sides_mm,
+        max_longest_side_mm=service.max_longest_side_mm,
+        volumetric_divisor=service.volumetric_divisor,
+    )
+    lines = rates.price(card, zone, limits, parcel, insure=body.insured)
+    return {
+        "currency": body.currency,
+        "total": sum(line.amount_minor for line in lines),
+        "charges": [{"name": line.code.upper(), "amount": line.amount_minor} for line in lines],
+        "transitDays": zone.transit_max_days,
+    }
+
+
 def create_sandbox_app(
     sandbox: Sandbox,
     *,
@@ -300,6 +341,11 @@ def create_sandbox_app(
     def authorised(key: str | None) -> None:
         if key != sandbox.api_key:
             raise HTTPException(401, {"error": "UNAUTHORISED", "message": "bad X-Api-Key"})
+
+    @app.post("/v1/rates")
+    async def rate(body: BookIn, x_api_key: str | None = Header(default=None)) -> dict[str, Any]:
+        authorised(x_api_key)
+        return tariff(body)
 
     @app.post("/v1/shipments", status_code=201)
     async def book(body: BookIn, x_api_key: str | None = Header(default=None)) -> dict[str, str]:

@@ -14,14 +14,13 @@ from dataclasses import dataclass, replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.context import Ctx
-from tuoguan.errors import DomainError, Forbidden, InvalidInput
+from tuoguan.errors import DomainError, Forbidden
 from tuoguan.orders import service as orders
 from tuoguan.shipping import quotes
 from tuoguan.shipping.carriers import carrier_for
 from tuoguan.shipping.carriers.base import BookingRequest, Item
 from tuoguan.shipping.models import CarrierAccount
-from tuoguan.shipping.shipments import contents_of, receiver_of
-from tuoguan.stores import service as stores
+from tuoguan.shipping.shipments import contents_of, receiver_of, sender_of
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,7 @@ async def rate_check(session: AsyncSession, *, ctx: Ctx, order_id: str) -> list[
     if not ctx.principal.is_operator:
         raise Forbidden("only operators run a rate check")
     order = await orders.get_order(session, principal=ctx.principal, order_id=order_id)
-    store = await stores.get_store(session, principal=ctx.principal, store_id=order.store_id)
-    if not store.sender_address:
-        raise InvalidInput(
-            f"store {store.id} has no sender address to quote from",
-            field="sender_address",
-            rule="sender_address_required",
-        )
+    sender = await sender_of(session, ctx.principal, order)
     parcel, _ = await quotes.parcel_for(session, order, None)
     found = await quotes.choices(
         session, order=order, parcel=parcel, insure=False, now=ctx.clock.now()
@@ -83,7 +76,7 @@ async def rate_check(session: AsyncSession, *, ctx: Ctx, order_id: str) -> list[
         request = BookingRequest(
             reference=f"rate-check-{order.id}",
             service_code=service.code,
-            sender=dict(store.sender_address),
+            sender=sender,
             receiver=receiver_of(order),
             weight_g=parcel.weight_g,
             length_mm=parcel.length_mm,

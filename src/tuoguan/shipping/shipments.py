@@ -134,6 +134,18 @@ def _booking(shipment: Shipment) -> BookingRequest:
     )
 
 
+async def sender_of(session: AsyncSession, principal: Principal, order: Order) -> dict[str, Any]:
+    """Where the order's parcel leaves from: its store's sender address, which must be set."""
+    store = await stores.get_store(session, principal=principal, store_id=order.store_id)
+    if not store.sender_address:
+        raise InvalidInput(
+            f"store {store.id} has no sender address for the label; set it on the store first",
+            field="sender_address",
+            rule="sender_address_required",
+        )
+    return dict(store.sender_address)
+
+
 def receiver_of(order: Order) -> dict[str, Any]:
     """Where the order's parcel goes, as the label and the carrier take it."""
     return {
@@ -190,13 +202,7 @@ async def create(
             field="order_id",
             rule="awaiting_shipment",
         )
-    store = await stores.get_store(session, principal=ctx.principal, store_id=order.store_id)
-    if not store.sender_address:
-        raise InvalidInput(
-            f"store {store.id} has no sender address for the label; set it on the store first",
-            field="sender_address",
-            rule="sender_address_required",
-        )
+    sender = await sender_of(session, ctx.principal, order)
     parcel, _ = await quotes.parcel_for(session, order, data.parcel)
     found = await quotes.choices(
         session, order=order, parcel=parcel, insure=data.insure, now=ctx.clock.now()
@@ -242,7 +248,7 @@ async def create(
         declared_value_minor=parcel.declared_value_minor,
         currency=parcel.currency,
         insured=data.insure,
-        sender=dict(store.sender_address),
+        sender=sender,
         receiver=receiver,
         contents=contents,
         rate_card_id=priced.card.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.builders.karrio import FEDEX_ACCOUNT
+from tests.builders.karrio import FEDEX_ACCOUNT, Recorded, connect_fedex, fedex  # noqa: F401
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import add_product, install_catalog, place_with
 from tests.web.test_console_http import _csrf, _login
@@ -101,3 +101,30 @@ def test_operators_see_each_carrier_account_and_how_its_events_arrive(
     # a seller sees the services but not the carrier accounts
     assert _login(client, "a@example.com") == 303
     assert 'data-carrier="fedex"' not in client.get("/console/logistics").text
+
+
+def test_an_operator_checks_the_carriers_prices_beside_the_quotes(
+    client: TestClient,
+    market: Market,
+    fedex: Recorded,  # noqa: F811
+) -> None:  # G1
+    connect_fedex(market)
+    fedex.answer("POST", "/rate/v1/rates/quotes", "rate_quoted.json")
+    order = market.place("a_self")
+    create_console_user(market.db_url, "op@example.com", Role.operator)
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    assert _login(client, "op@example.com") == 303
+    page = client.get(f"/console/orders/{order['id']}/ship").text
+    assert 'data-testid="rate-check"' in page and 'data-testid="carrier-price"' not in page
+    checked = client.get(f"/console/orders/{order['id']}/ship?check=1").text
+    fedex_option = checked.split('data-option="TG-FEDEX-IP"')[1].split("</section>")[0]
+    assert "$71.15" in fedex_option and "differs by" in fedex_option
+    express = checked.split('data-option="TG-EXPRESS"')[1].split("</section>")[0]
+    assert "no active carrier account sandbox" in express
+    client.post("/logout", data={"csrf": _csrf(checked)})
+    # a seller has no rate check, and asking for one asks no carrier
+    assert _login(client, "a@example.com") == 303
+    asked = len(fedex.sent)
+    seller_page = client.get(f"/console/orders/{order['id']}/ship?check=1").text
+    assert 'data-testid="rate-check"' not in seller_page
+    assert 'data-testid="carrier-price"' not in seller_page and len(fedex.sent) == asked

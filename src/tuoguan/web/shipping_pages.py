@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tuoguan.accounts import service as accounts
 from tuoguan.errors import DomainError, NotFound
-from tuoguan.shipping import claims, labels, quotes, shipments, tracking
+from tuoguan.shipping import claims, labels, quotes, ratecheck, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.schemas import (
@@ -184,13 +184,15 @@ async def ship_online(request: Request, order_id: str) -> Response:
     try:
         measured = _measured(params)
         async with _db(request).read() as session:
+            ctx = request_ctx(request, user)
             found = await quotes.shipping_options(
-                session,
-                ctx=request_ctx(request, user),
-                order_id=order_id,
-                measured=measured,
-                insure=insure,
+                session, ctx=ctx, order_id=order_id, measured=measured, insure=insure
             )
+            page["can_check"] = ctx.principal.is_operator
+            if page["can_check"] and params.get("check") == "1":
+                # G1: each card's quote beside the carrier's own price (asks the carriers live)
+                checks = await ratecheck.rate_check(session, ctx=ctx, order_id=order_id)
+                page["checks"] = {c.service_code: c for c in checks}
     except ValueError as exc:
         return _render(
             request, "ship_online.html", {**page, "error": _validation_message(exc)}, 422

@@ -91,16 +91,6 @@ async def live_shipment(session: AsyncSession, order_id: str) -> Shipment | None
     )
 
 
-async def live_shipments(session: AsyncSession, order_ids: list[str]) -> list[Shipment]:
-    """The live shipment of each of these orders that has one."""
-    if not order_ids:
-        return []
-    query = select(Shipment).where(
-        Shipment.order_id.in_(order_ids), Shipment.status != ShipmentStatus.cancelled
-    )
-    return list((await session.scalars(query)).all())
-
-
 async def shipment_by_tracking(
     session: AsyncSession, carrier_code: str, tracking_number: str
 ) -> Shipment | None:

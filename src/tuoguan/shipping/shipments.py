@@ -82,10 +82,11 @@ async def printable(
     session: AsyncSession, *, principal: Principal, order_ids: list[str]
 ) -> dict[str, Shipment]:
     """Each listed order's live shipment the principal may see: its label can be printed."""
-    visible = {s.id for s in await repository.live_shipments(session, order_ids)}
-    if not visible:
-        return {}
-    found = await session.scalars(_visible(principal).where(Shipment.id.in_(visible)))
+    found = await session.scalars(
+        _visible(principal).where(
+            Shipment.order_id.in_(order_ids), Shipment.status != ShipmentStatus.cancelled
+        )
+    )
     return {s.order_id: s for s in found}
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import anyio
 
@@ -47,6 +47,7 @@ from tuoguan.shipping.carriers.base import (
     Scan,
 )
 from tuoguan.shipping.states import TrackingCode
+from tuoguan.sla.places import check_timezone
 
 # karrio's normalized tracker statuses in tuoguan's words (F9).
 STATUSES: dict[str, str] = {
@@ -120,10 +121,7 @@ def validate(options: dict[str, Any]) -> None:
 
 
 def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown timezone {name!r}", field="timezone") from exc
+    return ZoneInfo(check_timezone(name))
 
 
 def _major(minor: int, currency: str) -> float:

@@ -14,9 +14,9 @@ from tuoguan.orders.models import Order
 from tuoguan.shipping import rates, repository, routes
 from tuoguan.shipping.models import LogisticsService, RateCardVersion, Shipment
 from tuoguan.shipping.schemas import (
-    LineRead,
     ParcelIn,
     ParcelRead,
+    QuoteLineRead,
     QuoteRead,
     RefusalRead,
     ServiceOption,
@@ -175,7 +175,7 @@ def quote_read(priced: Priced) -> QuoteRead:
         chargeable_weight_g=priced.chargeable_g,
         volumetric_weight_g=priced.volumetric_g,
         lines=[
-            LineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
+            QuoteLineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
             for x in priced.lines
         ],
         total_minor=priced.total_minor,

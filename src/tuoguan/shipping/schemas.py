@@ -121,7 +121,9 @@ class ParcelRead(BaseModel):
     estimated: bool = Field(description="True when computed from the products, not measured.")
 
 
-class LineRead(BaseModel):
+class QuoteLineRead(BaseModel):
+    """One priced line of a quote or of a carrier's charge (freight, surcharge, duty...)."""
+
     code: str
     amount_minor: int
     detail: str
@@ -166,7 +168,7 @@ class QuoteRead(BaseModel):
     region: str
     chargeable_weight_g: int
     volumetric_weight_g: int
-    lines: list[LineRead]
+    lines: list[QuoteLineRead]
     total_minor: int
     transit_min_days: int
     transit_max_days: int = Field(description="G2: the carrier's delivery commitment.")
@@ -259,12 +261,12 @@ class ShipmentRead(BaseModel):
     insured: bool
     rate_card_id: str
     zone: str
-    quote_lines: list[LineRead]
+    quote_lines: list[QuoteLineRead]
     quote_total_minor: int
     charged_weight_g: int | None
-    charged_lines: list[LineRead] | None
+    charged_lines: list[QuoteLineRead] | None
     charged_total_minor: int | None
-    charge_difference: list[LineRead] = Field(
+    charge_difference: list[QuoteLineRead] = Field(
         default_factory=list, description="G1: what the reweigh changed, line by line."
     )
     handover: str | None

@@ -39,8 +39,8 @@ from tuoguan.shipping.carriers.base import (
 )
 from tuoguan.shipping.models import CarrierAccount, CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.schemas import (
-    LineRead,
     PickupCreate,
+    QuoteLineRead,
     ShipmentCancel,
     ShipmentCreate,
     ShipmentRead,
@@ -476,7 +476,7 @@ def present(shipment: Shipment, principal: Principal) -> ShipmentRead:
         quoted = [rates.Line(**x) for x in shipment.quote_lines]
         charged = [rates.Line(**x) for x in shipment.charged_lines]
         read.charge_difference = [
-            LineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
+            QuoteLineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
             for x in rates.difference(quoted, charged)
         ]
     texts = [str(v) for party in (shipment.sender, shipment.receiver) for v in party.values() if v]

@@ -54,7 +54,7 @@ class ActionBody(Strict):
     reason: Reason | None = None
 
 
-class LineRead(BaseModel):
+class OrderLineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -124,7 +124,7 @@ class OrderRead(BaseModel):
     cancel_reason: str | None
     allowed_actions: list[OrderAction] = Field(default_factory=list)
     version: int
-    lines: list[LineRead]
+    lines: list[OrderLineRead]
 
 
 class OrderSort(StrEnum):

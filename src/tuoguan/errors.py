@@ -80,3 +80,11 @@ def check_version(kind: str, object_id: str, current: int, expected: int | None)
         raise ConcurrentUpdate(
             f"{kind} {object_id} is at version {current}, not {expected}", field="version"
         )
+
+
+class BadRequest(DomainError):
+    """A request the server cannot read at all (e.g. a cursor it never issued)."""
+
+    code = "bad_request"
+    http_status = 400
+    title = "Bad request"

@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.db import table_of
-from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
@@ -101,22 +100,18 @@ async def page(
         # Deadline order lists the orders that have a deadline running.
         query = query.where(Order.deadline_at.is_not(None))
         if flt.cursor:
-            at_raw, last_id = decode_cursor(flt.cursor, length=2)
-            try:
-                at = as_utc(datetime.fromisoformat(str(at_raw)))
-            except ValueError as exc:
-                raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+            at, last_id = decode_cursor(flt.cursor, ("instant", "id"))
             query = query.where(
                 or_(
                     Order.deadline_at > at,
-                    and_(Order.deadline_at == at, Order.id > str(last_id)),
+                    and_(Order.deadline_at == at, Order.id > last_id),
                 )
             )
         query = query.order_by(Order.deadline_at, Order.id)
     else:
         if flt.cursor:
-            (last_id,) = decode_cursor(flt.cursor, length=1)
-            query = query.where(Order.id < str(last_id))
+            (last_id,) = decode_cursor(flt.cursor, ("id",))
+            query = query.where(Order.id < last_id)
         query = query.order_by(Order.id.desc())
     rows = list(await session.scalars(query.limit(flt.limit + 1)))
     if len(rows) <= flt.limit:
@@ -126,7 +121,7 @@ async def page(
     key: list[object] = [last.id]
     if flt.sort == "deadline":
         assert last.deadline_at is not None
-        key = [last.deadline_at.isoformat(), last.id]
+        key = [as_utc(last.deadline_at), last.id]
     return rows, encode_cursor(key)
 
 

@@ -83,7 +83,9 @@ async def list_orders(
     store_id: Annotated[str | None, Query(max_length=40)] = None,
     due_before: Annotated[UTCInstant | None, Query()] = None,
     sort: OrderSort = OrderSort.newest,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page; anything else is a 400")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
     """Orders the caller may see; ``sort=deadline`` lists running deadlines soonest first (O5)."""

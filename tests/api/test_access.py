@@ -101,6 +101,37 @@ def test_full_managed_retail_price_is_the_operators(market: Market) -> None:  # 
     assert r.status_code == 403 and r.json()["field"] == "price_minor"
 
 
+def test_a_seller_cannot_clear_the_operators_retail_price(market: Market) -> None:  # C1
+    m = market
+    product = m.products["a_full"]
+    before = m.ok(m.get(f"/products/{product}", m.operator))["price_minor"]
+    r = m.client.patch(
+        f"/api/v1/products/{product}",
+        json={"price_minor": None},
+        headers=auth(m.seller_tokens["a"]),
+    )
+    assert r.status_code == 403 and r.json()["rule"] == "operator_sets_retail_price"
+    assert m.ok(m.get(f"/products/{product}", m.operator))["price_minor"] == before
+    # The storefront still sells it.
+    m.place("a_full")
+
+
+def test_a_product_on_sale_keeps_its_prices(market: Market) -> None:  # C1
+    m = market
+    for key, token, field in (
+        ("a_full", m.operator, "price_minor"),
+        ("a_full", m.seller_tokens["a"], "supply_price_minor"),
+        ("a_self", m.seller_tokens["a"], "price_minor"),
+    ):
+        r = m.client.patch(
+            f"/api/v1/products/{m.products[key]}", json={field: None}, headers=auth(token)
+        )
+        assert r.status_code == 422 and r.json()["rule"] == "on_sale_keeps_price", r.text
+        assert r.json()["field"] == field
+    m.place("a_full")
+    m.place("a_self")
+
+
 def test_only_operators_set_product_status(market: Market) -> None:  # C2
     m = market
     r = m.post(

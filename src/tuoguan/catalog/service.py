@@ -21,21 +21,39 @@ from tuoguan.stores.models import Store, StoreMode
 _NULLABLE = frozenset({"price_minor", "supply_price_minor"})
 
 
-def _check_prices(
-    store: Store, principal: Principal, price: int | None, supply: int | None
-) -> None:
-    """C1: full-managed sellers report a supply price and the operator sets the retail price."""
+def _check_prices(store: Store, principal: Principal, changes: dict[str, object]) -> None:
+    """C1: full-managed sellers report a supply price and the operator sets the retail price.
+
+    The check is on which fields a request touches, not on their values: clearing a
+    price (null) is changing it, and is the operator's alone in full-managed.
+    """
     if store.mode is StoreMode.full_managed:
-        if price is not None and principal.role is not Role.operator:
+        if "price_minor" in changes and principal.role is not Role.operator:
             raise Forbidden(
                 "in a full-managed store the operator sets the retail price (C1)",
                 field="price_minor",
+                rule="operator_sets_retail_price",
             )
-    elif supply is not None:
+    elif changes.get("supply_price_minor") is not None:
         raise InvalidInput(
             "a supply price is reported only in full-managed stores (C1)",
             field="supply_price_minor",
+            rule="full_managed_only",
         )
+
+
+def _check_on_sale_keeps_prices(product: Product, store: Store, changes: dict[str, object]) -> None:
+    """A product on sale keeps the prices it sells at: delist it before clearing one."""
+    if product.status is not ProductStatus.active:
+        return
+    kept = ["price_minor"] + (["supply_price_minor"] if store.mode is StoreMode.full_managed else [])
+    for field in kept:
+        if field in changes and changes[field] is None:
+            raise InvalidInput(
+                f"{field} cannot be cleared while the product is on sale; delist it first",
+                field=field,
+                rule="on_sale_keeps_price",
+            )
 
 
 async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate) -> Product:
@@ -43,7 +61,7 @@ async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate
     if ctx.principal.role not in (Role.seller, Role.operator):
         raise Forbidden("this role cannot list products")
     store = await stores.get_store(session, principal=ctx.principal, store_id=data.store_id)
-    _check_prices(store, ctx.principal, data.price_minor, data.supply_price_minor)
+    _check_prices(store, ctx.principal, data.model_dump(exclude_none=True))
     now = ctx.clock.now()
     values = data.model_dump(mode="json")
     product = Product(
@@ -106,9 +124,8 @@ async def update_product(
     cleared = [key for key, value in changes.items() if value is None and key not in _NULLABLE]
     if cleared:
         raise InvalidInput(f"{cleared[0]} cannot be cleared", field=cleared[0])
-    _check_prices(
-        store, ctx.principal, changes.get("price_minor"), changes.get("supply_price_minor")
-    )
+    _check_prices(store, ctx.principal, changes)
+    _check_on_sale_keeps_prices(product, store, changes)
     for key, value in changes.items():
         setattr(product, key, value)
     if changes:

@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tuoguan import __version__
-from tuoguan.api import problems
-from tuoguan.api.middleware import RequestId
+from tuoguan.api import openapi, problems
+from tuoguan.api.middleware import RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     meta,
     orders,
@@ -107,6 +107,7 @@ def create_app(
     ):
         api.include_router(module.router)
     app.include_router(api)
+    openapi.install(app)
 
     from tuoguan.web import console, shipping_pages, sla_pages
 
@@ -116,4 +117,5 @@ def create_app(
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(RequestId)
+    app.add_middleware(SecurityHeaders, docs_paths=(f"{API_PREFIX}/docs",))
     return app

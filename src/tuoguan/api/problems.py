@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +17,43 @@ from tuoguan.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("tuoguan.api")
+
+
+class ProblemFieldError(BaseModel):
+    """One invalid value of a request that failed validation."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    in_: str = Field(alias="in", description="Where the value was: body, query, path or header.")
+    field: str = Field(
+        description="The value's dotted path inside that part, e.g. lines.0.quantity."
+    )
+    rule: str | None = Field(description="The rule it broke, e.g. missing, string_too_long.")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: why the request was refused. Nothing was changed.
+
+    Refusals of one kind may carry more members, e.g. an illegal transition's
+    `current_state` and `allowed_actions`.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        description="A URN naming the kind of problem, e.g. urn:tuoguan:problem:not_found."
+    )
+    title: str
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong, for a person to read.")
+    instance: str = Field(description="The request path.")
+    field: str | None = Field(default=None, description="The input that is wrong, if one is.")
+    rule: str | None = Field(default=None, description="The rule that input broke, if named.")
+    request_id: str | None = Field(default=None, description="Quote it when reporting a problem.")
+    errors: list[ProblemFieldError] | None = Field(
+        default=None, description="Every invalid value, when the request failed validation (422)."
+    )
 
 
 def problem(

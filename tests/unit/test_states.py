@@ -37,8 +37,18 @@ def test_happy_path_reaches_completed(mode: StoreMode) -> None:  # O3
 
 @pytest.mark.parametrize("mode", list(StoreMode))
 def test_cancel_only_before_shipment(mode: StoreMode) -> None:  # O4
-    cancellable = {t.source for t in TRANSITIONS[mode] if t.action is A.cancel}
-    assert cancellable <= {S.awaiting_confirmation, S.awaiting_shipment}
+    by_people = {
+        t.source for t in TRANSITIONS[mode] if t.action is A.cancel and Role.system not in t.roles
+    }
+    assert by_people <= {S.awaiting_confirmation, S.awaiting_shipment}
+    # F10: the order that waits on the carrier to void its parcel is cancelled by the platform
+    # when the carrier confirms, never by a person.
+    waiting = [t for t in TRANSITIONS[mode] if t.source is S.cancel_requested]
+    assert {(t.action, t.target) for t in waiting} == {
+        (A.cancel, S.cancelled),
+        (A.resume, S.awaiting_shipment),
+    }
+    assert all(t.roles == {Role.system} for t in waiting)
     with pytest.raises(IllegalTransition) as info:
         next_state(mode, S.shipped, A.cancel, Role.buyer_channel)
     assert info.value.extra["current_state"] == "shipped"

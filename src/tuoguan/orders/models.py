@@ -85,6 +85,8 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # When a cancel waited on the carrier voiding the booked parcel (F10, O4).
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     lines: Mapped[list[OrderLine]] = relationship(

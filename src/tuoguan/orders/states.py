@@ -23,6 +23,8 @@ class OrderStatus(StrEnum):
     delivered = "delivered"  # 已妥投
     completed = "completed"  # 交易完成
     cancelled = "cancelled"  # 已取消
+    # 取消中: the cancel was asked while the parcel is booked; the carrier must void it (F10, O4).
+    cancel_requested = "cancel_requested"
 
 
 class OrderAction(StrEnum):
@@ -34,6 +36,9 @@ class OrderAction(StrEnum):
     complete = "complete"  # 确认收货
     cancel = "cancel"  # 取消
     unship = "unship"  # 撤回发货: the carrier confirmed the shipment's cancellation (F10)
+    # O4 with F10: cancelling an order whose parcel is booked asks the carrier first.
+    request_cancel = "request_cancel"
+    resume = "resume"  # the carrier refused to void the parcel: the order goes on
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,16 @@ _DELIVERERS = frozenset({Role.carrier, Role.operator})
 _COMPLETERS = frozenset({Role.buyer_channel, Role.operator, Role.system})
 # F10: only the carrier's confirmed cancellation takes a shipped order back.
 _CARRIER = frozenset({Role.carrier})
+# The carrier's answer about voiding the parcel, applied to the order by the platform.
+_CARRIER_ANSWER = frozenset({Role.system})
 
 _FULFILMENT = (
     Transition(S.awaiting_shipment, A.ship, S.shipped, _SHIPPERS),
     Transition(S.awaiting_shipment, A.cancel, S.cancelled, _CANCELLERS),
+    # A booked parcel (label printed) must be voided by the carrier before the order is cancelled.
+    Transition(S.awaiting_shipment, A.request_cancel, S.cancel_requested, _CANCELLERS),
+    Transition(S.cancel_requested, A.cancel, S.cancelled, _CARRIER_ANSWER),
+    Transition(S.cancel_requested, A.resume, S.awaiting_shipment, _CARRIER_ANSWER),
     Transition(S.shipped, A.deliver, S.delivered, _DELIVERERS),
     Transition(S.shipped, A.unship, S.awaiting_shipment, _CARRIER),
     Transition(S.delivered, A.complete, S.completed, _COMPLETERS),
@@ -92,13 +103,19 @@ DEADLINE_OF: dict[OrderStatus, str] = {
 TERMINAL = frozenset({S.completed, S.cancelled})
 
 
+# Actions a caller reaches through another one's endpoint: asking to cancel an order whose
+# parcel is booked is what ``cancel`` does then (O4 with F10).
+REACHED_BY: dict[OrderAction, OrderAction] = {A.request_cancel: A.cancel}
+
+
 def allowed(mode: StoreMode, status: OrderStatus, role: Role | None = None) -> list[OrderAction]:
-    """Actions possible from a state, optionally only those a role may take."""
-    return [
-        t.action
+    """Actions possible from a state (as the caller names them), optionally only a role's."""
+    found = [
+        REACHED_BY.get(t.action, t.action)
         for t in TRANSITIONS[mode]
         if t.source is status and (role is None or role in t.roles)
     ]
+    return list(dict.fromkeys(found))
 
 
 def next_state(

@@ -30,6 +30,7 @@ class ShipmentAction(StrEnum):
 S = ShipmentStatus
 A = ShipmentAction
 _SELLERS = frozenset({Role.seller, Role.operator})
+_CANCELLERS = _SELLERS | {Role.system}
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ TRANSITIONS = (
     Transition(S.created, A.submit, S.submitted, _SELLERS),
     Transition(S.submitted, A.schedule_pickup, S.pickup_scheduled, _SELLERS),
     Transition(S.submitted, A.self_drop, S.submitted, _SELLERS),
-    Transition(S.created, A.cancel, S.cancel_requested, _SELLERS),
+    # The platform voids a booked parcel when the order's own cancel asks for it (O4).
+    Transition(S.created, A.cancel, S.cancel_requested, _CANCELLERS),
     Transition(S.submitted, A.cancel, S.cancel_requested, _SELLERS),
     Transition(S.pickup_scheduled, A.cancel, S.cancel_requested, _SELLERS),
 )

@@ -21,7 +21,7 @@ from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import quotes, repository
+from tuoguan.shipping import cancellation, quotes, repository
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
@@ -101,7 +101,7 @@ async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan
         await _cancelled(session, ctx, shipment)
         return
     if scan.code == CANCEL_REFUSED:
-        _refused(session, ctx, shipment, scan.detail or "refused by the carrier")
+        await _refused(session, ctx, shipment, scan.detail or "refused by the carrier")
         return
     at = as_utc(scan.occurred_at)
     if scan.code == TrackingCode.picked_up and shipment.picked_up_at is None:
@@ -115,7 +115,7 @@ async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan
     if target is source:
         return
     if source is ShipmentStatus.cancel_requested:
-        _refused(session, ctx, shipment, f"the carrier scanned the parcel ({scan.code})")
+        await _refused(session, ctx, shipment, f"the carrier scanned the parcel ({scan.code})")
     shipment.status = target
     record(session, ctx, shipment, f"scan_{scan.code}", source, {"event_id": scan.event_id})
     if target is ShipmentStatus.delivered:
@@ -165,8 +165,14 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
     shipment.cancel_answered_at = ctx.clock.now()
     record(session, ctx, shipment, "cancelled", source, reason=shipment.cancel_reason)
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+    after = (
+        "the order awaits shipment again (cancel the order itself if the buyer left)"
+        if order.status is not OrderStatus.cancel_requested
+        else "the order is cancelled, as was asked"
+    )
     if order.status is OrderStatus.shipped:
         await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.unship)
+    await cancellation.carrier_voided(session, ctx, shipment)
     notify.notify(
         session,
         ctx=ctx,
@@ -176,19 +182,21 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
         subject_id=shipment.order_id,
         message=(
             f"{shipment.carrier_code} confirmed the cancellation of {shipment.tracking_number}; "
-            "the order awaits shipment again (cancel the order itself if the buyer left)"
+            + after
         ),
     )
 
 
-def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
-    """F10: the carrier refused (or overtook) the cancellation; the shipment goes on."""
+async def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
+    """F10: the carrier refused (or overtook) the cancellation; the shipment goes on, and an
+    order that waited on it to be cancelled awaits shipment again."""
     if shipment.status is not ShipmentStatus.cancel_requested:
         return
     source = shipment.status
     shipment.status = shipment.status_before_cancel or ShipmentStatus.submitted
     shipment.cancel_answered_at = ctx.clock.now()
     record(session, ctx, shipment, "cancel_refused", source, reason=why)
+    await cancellation.carrier_refused(session, ctx, shipment, why)
     notify.notify(
         session,
         ctx=ctx,

@@ -1,0 +1,115 @@
+"""Cancelling an order whose parcel is booked goes through the carrier (O4, F10)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.builders.karrio import Recorded, connect_fedex, fedex  # noqa: F401
+from tests.builders.market import Market
+from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
+from tuoguan.kit.clock import FrozenClock
+
+BUYER_LEFT = {"reason": "buyer changed their mind"}
+
+
+def _order(m: Market, key: str = "a_self") -> dict[str, Any]:
+    return dict(m.ok(m.get(f"/orders/{m.place(key)['id']}", m.operator)))
+
+
+def test_a_booked_parcel_is_voided_before_the_order_is_cancelled(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock
+) -> None:  # O4 F10
+    # given an order awaiting shipment whose parcel the seller booked (label printable)
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    seller = m.seller_tokens["a"]
+    order = _order(m)
+    shipment = ship(m, order["id"], seller)
+    # when the buyer cancels the order
+    asked = m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))
+    # then the order waits on the carrier, and the parcel's cancellation was asked for
+    assert asked["status"] == "cancel_requested"
+    parcel = m.ok(m.get(f"/shipments/{shipment['id']}", seller))
+    assert parcel["status"] == "cancel_requested" and parcel["cancel_reason"] == "buyer_cancelled"
+    assert sandbox_carrier.sandbox.parcel(shipment["tracking_number"]).cancel_requested_at
+    # and meanwhile nothing ships it, and asking again is refused with the reason
+    again = m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT)
+    assert again.status_code == 409 and again.json()["rule"] == "cancel_pending"
+    by_hand = m.post(
+        f"/orders/{order['id']}/ship",
+        seller,
+        {"carrier_code": "other", "tracking_number": "LP00123456789CN"},
+    )
+    assert by_hand.status_code == 409
+    second = m.post(f"/orders/{order['id']}/shipments", seller, {"service_code": "TG-EXPRESS"})
+    assert second.status_code == 409
+    # when the carrier confirms, the order is cancelled with the buyer's reason
+    clock.advance(timedelta(minutes=11))
+    sandbox_carrier.tick(m.client)
+    done = m.ok(m.get(f"/orders/{order['id']}", m.channel))
+    assert done["status"] == "cancelled"
+    shown = m.ok(m.get(f"/orders/{order['id']}", seller))
+    assert shown["cancel_reason"] == BUYER_LEFT["reason"]
+    assert m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"] == "cancelled"
+    assert m.get(f"/shipments/{shipment['id']}/label.pdf", seller).status_code == 409
+    timeline = [e["action"] for e in m.ok(m.get(f"/orders/{order['id']}/events", seller))]
+    assert timeline.index("request_cancel") < timeline.index("shipment_cancel")
+    assert timeline.index("shipment_cancelled") < timeline.index("cancel")
+
+
+def test_an_order_without_a_booked_parcel_is_cancelled_at_once(market: Market) -> None:  # O4
+    m = market
+    order = _order(m)
+    assert m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))["status"] == (
+        "cancelled"
+    )
+
+
+def test_a_carrier_that_confirms_at_once_cancels_the_order_in_the_same_request(
+    market: Market,
+    fedex: Recorded,  # noqa: F811
+) -> None:  # O4 F10
+    m = market
+    connect_fedex(m)
+    seller = m.seller_tokens["a"]
+    order = _order(m)
+    shipment = ship(m, order["id"], seller, service="TG-FEDEX-IP")
+    answer = m.ok(m.post(f"/orders/{order['id']}/cancel", seller, BUYER_LEFT))
+    assert answer["status"] == "cancelled"
+    assert m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"] == "cancelled"
+
+
+def test_a_carrier_that_keeps_the_parcel_leaves_the_order_awaiting_shipment(
+    market: Market,
+    fedex: Recorded,  # noqa: F811
+) -> None:  # O4 F10
+    m = market
+    connect_fedex(m)
+    seller = m.seller_tokens["a"]
+    order = _order(m)
+    shipment = ship(m, order["id"], seller, service="TG-FEDEX-IP")
+    fedex.answer("PUT", "/ship/v1/shipments/cancel", "cancel_refused.json", status=400)
+    answer = m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))
+    # the carrier refused: the order goes on, its parcel as it was, the refusal on its timeline
+    assert answer["status"] == "awaiting_shipment"
+    assert m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"] == "created"
+    events = m.ok(m.get(f"/orders/{order['id']}/events", seller))
+    resumed = [e for e in events if e["action"] == "resume"]
+    assert resumed and "refused" in resumed[-1]["reason"]
+    assert "cancel" in answer["allowed_actions"]  # the buyer may ask again
+
+
+def test_only_the_orders_cancellers_can_void_its_parcel(
+    live_market: Market, sandbox_carrier: SandboxHandle
+) -> None:  # O4 F10
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    order = _order(m)
+    shipment = ship(m, order["id"], m.seller_tokens["a"])
+    other = m.post(f"/orders/{order['id']}/cancel", m.seller_tokens["b"], BUYER_LEFT)
+    assert other.status_code == 404
+    assert m.ok(m.get(f"/shipments/{shipment['id']}", m.seller_tokens["a"]))["status"] == (
+        "created"
+    )
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_shipment"

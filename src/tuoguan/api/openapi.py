@@ -29,7 +29,7 @@ REF = "#/components/schemas/"
 WRITES = {"post", "put", "patch", "delete"}
 
 DESCRIPTIONS = {
-    400: "The request cannot be read (e.g. a cursor the server never issued).",
+    400: "The request cannot be read: a body that is not UTF-8 JSON, a cursor never issued.",
     401: "No valid API token was sent.",
     403: "The caller's role, or whose object it is, does not allow this.",
     404: "No such object, or none the caller may see.",
@@ -104,7 +104,7 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
     ]
     _name_operations(operations)
     for path, method, operation in operations:
-        _declare_refusals(path, method, operation)
+        _declare_refusals(path, method, operation, schemas)
         if method in WRITES and operation.get("security"):
             _declare_idempotency_key(operation)
     _link(document, operations)
@@ -133,27 +133,44 @@ def _name_operations(operations: list[tuple[str, str, dict[str, Any]]]) -> None:
         operation["operationId"] = name
 
 
-def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+def _names_objects(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether the body or the query names other objects by id (404 when one does not exist)."""
+    if any(
+        p.get("in") == "query" and p.get("name") == "ids" for p in operation.get("parameters", [])
+    ):
+        return True
+    content = operation.get("requestBody", {}).get("content", {})
+    body = _resolve(content.get("application/json", {}).get("schema", {}), schemas)
+    return any(name.endswith("_id") for name in body.get("properties", {}))
+
+
+def _statuses(
+    path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> set[int]:
     parameters = operation.get("parameters", [])
     found: set[int] = set()
     if operation.get("security"):
         found |= {401, 403}
         if path.endswith("/me"):
             found.discard(403)  # every valid token may ask who it is
-    if "{" in path:
+    if "{" in path or _names_objects(operation, schemas):
         found.add(404)
     if method in WRITES:
         found |= {409, 422}  # a concurrent write conflicts; Idempotency-Key is checked
     if parameters or "requestBody" in operation:
         found.add(422)
-    if any(p.get("in") == "query" and p.get("name") == "cursor" for p in parameters):
-        found.add(400)
+    if "requestBody" in operation or any(
+        p.get("in") == "query" and p.get("name") == "cursor" for p in parameters
+    ):
+        found.add(400)  # a body that is not UTF-8 JSON; a cursor the server never issued
     return found
 
 
-def _declare_refusals(path: str, method: str, operation: dict[str, Any]) -> None:
+def _declare_refusals(
+    path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> None:
     responses: dict[str, Any] = operation["responses"]
-    for status in _statuses(path, method, operation):
+    for status in _statuses(path, method, operation, schemas):
         responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
     for key, response in responses.items():
         if not key.isdigit() or int(key) < 400:

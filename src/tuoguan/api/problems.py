@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tuoguan.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
+# FastAPI's answer to a body it cannot decode (not UTF-8, not JSON at all).
+UNREADABLE_BODY = "There was an error parsing the body"
 log = logging.getLogger("tuoguan.api")
 
 
@@ -170,6 +172,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+            return problem(
+                request,
+                status=400,
+                code="unreadable_body",
+                title="Bad request",
+                detail="the body cannot be read as UTF-8 JSON",
+                field="body",
+                extra={"rule": "json_unreadable"},
+            )
         return problem(
             request,
             status=exc.status_code,

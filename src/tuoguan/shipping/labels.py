@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import anyio
 import segno
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
@@ -28,6 +29,9 @@ WIDTH, HEIGHT = 100 * mm, 150 * mm
 MARGIN = 4 * mm
 # ZPL at 8 dots/mm (203 dpi): 800 x 1200 dots.
 DOTS_PER_MM = 8
+# Renders running at once in worker threads; more wait their turn without holding the event loop.
+RENDER_THREADS = 2
+_limiter: anyio.CapacityLimiter | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,24 @@ def render_pdf(labels: Iterable[LabelData]) -> bytes:
     if len(parts) == 1:
         return parts[0]
     return _merge(parts)
+
+
+def _render_limiter() -> anyio.CapacityLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(RENDER_THREADS)
+    return _limiter
+
+
+async def pdf(labels: Sequence[LabelData]) -> bytes:
+    """``render_pdf`` in a worker thread, so a long batch never stalls other requests."""
+    _fonts()  # registered once, before threads share reportlab's font table
+    return await anyio.to_thread.run_sync(render_pdf, list(labels), limiter=_render_limiter())
+
+
+async def zpl(label: LabelData) -> str:
+    """``render_zpl`` in a worker thread, like ``pdf``."""
+    return await anyio.to_thread.run_sync(render_zpl, label, limiter=_render_limiter())
 
 
 def _merge(parts: Sequence[bytes]) -> bytes:

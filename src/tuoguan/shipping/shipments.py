@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
+from tuoguan.accounts.visibility import model_for
 from tuoguan.audit import service as audit
 from tuoguan.catalog import service as catalog
+from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.clock import as_utc
@@ -39,17 +41,21 @@ from tuoguan.shipping.carriers.base import (
 )
 from tuoguan.shipping.models import CarrierAccount, CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.schemas import (
+    SHIPMENT_VIEWS,
+    CarrierShipmentRead,
     PickupCreate,
     QuoteLineRead,
     ShipmentCancel,
     ShipmentCreate,
     ShipmentRead,
+    ShipmentView,
 )
 from tuoguan.shipping.states import ShipmentAction, allowed_actions, next_status
 from tuoguan.sla import deadlines
 from tuoguan.stores import service as stores
 
 MAX_PICKUP_AHEAD = timedelta(days=7)
+MAX_LABELS = 200  # one batch print; a bigger one would hold a render thread for seconds
 
 
 def _visible(principal: Principal) -> Select[Shipment]:
@@ -63,6 +69,14 @@ def _visible(principal: Principal) -> Select[Shipment]:
     return query.where(Shipment.id.is_(None))
 
 
+def _readable(principal: Principal) -> Select[Shipment]:
+    """Shipments a principal may read: those it may act on, and for the storefront, which sees
+    every order, every order's parcels (F9: the buyer tracks them). Reading is not printing."""
+    if principal.role is Role.buyer_channel:
+        return select(Shipment)
+    return _visible(principal)
+
+
 async def live_for_order(session: AsyncSession, order_id: str) -> Shipment | None:
     """The order's shipment that is not cancelled (at most one exists)."""
     return await repository.live_shipment(session, order_id)
@@ -73,6 +87,16 @@ async def get_shipment(
 ) -> Shipment:
     """A shipment the principal may see; anyone else's is not found."""
     found = await session.scalar(_visible(principal).where(Shipment.id == shipment_id))
+    if found is None:
+        raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
+    return found
+
+
+async def read_shipment(
+    session: AsyncSession, *, principal: Principal, shipment_id: str
+) -> Shipment:
+    """A shipment the principal may read (``_readable``); anyone else's is not found."""
+    found = await session.scalar(_readable(principal).where(Shipment.id == shipment_id))
     if found is None:
         raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
     return found
@@ -93,9 +117,15 @@ async def printable(
 async def for_order(
     session: AsyncSession, *, principal: Principal, order_id: str
 ) -> list[Shipment]:
-    """Every shipment of an order the principal may see, newest first."""
-    await orders.get_order(session, principal=principal, order_id=order_id)
-    return await repository.shipments_of_order(session, order_id)
+    """The order's shipments the principal may read, newest first: the same ones
+    ``read_shipment`` finds (a carrier's only), so neither answer says more than the other."""
+    found = await session.scalars(
+        _readable(principal).where(Shipment.order_id == order_id).order_by(Shipment.id.desc())
+    )
+    rows = list(found.all())
+    if not rows:
+        await orders.get_order(session, principal=principal, order_id=order_id)
+    return rows
 
 
 async def _lock(session: AsyncSession, principal: Principal, shipment_id: str) -> Shipment:
@@ -110,12 +140,12 @@ async def _lock(session: AsyncSession, principal: Principal, shipment_id: str) -
     return found
 
 
-async def carrier(session: AsyncSession, code: str) -> Carrier:
-    """The adapter for a carrier, from its account."""
+async def carrier(session: AsyncSession, code: str, settings: Settings | None = None) -> Carrier:
+    """The adapter for a carrier, from its account, calling out as ``settings`` allow."""
     account = await session.get(CarrierAccount, code)
     if account is None or not account.active:
         raise CarrierUnavailable(f"no active carrier account for {code}", field="carrier_code")
-    return carrier_for(account)
+    return carrier_for(account, settings)
 
 
 def _booking(shipment: Shipment) -> BookingRequest:
@@ -259,7 +289,8 @@ async def create(
         transit_max_days=priced.zone.transit_max_days,
         created_at=now,
     )
-    booking = await (await carrier(session, shipment.carrier_code)).book(_booking(shipment))
+    adapter = await carrier(session, shipment.carrier_code, ctx.settings)
+    booking = await adapter.book(_booking(shipment))
     shipment.tracking_number = booking.tracking_number
     shipment.carrier_ref = booking.carrier_ref
     try:
@@ -332,7 +363,7 @@ async def act(
     check_version("shipment", shipment_id, shipment.version, expected_version)
     source = shipment.status
     target = next_status(source, action, ctx.principal.role)
-    adapter = await carrier(session, shipment.carrier_code)
+    adapter = await carrier(session, shipment.carrier_code, ctx.settings)
     now = ctx.clock.now()
     data: dict[str, Any] = {}
     reason = None
@@ -431,8 +462,11 @@ async def label_batch(
 
     A label the carrier issued is printed as the carrier's, in the carrier's format.
     """
-    if not 1 <= len(shipment_ids) <= 500:
-        raise InvalidInput("print 1 to 500 labels at a time", field="ids")
+    if not 1 <= len(shipment_ids) <= MAX_LABELS:
+        raise InvalidInput(
+            f"print 1 to {MAX_LABELS} labels at a time", field="ids", rule="max_labels"
+        )
+    shipment_ids = list(dict.fromkeys(shipment_ids))  # a label asked twice prints once
     found = {
         s.id: s
         for s in await session.scalars(_visible(ctx.principal).where(Shipment.id.in_(shipment_ids)))
@@ -468,10 +502,14 @@ async def label_batch(
     return batch
 
 
-def present(shipment: Shipment, principal: Principal) -> ShipmentRead:
-    """A shipment with what the caller may do, the reweigh difference and unprintable glyphs."""
-    read = ShipmentRead.model_validate(shipment)
-    read.allowed_actions = [a.value for a in allowed_actions(shipment.status, principal.role)]
+def present(shipment: Shipment, principal: Principal) -> ShipmentView:
+    """A shipment as the caller's role sees it (``SHIPMENT_VIEWS``): for sellers and operators
+    with what they may do, the reweigh difference and unprintable glyphs."""
+    read = model_for(SHIPMENT_VIEWS, principal, "shipments").model_validate(shipment)
+    if isinstance(read, ShipmentRead | CarrierShipmentRead):
+        read.allowed_actions = [a.value for a in allowed_actions(shipment.status, principal.role)]
+    if not isinstance(read, ShipmentRead):
+        return read
     if shipment.charged_lines is not None:
         quoted = [rates.Line(**x) for x in shipment.quote_lines]
         charged = [rates.Line(**x) for x in shipment.charged_lines]

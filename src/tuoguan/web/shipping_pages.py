@@ -112,7 +112,8 @@ def _rule_from_form(form: dict[str, str]) -> RouteRuleWrite:
             "name": form.get("name", ""),
             "effect": form.get("effect", ""),
             "conditions": conditions,
-        }
+        },
+        strict=False,  # form values are text; the API's JSON numbers stay strict
     )
 
 
@@ -163,7 +164,7 @@ def _measured(params: dict[str, str]) -> ParcelIn | None:
     }
     if not any(sizes.values()):
         return None
-    return ParcelIn.model_validate(sizes)
+    return ParcelIn.model_validate(sizes, strict=False)
 
 
 @router.get("/console/orders/{order_id}/ship", response_model=None)
@@ -220,7 +221,8 @@ async def create_shipment(request: Request, order_id: str) -> Response:
                 "insure": form.get("insure") == "on",
                 "expected_total_minor": form.get("expected_total_minor") or None,
                 "parcel": _measured(form),
-            }
+            },
+            strict=False,
         )
         async with _db(request).write() as session:
             await shipments.create(
@@ -251,7 +253,8 @@ async def file_claim(request: Request, shipment_id: str) -> Response:
                     "amount_minor": form.get("amount_minor", ""),
                     "description": form.get("description", ""),
                     "evidence": form.get("evidence", "").split(),
-                }
+                },
+                strict=False,
             ),
         ),
     )
@@ -356,10 +359,10 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
         page = {"user": user, "csrf": web_session.csrf_token, "error": exc.detail}
         return _render(request, "error.html", page, exc.http_status)
     if kind == "zpl":
-        return Response(labels.render_zpl(batch[0]), media_type="text/plain; charset=utf-8")
+        return Response(await labels.zpl(batch[0]), media_type="text/plain; charset=utf-8")
     name = f"labels-{len(batch)}.pdf" if len(batch) > 1 else f"label-{batch[0].tracking_number}.pdf"
     return Response(
-        labels.render_pdf(batch),
+        await labels.pdf(batch),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
@@ -372,7 +375,8 @@ async def decide_claim(request: Request, claim_id: str, decision: str) -> Respon
     def body(form: dict[str, str]) -> ClaimApprove | ClaimReject:
         if decision == "approve":
             return ClaimApprove.model_validate(
-                {"amount_minor": form.get("amount_minor", ""), "reason": form.get("reason", "")}
+                {"amount_minor": form.get("amount_minor", ""), "reason": form.get("reason", "")},
+                strict=False,
             )
         if decision == "reject":
             return ClaimReject.model_validate({"reason": form.get("reason", "")})

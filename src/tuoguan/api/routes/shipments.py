@@ -3,11 +3,13 @@ claims (F8-F10, G3)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, get_database
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL, refusal
@@ -17,6 +19,7 @@ from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import carrier_for
 from tuoguan.shipping.models import CarrierAccount, ClaimStatus, InsuranceClaim, Shipment
 from tuoguan.shipping.schemas import (
+    SHIPMENT_VIEWS,
     CarrierAccountCreate,
     CarrierAccountRead,
     ClaimApprove,
@@ -27,12 +30,16 @@ from tuoguan.shipping.schemas import (
     PushResult,
     ShipmentCancel,
     ShipmentCreate,
-    ShipmentRead,
+    ShipmentView,
     TrackingEventRead,
 )
-from tuoguan.shipping.states import ShipmentAction
+from tuoguan.shipping.states import TRANSITIONS, ShipmentAction
 
 router = APIRouter(tags=["shipments"])
+OPERATORS = access.roles(Role.operator)
+STAFF = access.roles(Role.operator, Role.seller)
+# Labels and polls act on the parcel: those who ship it and the carrier that carries it.
+HANDLERS = access.roles(Role.operator, Role.seller, Role.carrier)
 IfMatch = Annotated[str | None, Header(description="The shipment version you saw; 409 if moved.")]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 PDF = {"content": {"application/pdf": BINARY}, "description": "The label(s), 100 x 150 mm pages."}
@@ -44,13 +51,19 @@ UNSIGNED = refusal(401, "The push is not signed with the carrier's webhook secre
 
 
 def _render(ctx: Ctx):  # type: ignore[no-untyped-def]
-    async def render(_: AsyncSession, shipment: Shipment) -> ShipmentRead:
+    async def render(_: AsyncSession, shipment: Shipment) -> ShipmentView:
         return shipments.present(shipment, ctx.principal)
 
     return render
 
 
-@router.post("/carrier-accounts", status_code=201, response_model=CarrierAccountRead)
+def _acting(action: ShipmentAction) -> dict[str, Any]:
+    """Who may take a step (the transition table), each answered through its shipment view."""
+    actors = {role for t in TRANSITIONS if t.action is action for role in t.roles}
+    return access.views(SHIPMENT_VIEWS, only=actors)
+
+
+@router.post("/carrier-accounts", status_code=201, response_model=CarrierAccountRead, **OPERATORS)
 async def create_carrier_account(
     request: Request, ctx: CtxDep, body: CarrierAccountCreate
 ) -> Response:
@@ -68,7 +81,7 @@ async def create_carrier_account(
     )
 
 
-@router.get("/carrier-accounts", response_model=list[CarrierAccountRead])
+@router.get("/carrier-accounts", response_model=list[CarrierAccountRead], **OPERATORS)
 async def list_carrier_accounts(ctx: CtxDep, session: ReadSession) -> list[CarrierAccountRead]:
     """Carrier accounts, without their secrets (operators)."""
     rows = await shipping.list_carrier_accounts(session, principal=ctx.principal)
@@ -78,8 +91,8 @@ async def list_carrier_accounts(ctx: CtxDep, session: ReadSession) -> list[Carri
 @router.post(
     "/orders/{order_id}/shipments",
     status_code=201,
-    response_model=ShipmentRead,
     responses=CARRIER_CALL,
+    **access.views(SHIPMENT_VIEWS, only=(Role.operator, Role.seller)),
 )
 async def create_shipment(
     order_id: str, request: Request, ctx: CtxDep, body: ShipmentCreate
@@ -97,57 +110,69 @@ async def create_shipment(
     )
 
 
-@router.get("/orders/{order_id}/shipments", response_model=list[ShipmentRead])
-async def order_shipments(order_id: str, ctx: CtxDep, session: ReadSession) -> list[ShipmentRead]:
-    """Every shipment of an order, newest first (cancelled ones included)."""
+@router.get("/orders/{order_id}/shipments", **access.views(SHIPMENT_VIEWS, array=True))
+async def order_shipments(order_id: str, ctx: CtxDep, session: ReadSession) -> list[ShipmentView]:
+    """The order's shipments the caller may read, newest first (cancelled ones included)."""
     rows = await shipments.for_order(session, principal=ctx.principal, order_id=order_id)
     return [shipments.present(row, ctx.principal) for row in rows]
 
 
-@router.get("/shipments/{shipment_id}", response_model=ShipmentRead)
-async def get_shipment(shipment_id: str, ctx: CtxDep, session: ReadSession) -> ShipmentRead:
-    """One shipment with its quote, charge, handover and what may be done next."""
-    found = await shipments.get_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
+@router.get("/shipments/{shipment_id}", **access.views(SHIPMENT_VIEWS))
+async def get_shipment(shipment_id: str, ctx: CtxDep, session: ReadSession) -> ShipmentView:
+    """One shipment: for its seller with its quote, charge, handover and what may be done next."""
+    found = await shipments.read_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
     return shipments.present(found, ctx.principal)
 
 
-@router.get("/shipments/{shipment_id}/events", response_model=list[TrackingEventRead])
+@router.get(
+    "/shipments/{shipment_id}/events",
+    response_model=list[TrackingEventRead],
+    **access.roles(*access.CALLERS),
+)
 async def shipment_events(
     shipment_id: str, ctx: CtxDep, session: ReadSession
 ) -> list[TrackingEventRead]:
-    """F9: the parcel's normalized tracking history, oldest first."""
-    await shipments.get_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
+    """F9: the parcel's normalized tracking history, oldest first (the buyer tracks it too)."""
+    await shipments.read_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
     rows = await tracking.events(session, shipment_id)
     return [TrackingEventRead.model_validate(row) for row in rows]
 
 
 @router.get(
-    "/shipments/{shipment_id}/label.pdf", response_class=Response, responses={200: PDF, **VOID}
+    "/shipments/{shipment_id}/label.pdf",
+    response_class=Response,
+    responses={200: PDF, **VOID},
+    **HANDLERS,
 )
 async def label_pdf(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
     """F8 step 3: the label as a 100 x 150 mm PDF with its fonts embedded."""
     batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id])
-    return Response(labels.render_pdf(batch), media_type="application/pdf")
+    return Response(await labels.pdf(batch), media_type="application/pdf")
 
 
 @router.get(
-    "/shipments/{shipment_id}/label.zpl", response_class=Response, responses={200: ZPL, **VOID}
+    "/shipments/{shipment_id}/label.zpl",
+    response_class=Response,
+    responses={200: ZPL, **VOID},
+    **HANDLERS,
 )
 async def label_zpl(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
     """F8 step 3: the label in ZPL II for 203 dpi thermal printers."""
     batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id], fmt="ZPL")
-    return Response(labels.render_zpl(batch[0]), media_type="text/plain; charset=utf-8")
+    return Response(await labels.zpl(batch[0]), media_type="text/plain; charset=utf-8")
 
 
-@router.get("/labels.pdf", response_class=Response, responses={200: PDF, **VOID})
+@router.get("/labels.pdf", response_class=Response, responses={200: PDF, **VOID}, **HANDLERS)
 async def label_batch(
     ctx: CtxDep,
     session: ReadSession,
-    ids: Annotated[list[str], Query(min_length=1, max_length=500)],
+    ids: Annotated[
+        list[str], Query(description="1 to 200 shipment ids; a repeated id prints once")
+    ],
 ) -> Response:
     """Many labels as one PDF, in the order given (batch printing)."""
     batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=ids)
-    return Response(labels.render_pdf(batch), media_type="application/pdf")
+    return Response(await labels.pdf(batch), media_type="application/pdf")
 
 
 async def _act(
@@ -169,7 +194,11 @@ async def _act(
     )
 
 
-@router.post("/shipments/{shipment_id}/submit", response_model=ShipmentRead, responses=CARRIER_CALL)
+@router.post(
+    "/shipments/{shipment_id}/submit",
+    responses=CARRIER_CALL,
+    **_acting(ShipmentAction.submit),
+)
 async def submit(
     shipment_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None
 ) -> Response:
@@ -177,7 +206,11 @@ async def submit(
     return await _act(request, ctx, shipment_id, ShipmentAction.submit, None, if_match)
 
 
-@router.post("/shipments/{shipment_id}/pickup", response_model=ShipmentRead, responses=CARRIER_CALL)
+@router.post(
+    "/shipments/{shipment_id}/pickup",
+    responses=CARRIER_CALL,
+    **_acting(ShipmentAction.schedule_pickup),
+)
 async def schedule_pickup(
     shipment_id: str, request: Request, ctx: CtxDep, body: PickupCreate, if_match: IfMatch = None
 ) -> Response:
@@ -186,7 +219,9 @@ async def schedule_pickup(
 
 
 @router.post(
-    "/shipments/{shipment_id}/self-drop", response_model=ShipmentRead, responses=CARRIER_CALL
+    "/shipments/{shipment_id}/self-drop",
+    responses=CARRIER_CALL,
+    **_acting(ShipmentAction.self_drop),
 )
 async def self_drop(
     shipment_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None
@@ -195,7 +230,11 @@ async def self_drop(
     return await _act(request, ctx, shipment_id, ShipmentAction.self_drop, None, if_match)
 
 
-@router.post("/shipments/{shipment_id}/cancel", response_model=ShipmentRead, responses=CARRIER_CALL)
+@router.post(
+    "/shipments/{shipment_id}/cancel",
+    responses=CARRIER_CALL,
+    **_acting(ShipmentAction.cancel),
+)
 async def cancel(
     shipment_id: str, request: Request, ctx: CtxDep, body: ShipmentCancel, if_match: IfMatch = None
 ) -> Response:
@@ -203,7 +242,12 @@ async def cancel(
     return await _act(request, ctx, shipment_id, ShipmentAction.cancel, body, if_match)
 
 
-@router.post("/shipments/{shipment_id}/refresh", response_model=PushResult, responses=CARRIER_CALL)
+@router.post(
+    "/shipments/{shipment_id}/refresh",
+    response_model=PushResult,
+    responses=CARRIER_CALL,
+    **HANDLERS,
+)
 async def refresh(shipment_id: str, request: Request, ctx: CtxDep) -> Response:
     """Poll the carrier for the parcel's events now (they are normally pushed)."""
 
@@ -219,7 +263,12 @@ async def refresh(shipment_id: str, request: Request, ctx: CtxDep) -> Response:
     return await run_mutation(request, ctx, work, render)
 
 
-@router.post("/carriers/{code}/events", response_model=PushResult, responses=UNSIGNED)
+@router.post(
+    "/carriers/{code}/events",
+    response_model=PushResult,
+    responses=UNSIGNED,
+    **access.roles(Role.carrier, token=False),  # signed with the carrier's secret
+)
 async def carrier_events(code: str, request: Request) -> PushResult:
     """A carrier pushes tracking events, signed with its webhook secret (5-minute window).
 
@@ -249,7 +298,7 @@ async def _claim(_: AsyncSession, claim: InsuranceClaim) -> ClaimRead:
     return ClaimRead.model_validate(claim)
 
 
-@router.post("/shipments/{shipment_id}/claims", status_code=201, response_model=ClaimRead)
+@router.post("/shipments/{shipment_id}/claims", status_code=201, response_model=ClaimRead, **STAFF)
 async def file_claim(
     shipment_id: str, request: Request, ctx: CtxDep, body: ClaimCreate
 ) -> Response:
@@ -263,7 +312,7 @@ async def file_claim(
     )
 
 
-@router.get("/claims", response_model=list[ClaimRead])
+@router.get("/claims", response_model=list[ClaimRead], **STAFF)
 async def list_claims(
     ctx: CtxDep,
     session: ReadSession,
@@ -278,7 +327,7 @@ async def list_claims(
     return [ClaimRead.model_validate(row) for row in rows]
 
 
-@router.get("/claims/{claim_id}", response_model=ClaimRead)
+@router.get("/claims/{claim_id}", response_model=ClaimRead, **STAFF)
 async def get_claim(claim_id: str, ctx: CtxDep, session: ReadSession) -> ClaimRead:
     """One claim."""
     return ClaimRead.model_validate(
@@ -286,7 +335,7 @@ async def get_claim(claim_id: str, ctx: CtxDep, session: ReadSession) -> ClaimRe
     )
 
 
-@router.post("/claims/{claim_id}/approve", response_model=ClaimRead)
+@router.post("/claims/{claim_id}/approve", response_model=ClaimRead, **OPERATORS)
 async def approve_claim(
     claim_id: str, request: Request, ctx: CtxDep, body: ClaimApprove
 ) -> Response:
@@ -296,7 +345,7 @@ async def approve_claim(
     )
 
 
-@router.post("/claims/{claim_id}/reject", response_model=ClaimRead)
+@router.post("/claims/{claim_id}/reject", response_model=ClaimRead, **OPERATORS)
 async def reject_claim(claim_id: str, request: Request, ctx: CtxDep, body: ClaimReject) -> Response:
     """An operator rejects the claim with a reason."""
     return await run_mutation(

@@ -178,3 +178,32 @@ def test_a_seller_ticks_orders_on_the_list_and_prints_their_labels_as_one_pdf(
         assert 'name="ids"' not in other.get("/console/orders").text
         denied = other.get("/console/labels.pdf", params={"ids": [made[0]["id"]]})
         assert denied.status_code == 404
+
+
+def test_cancelling_a_booked_order_in_the_console_waits_for_the_carrier(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, live_server: str
+) -> None:  # O4 F10
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    order = m.place("a_self")
+    ship(m, order["id"], m.seller_tokens["a"])
+    create_console_user(m.db_url, "a@example.com", Role.seller, m.sellers["a"])
+    with httpx.Client(base_url=live_server, timeout=30) as browser:
+        assert _login(browser, "a@example.com") == 303
+        browser.cookies.set("tg_lang", "en")
+        page = browser.get(f"/console/orders/{order['id']}").text
+        done = browser.post(
+            f"/console/orders/{order['id']}/cancel",
+            data={"csrf": _csrf(page), "reason": "buyer asked by phone"},
+        )
+        assert done.status_code == 303
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'class="badge cancel_requested" data-testid="status"' in page
+        assert "the carrier has been asked to void it" in page
+        assert f"/console/orders/{order['id']}/cancel" not in page  # nothing to ask twice
+        browser.cookies.set("tg_lang", "zh-CN")
+        assert "已请物流商作废运单" in browser.get(f"/console/orders/{order['id']}").text
+        clock.advance(timedelta(minutes=11))
+        sandbox_carrier.tick(m.client)
+        page = browser.get(f"/console/orders/{order['id']}").text
+        assert 'class="badge cancelled" data-testid="status"' in page

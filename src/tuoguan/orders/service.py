@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +39,7 @@ _STAMPED = {
     OrderAction.deliver: "delivered_at",
     OrderAction.complete: "completed_at",
     OrderAction.cancel: "cancelled_at",
+    OrderAction.request_cancel: "cancel_requested_at",
 }
 
 
@@ -180,7 +182,7 @@ async def act(
     now = ctx.clock.now()
     if breaches.is_missed(order, now):
         # Done late before a sweep noticed: the breach is recorded all the same.
-        breach = breaches.record(
+        breach = await breaches.record(
             session, ctx=ctx, order=order, versions=await finance.all_policies(session)
         )
         mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)
@@ -192,7 +194,7 @@ async def act(
         order.carrier_code = body.carrier_code
         order.tracking_number = body.tracking_number
         data = body.model_dump()
-    elif action is OrderAction.cancel:
+    elif action in (OrderAction.cancel, OrderAction.request_cancel):
         if not isinstance(body, CancelBody):
             raise InvalidInput("cancelling needs a reason", field="reason")
         order.cancel_reason = body.reason
@@ -240,10 +242,19 @@ async def _refuse_second_shipment(session: AsyncSession, order: Order, body: Shi
 
 
 async def overdue(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Overdue]:
-    """Orders whose confirm or ship deadline passed and is not yet recorded as missed, locked."""
-    rows = await repository.overdue_unmissed(session, now=now, limit=limit, skip_locked=skip_locked)
+    """Orders whose confirm or ship deadline passed and is not yet recorded as missed, locked
+    (leaving out those set aside, ``exclude``; or just ``only`` these, when retried one by one)."""
+    rows = await repository.overdue_unmissed(
+        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
+    )
     return [Overdue(r.id, r.store_id, r.seller_id, r.status, as_utc(r.deadline_at)) for r in rows]
 
 
@@ -376,10 +387,18 @@ async def explain_deadlines(
 
 
 async def due_risk_checks(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Order]:
-    """Orders due a fresh risk score (G5), locked for this worker."""
-    return await repository.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
+    """Orders due a fresh risk score (G5), locked for this worker (scoped as ``overdue``)."""
+    return await repository.due_risk_checks(
+        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
+    )
 
 
 async def set_risk_checks(session: AsyncSession, next_checks: dict[str, datetime | None]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
@@ -12,8 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal
+from tuoguan.accounts.visibility import model_for
+from tuoguan.orders import repository
 from tuoguan.orders.models import Order
-from tuoguan.orders.schemas import OrderRead
+from tuoguan.orders.repository import OrderFilter
+from tuoguan.orders.schemas import ORDER_PAGES, ORDER_VIEWS, OrderPageView, OrderRead, OrderView
 from tuoguan.orders.service import all_deadlines, next_deadline
 from tuoguan.orders.states import allowed
 from tuoguan.stores.models import Store
@@ -34,21 +39,30 @@ async def store_zones(session: AsyncSession, store_ids: set[str]) -> dict[str, s
     return zones
 
 
-def present(order: Order, *, principal: Principal, store_tz: str, now: datetime) -> OrderRead:
-    """One order as the viewer sees it."""
-    view = OrderRead.model_validate(order)
-    view.next_deadline = next_deadline(order, store_tz, now)
-    view.deadlines = all_deadlines(order, store_tz, now)
+def present(order: Order, *, principal: Principal, store_tz: str, now: datetime) -> OrderView:
+    """One order as the viewer's role sees it (``ORDER_VIEWS``), with what the viewer may do."""
+    view = model_for(ORDER_VIEWS, principal, "orders").model_validate(order)
+    if isinstance(view, OrderRead):
+        view.next_deadline = next_deadline(order, store_tz, now)
+        view.deadlines = all_deadlines(order, store_tz, now)
     view.allowed_actions = allowed(order.mode, order.status, principal.role)
     return view
 
 
 async def present_many(
     session: AsyncSession, orders: Sequence[Order], *, principal: Principal, now: datetime
-) -> list[OrderRead]:
+) -> list[OrderView]:
     """Several orders, with one query for their stores' zones."""
     zones = await store_zones(session, {o.store_id for o in orders})
     return [present(o, principal=principal, store_tz=zones[o.store_id], now=now) for o in orders]
+
+
+def page(
+    items: Sequence[OrderView], *, principal: Principal, next_cursor: str | None
+) -> OrderPageView:
+    """A page of presented orders, in the page model of the viewer's role (``ORDER_PAGES``)."""
+    model = model_for(ORDER_PAGES, principal, "orders")
+    return model.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 EXPORT_COLUMNS = (
@@ -84,11 +98,48 @@ def _cell(value: object) -> object:
     return value
 
 
-def orders_csv(orders: Sequence[Order]) -> str:
+def orders_csv(orders: Sequence[Order], *, header: bool = True) -> str:
     """O5: orders as CSV, one row each, timestamps in ISO 8601 UTC."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    if header:
+        writer.writerow(EXPORT_COLUMNS)
     for order in orders:
         writer.writerow([_cell(getattr(order, column)) for column in EXPORT_COLUMNS])
     return out.getvalue()
+
+
+EXPORT_CHUNK = 1_000
+
+
+async def export_csv(
+    read: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    *,
+    principal: Principal,
+    flt: OrderFilter,
+) -> AsyncIterator[str]:
+    """O5: the export as CSV chunks, newest first, up to ``flt.limit`` orders.
+
+    Each chunk is one short keyset-paginated read, so a big export holds
+    neither the memory of every row nor the event loop between chunks. The
+    first chunk is read before anything is sent, so a refusal is still a 4xx.
+    """
+    remaining = flt.limit
+
+    async def chunk(cursor: str | None) -> tuple[list[Order], str | None]:
+        step = replace(flt, sort="newest", cursor=cursor, limit=min(EXPORT_CHUNK, remaining))
+        async with read() as session:
+            return await repository.page(session, principal, step)
+
+    rows, cursor = await chunk(None)
+
+    async def body() -> AsyncIterator[str]:
+        nonlocal remaining, rows, cursor
+        yield orders_csv(rows)
+        remaining -= len(rows)
+        while cursor and remaining > 0:
+            rows, cursor = await chunk(cursor)
+            yield orders_csv(rows, header=False)
+            remaining -= len(rows)
+
+    return body()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.accounts.throttle import LoginThrottle, ThrottleUnavailable, Verdict, record_locks
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
@@ -26,11 +30,22 @@ from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import claims, shipments
+from tuoguan.shipping import cancellation, claims, shipments
 from tuoguan.shipping.schemas import CancelReason
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
-router = APIRouter(include_in_schema=False)
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The sign-in throttle lives as long as the app (its Redis pool, if any)."""
+    app.state.login_throttle = LoginThrottle.from_settings(app.state.settings)
+    try:
+        yield
+    finally:
+        await app.state.login_throttle.store.close()
+
+
+router = APIRouter(include_in_schema=False, lifespan=_lifespan)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 SESSION_COOKIE = "tg_session"
 LOGIN_CSRF_COOKIE = "tg_login_csrf"
@@ -90,7 +105,24 @@ async def login_form(request: Request) -> HTMLResponse:
     """The sign-in page, with a double-submit CSRF token."""
     token = secrets.token_urlsafe(24)
     response = _render(request, "login.html", {"csrf": token, "error": None})
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+def _login_refused(request: Request, csrf: str, error: str, status: int, wait: int = 0) -> Response:
+    # People read minutes, not seconds: "in a minute" below 61 s, else whole minutes up.
+    if error == "login_throttled" and wait <= 60:
+        error = "login_throttled_soon"
+    context = {"csrf": csrf, "error": error, "wait_minutes": math.ceil(wait / 60)}
+    response = _render(request, "login.html", context, status)
+    if wait:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -101,23 +133,52 @@ async def login(
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form(max_length=100)],
 ) -> Response:
-    """Check the password and open a server-side session."""
+    """Check the password and open a server-side session, unless the throttle says wait."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, csrf):
         return _render(request, "login.html", {"csrf": expected or "", "error": "csrf"}, 403)
     settings: Settings = request.app.state.settings
+    clock = request.app.state.clock
+    guard: LoginThrottle = request.app.state.login_throttle
+    keys = guard.keys(
+        email=email,
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.get("x-forwarded-for"),
+    )
+    db = _db(request)
     try:
-        async with _db(request).write() as session:
-            user, secret, _ = await accounts.login(
-                session,
-                email=email,
-                password=password,
-                clock=request.app.state.clock,
-                hours=settings.session_hours,
+        # Charged before the password is looked at, in its own transaction: it counts
+        # whatever the outcome, and parallel guesses cannot all pass one check.
+        async with db.write() as session:
+            verdict: Verdict = await guard.store.charge(session, keys, clock.now())
+            await session.commit()
+        if verdict.retry_after:
+            return _login_refused(request, expected, "login_throttled", 429, verdict.retry_after)
+        try:
+            async with db.read() as session:
+                user = await accounts.authenticate(session, email=email, password=password)
+        except Unauthorized:
+            if verdict.locked:
+                async with db.write() as session:
+                    await record_locks(
+                        session,
+                        verdict=verdict,
+                        keys=keys,
+                        email=email,
+                        clock=clock,
+                        settings=settings,
+                        request_id=getattr(request.state, "request_id", None),
+                    )
+                    await session.commit()
+            return _login_refused(request, expected, "login_failed", 401)
+        async with db.write() as session:
+            await guard.store.succeeded(session, keys, clock.now())
+            secret, _ = await accounts.open_session(
+                session, user=user, clock=clock, hours=settings.session_hours
             )
             await session.commit()
-    except Unauthorized:
-        return _render(request, "login.html", {"csrf": expected, "error": "login_failed"}, 401)
+    except ThrottleUnavailable:
+        return _login_refused(request, expected, "login_unavailable", 503, 30)
     response = RedirectResponse("/console/orders", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -132,15 +193,19 @@ async def login(
     return response
 
 
-@router.post("/logout")
-async def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> RedirectResponse:
-    """End the session (CSRF-checked)."""
-    current = await _current(request)
-    secret = request.cookies.get(SESSION_COOKIE)
-    if current and secret and secrets.compare_digest(current[1].csrf_token, csrf):
-        async with _db(request).write() as session:
-            await accounts.logout(session, secret)
-            await session.commit()
+@router.post("/logout", response_model=None)
+async def logout(request: Request) -> Response:
+    """End the session; a post without the session's CSRF token changes nothing (403)."""
+    checked = await checked_form(request)
+    if isinstance(checked, RedirectResponse):
+        # No live session: nothing to end, only a stale cookie to drop.
+        checked.delete_cookie(SESSION_COOKIE)
+        return checked
+    if isinstance(checked, Response):
+        return checked
+    async with _db(request).write() as session:
+        await accounts.logout(session, request.cookies.get(SESSION_COOKIE, ""))
+        await session.commit()
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -205,12 +270,11 @@ async def order_export(request: Request) -> Response:
     if current is None:
         return _to_login()
     principal = accounts.principal_for_user(current[0])
-    async with _db(request).read() as session:
-        rows, _ = await orders.list_orders(
-            session, principal=principal, flt=OrderFilter(limit=10_000)
-        )
-    return Response(
-        views.orders_csv(rows),
+    chunks = await views.export_csv(
+        _db(request).read, principal=principal, flt=OrderFilter(limit=10_000)
+    )
+    return StreamingResponse(
+        chunks,
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
@@ -322,7 +386,11 @@ async def order_action(request: Request, order_id: str, action: str) -> Response
         kind = OrderAction(action)
         body = _action_body(kind, form)
         async with _db(request).write() as session:
-            await orders.act(session, ctx=ctx, order_id=order_id, action=kind, body=body)
+            if kind is OrderAction.cancel:
+                # O4 with F10: a booked parcel is voided by the carrier before the order ends.
+                await cancellation.cancel_order(session, ctx=ctx, order_id=order_id, body=body)
+            else:
+                await orders.act(session, ctx=ctx, order_id=order_id, action=kind, body=body)
             await session.commit()
         return RedirectResponse(f"/console/orders/{order_id}?done={kind.value}", status_code=303)
     except ValueError as exc:

@@ -6,6 +6,45 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # What the worker set aside (web/failures_pages.py).
+    "sweep_failures": {"zh-CN": "任务异常", "en": "Set aside by the worker"},
+    "sweep_failures_help": {
+        "zh-CN": "后台任务处理失败的记录已搁置，其余记录照常处理。修复原因后重试，或人工处理后关闭。",
+        "en": "Rows a background sweep could not process are set aside; every other row goes on. "
+        "Retry once the cause is fixed, or dismiss after handling it by hand.",
+    },
+    "no_sweep_failures": {"zh-CN": "没有搁置的记录。", "en": "Nothing is set aside."},
+    "failure_open": {"zh-CN": "待处理", "en": "Open"},
+    "failure_set_aside": {"zh-CN": "已搁置", "en": "set aside"},
+    "failure_retrying": {"zh-CN": "等待重试", "en": "retry pending"},
+    "failure_resolved": {"zh-CN": "已解决", "en": "resolved"},
+    "failure_dismissed": {"zh-CN": "已关闭", "en": "dismissed"},
+    "failure_do_retry": {"zh-CN": "重试", "en": "Retry"},
+    "failure_do_dismiss": {"zh-CN": "关闭", "en": "Dismiss"},
+    "failure_error": {"zh-CN": "错误", "en": "Error"},
+    "failure_attempts": {"zh-CN": "失败次数", "en": "Failed tries"},
+    "failure_first_seen": {"zh-CN": "首次", "en": "first"},
+    "failure_last_seen": {"zh-CN": "最近", "en": "last"},
+    "failure_subject_breach": {"zh-CN": "违规记录计罚", "en": "pricing its breach"},
+    "failure_subject_sweep": {"zh-CN": "整个任务失败", "en": "the whole sweep failed"},
+    "failure_subject_gone": {"zh-CN": "对象已不存在", "en": "the object no longer exists"},
+    "failure_reason_required": {
+        "zh-CN": "请填写原因（1 至 500 字）。",
+        "en": "Give a reason (1 to 500 characters).",
+    },
+    "failure_unknown_action": {"zh-CN": "不支持的操作。", "en": "Unknown action."},
+    "sweep_record_breaches": {"zh-CN": "记录超时违规", "en": "Recording missed deadlines"},
+    "sweep_assess_penalties": {"zh-CN": "违规计罚", "en": "Pricing penalties"},
+    "sweep_warn_at_risk": {"zh-CN": "超时预警", "en": "Early warnings"},
+    "sweep_auto_complete": {"zh-CN": "自动确认收货", "en": "Auto-completing delivered orders"},
+    "sweep_escalate_cancellations": {
+        "zh-CN": "取消发货未答复升级",
+        "en": "Escalating unanswered cancellations",
+    },
+    "sweep_poll_carriers": {"zh-CN": "查询物流轨迹", "en": "Polling carriers for tracking"},
+    "sweep_fan_out_webhooks": {"zh-CN": "分发 Webhook", "en": "Queueing webhooks"},
+    "sweep_deliver_webhooks": {"zh-CN": "投递 Webhook", "en": "Delivering webhooks"},
+    "sweep_prune_idempotency": {"zh-CN": "清理幂等记录", "en": "Pruning idempotency keys"},
     "claim_filed": {"zh-CN": "理赔审核中", "en": "claim filed"},
     "claim_approved": {"zh-CN": "理赔已批准", "en": "claim approved"},
     "claim_rejected": {"zh-CN": "理赔已驳回", "en": "claim rejected"},
@@ -144,6 +183,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "email": {"zh-CN": "邮箱", "en": "E-mail"},
     "password": {"zh-CN": "密码", "en": "Password"},
     "login_failed": {"zh-CN": "邮箱或密码错误", "en": "Wrong e-mail or password"},
+    "login_throttled": {
+        "zh-CN": "尝试次数过多，请 {n} 分钟后再试",
+        "en": "Too many attempts. Try again in {n} minutes.",
+    },
+    "login_throttled_soon": {
+        "zh-CN": "尝试次数过多，请一分钟后再试",
+        "en": "Too many attempts. Try again in a minute.",
+    },
+    "login_unavailable": {
+        "zh-CN": "登录暂时不可用，请稍后再试",
+        "en": "Sign-in is unavailable right now. Try again shortly.",
+    },
     "orders": {"zh-CN": "订单", "en": "Orders"},
     "order": {"zh-CN": "订单", "en": "Order"},
     "all": {"zh-CN": "全部", "en": "All"},
@@ -254,6 +305,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "delivered": {"zh-CN": "已妥投", "en": "Delivered"},
     "completed": {"zh-CN": "交易完成", "en": "Completed"},
     "cancelled": {"zh-CN": "已取消", "en": "Cancelled"},
+    "cancel_requested": {"zh-CN": "取消中（等待物流商作废运单）", "en": "Cancelling (carrier to void the parcel)"},
+    "order_cancel_waiting": {
+        "zh-CN": "该订单的运单已打印，已请物流商作废运单；物流商确认后订单即取消，拒绝则订单继续待发货。",
+        "en": "This order's parcel was booked, so the carrier has been asked to void it. The order is cancelled when the carrier confirms, and goes on awaiting shipment if it refuses.",
+    },
+    "request_cancel": {"zh-CN": "申请取消（运单待作废）", "en": "Cancel asked (parcel to be voided)"},
+    "resume": {"zh-CN": "物流商拒绝作废，继续发货", "en": "Carrier kept the parcel; order goes on"},
     "place": {"zh-CN": "下单", "en": "Placed"},
     "confirm": {"zh-CN": "确认接单", "en": "Confirm"},
     "ship": {"zh-CN": "发货", "en": "Ship"},

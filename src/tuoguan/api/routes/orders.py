@@ -6,9 +6,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
+from tuoguan.api.deps import (
+    ClockDep,
+    CtxDep,
+    PrincipalDep,
+    ReadSession,
+    expected_version,
+    get_database,
+)
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import UTCInstant
@@ -16,17 +26,20 @@ from tuoguan.orders import service, views
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import (
+    ORDER_PAGES,
+    ORDER_VIEWS,
     ActionBody,
     CancelBody,
     DeadlineExplanation,
     EventRead,
     OrderCreate,
-    OrderPage,
-    OrderRead,
+    OrderPageView,
     OrderSort,
+    OrderView,
     ShipBody,
 )
-from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.orders.states import TRANSITIONS, OrderAction, OrderStatus
+from tuoguan.shipping import cancellation
 
 router = APIRouter(tags=["orders"])
 
@@ -35,7 +48,7 @@ IfMatch = Annotated[str | None, Header(description="The order version you saw; 4
 
 
 def _renderer(ctx: Ctx) -> Any:
-    async def render(session: AsyncSession, order: Order) -> OrderRead:
+    async def render(session: AsyncSession, order: Order) -> OrderView:
         zones = await views.store_zones(session, {order.store_id})
         return views.present(
             order, principal=ctx.principal, store_tz=zones[order.store_id], now=ctx.clock.now()
@@ -44,7 +57,19 @@ def _renderer(ctx: Ctx) -> Any:
     return render
 
 
-@router.post("/orders", status_code=201, response_model=OrderRead)
+def _acting(action: OrderAction) -> dict[str, Any]:
+    """Who may take an action (the transition tables), each answered through its order view."""
+    actors = {
+        r for table in TRANSITIONS.values() for t in table if t.action is action for r in t.roles
+    }
+    return access.views(ORDER_VIEWS, only=actors)
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    **access.views(ORDER_VIEWS, only=(Role.buyer_channel, Role.operator)),  # O1
+)
 async def place_order(request: Request, ctx: CtxDep, body: OrderCreate) -> Response:
     """Place an order (O1); its deadlines are computed as it enters its first state."""
     return await run_mutation(
@@ -74,7 +99,7 @@ def _filter(
     )
 
 
-@router.get("/orders", response_model=OrderPage)
+@router.get("/orders", **access.views(ORDER_PAGES))
 async def list_orders(
     principal: PrincipalDep,
     session: ReadSession,
@@ -87,47 +112,52 @@ async def list_orders(
         str | None, Query(description="next_cursor of the previous page; anything else is a 400")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> OrderPage:
+) -> OrderPageView:
     """Orders the caller may see; ``sort=deadline`` lists running deadlines soonest first (O5)."""
     flt = _filter(status, store_id, due_before, sort, cursor, limit)
     rows, next_cursor = await service.list_orders(session, principal=principal, flt=flt)
     items = await views.present_many(session, rows, principal=principal, now=clock.now())
-    return OrderPage(items=items, next_cursor=next_cursor)
+    return views.page(items, principal=principal, next_cursor=next_cursor)
 
 
 @router.get(
     "/orders/export.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "Orders as CSV."}},
+    **access.roles(Role.operator, Role.seller),  # O5: the seller's export
 )
 async def export_orders(
+    request: Request,
     principal: PrincipalDep,
-    session: ReadSession,
     status: StatusQuery = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> Response:
-    """O5: export the caller's orders as CSV."""
+    """O5: export the caller's orders as CSV, streamed in chunks, newest first."""
     flt = _filter(status, store_id, None, OrderSort.newest, None, limit)
-    rows, _ = await service.list_orders(session, principal=principal, flt=flt)
-    return Response(
-        views.orders_csv(rows),
+    chunks = await views.export_csv(get_database(request).read, principal=principal, flt=flt)
+    return StreamingResponse(
+        chunks,
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
 
 
-@router.get("/orders/{order_id}", response_model=OrderRead)
+@router.get("/orders/{order_id}", **access.views(ORDER_VIEWS))
 async def get_order(
     order_id: str, principal: PrincipalDep, session: ReadSession, clock: ClockDep
-) -> OrderRead:
+) -> OrderView:
     """One order, with its running deadline and the actions the caller may take."""
     order = await service.get_order(session, principal=principal, order_id=order_id)
     (view,) = await views.present_many(session, [order], principal=principal, now=clock.now())
     return view
 
 
-@router.get("/orders/{order_id}/events", response_model=list[EventRead])
+@router.get(
+    "/orders/{order_id}/events",
+    response_model=list[EventRead],
+    **access.roles(Role.operator, Role.seller),  # the audit trail: actors, tokens, requests
+)
 async def order_events(
     order_id: str, principal: PrincipalDep, session: ReadSession
 ) -> list[EventRead]:
@@ -136,7 +166,11 @@ async def order_events(
     return [EventRead.model_validate(e) for e in rows]
 
 
-@router.get("/orders/{order_id}/deadlines/explain", response_model=list[DeadlineExplanation])
+@router.get(
+    "/orders/{order_id}/deadlines/explain",
+    response_model=list[DeadlineExplanation],
+    **access.roles(Role.operator, Role.seller),  # the seller's calendar and deadlines
+)
 async def explain_deadlines(
     order_id: str, ctx: CtxDep, session: ReadSession
 ) -> list[DeadlineExplanation]:
@@ -159,7 +193,7 @@ async def _act(
     )
 
 
-@router.post("/orders/{order_id}/confirm", response_model=OrderRead)
+@router.post("/orders/{order_id}/confirm", **_acting(OrderAction.confirm))
 async def confirm(
     order_id: str,
     request: Request,
@@ -171,7 +205,7 @@ async def confirm(
     return await _act(request, ctx, order_id, OrderAction.confirm, body, if_match)
 
 
-@router.post("/orders/{order_id}/ship", response_model=OrderRead)
+@router.post("/orders/{order_id}/ship", **_acting(OrderAction.ship))
 async def ship(
     order_id: str, request: Request, ctx: CtxDep, body: ShipBody, if_match: IfMatch = None
 ) -> Response:
@@ -179,7 +213,7 @@ async def ship(
     return await _act(request, ctx, order_id, OrderAction.ship, body, if_match)
 
 
-@router.post("/orders/{order_id}/deliver", response_model=OrderRead)
+@router.post("/orders/{order_id}/deliver", **_acting(OrderAction.deliver))
 async def deliver(
     order_id: str,
     request: Request,
@@ -191,7 +225,7 @@ async def deliver(
     return await _act(request, ctx, order_id, OrderAction.deliver, body, if_match)
 
 
-@router.post("/orders/{order_id}/complete", response_model=OrderRead)
+@router.post("/orders/{order_id}/complete", **_acting(OrderAction.complete))
 async def complete(
     order_id: str,
     request: Request,
@@ -203,9 +237,22 @@ async def complete(
     return await _act(request, ctx, order_id, OrderAction.complete, body, if_match)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderRead)
+@router.post("/orders/{order_id}/cancel", **_acting(OrderAction.request_cancel))
 async def cancel(
     order_id: str, request: Request, ctx: CtxDep, body: CancelBody, if_match: IfMatch = None
 ) -> Response:
-    """Cancel before shipment (O4), with a reason."""
-    return await _act(request, ctx, order_id, OrderAction.cancel, body, if_match)
+    """Cancel before shipment (O4), with a reason.
+
+    If the seller already booked the parcel (the label exists), the carrier must void
+    it first (F10): the order answers ``cancel_requested`` and is cancelled when the
+    carrier confirms, or awaits shipment again if the carrier refuses.
+    """
+    expected = expected_version(if_match)
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: cancellation.cancel_order(
+            s, ctx=ctx, order_id=order_id, body=body, expected_version=expected
+        ),
+        _renderer(ctx),
+    )

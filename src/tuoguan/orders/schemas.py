@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tuoguan.accounts.principal import Role
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.stores.models import StoreMode
 from tuoguan.stores.schemas import Address, CurrencyCode, Strict
@@ -135,6 +136,111 @@ class OrderSort(StrEnum):
 class OrderPage(BaseModel):
     items: list[OrderRead]
     next_cursor: str | None
+
+
+class BuyerOrderRead(BaseModel):
+    """The storefront's view of an order: what the buyer bought and paid, where it goes, its
+    tracking (F9) and its delivery promise; never the seller's deadlines or breach flags."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    store_id: str
+    status: OrderStatus
+    currency: str
+    subtotal_minor: int
+    shipping_minor: int
+    total_minor: int
+    buyer_ref: str | None
+    recipient_name: str
+    recipient_phone: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    region: str | None
+    postcode: str | None
+    country: str
+    carrier_code: str | None
+    tracking_number: str | None
+    placed_at: datetime
+    deliver_by: datetime | None = Field(description="The delivery promise (F2).")
+    auto_complete_at: datetime | None = Field(
+        description="When receipt is confirmed unless the buyer does it first (O3)."
+    )
+    confirmed_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    allowed_actions: list[OrderAction] = Field(default_factory=list)
+    version: int
+    lines: list[OrderLineRead]
+
+
+class ParcelLineRead(BaseModel):
+    """What is in the parcel, without its price."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    quantity: int
+
+
+class CarrierOrderRead(BaseModel):
+    """A carrier's view of an order it carries: where the parcel goes, what is in it and what
+    the carrier may do; no prices, no seller deadlines."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: OrderStatus
+    recipient_name: str
+    recipient_phone: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    region: str | None
+    postcode: str | None
+    country: str
+    carrier_code: str | None
+    tracking_number: str | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    allowed_actions: list[OrderAction] = Field(default_factory=list)
+    version: int
+    lines: list[ParcelLineRead]
+
+
+class BuyerOrderPage(BaseModel):
+    items: list[BuyerOrderRead]
+    next_cursor: str | None
+
+
+class CarrierOrderPage(BaseModel):
+    items: list[CarrierOrderRead]
+    next_cursor: str | None
+
+
+OrderView = OrderRead | BuyerOrderRead | CarrierOrderRead
+OrderPageView = OrderPage | BuyerOrderPage | CarrierOrderPage
+
+ORDER_VIEWS: dict[Role, type[OrderView]] = {
+    Role.operator: OrderRead,
+    Role.seller: OrderRead,
+    Role.system: OrderRead,
+    Role.carrier: CarrierOrderRead,
+    Role.buyer_channel: BuyerOrderRead,
+}
+"""Each role's view of an order: sellers (their own) and operators everything."""
+
+ORDER_PAGES: dict[Role, type[OrderPageView]] = {
+    Role.operator: OrderPage,
+    Role.seller: OrderPage,
+    Role.system: OrderPage,
+    Role.carrier: CarrierOrderPage,
+    Role.buyer_channel: BuyerOrderPage,
+}
 
 
 class EventRead(BaseModel):

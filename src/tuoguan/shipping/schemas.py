@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import UTCInstant
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ServiceKind
 from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
@@ -289,6 +290,73 @@ class ShipmentRead(BaseModel):
     )
     allowed_actions: list[str] = Field(default_factory=list)
     version: int
+
+
+class CarrierShipmentRead(BaseModel):
+    """A parcel as the carrier that carries it sees it: what, how heavy, where and when it is
+    handed over, and its own commitment (G2); no quotes, charges or rate cards."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_id: str
+    service_code: str
+    carrier_code: str
+    tracking_number: str
+    status: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    declared_value_minor: int = Field(description="The customs value declared on the parcel.")
+    currency: str
+    insured: bool
+    handover: str | None
+    pickup_ref: str | None
+    pickup_from: datetime | None
+    pickup_until: datetime | None
+    pickup_place: str | None
+    handover_by: datetime | None
+    commit_by: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    cancel_reason: str | None
+    cancel_requested_at: datetime | None
+    cancel_answered_at: datetime | None
+    allowed_actions: list[str] = Field(default_factory=list)
+    version: int
+
+
+class BuyerShipmentRead(BaseModel):
+    """A parcel as the storefront shows it to the buyer: the carrier and tracking number (F9),
+    where it is, and why it was cancelled if it was (O6)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_id: str
+    carrier_code: str
+    tracking_number: str
+    status: str
+    created_at: datetime
+    submitted_at: datetime | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    cancel_reason: str | None
+
+
+ShipmentView = ShipmentRead | CarrierShipmentRead | BuyerShipmentRead
+
+SHIPMENT_VIEWS: dict[Role, type[ShipmentView]] = {
+    Role.operator: ShipmentRead,
+    Role.seller: ShipmentRead,
+    Role.system: ShipmentRead,
+    Role.carrier: CarrierShipmentRead,
+    Role.buyer_channel: BuyerShipmentRead,
+}
+"""Each role's view of a shipment: the seller (its own) and operators everything."""
 
 
 class SandboxAccountCreate(Strict):

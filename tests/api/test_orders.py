@@ -42,10 +42,13 @@ def test_full_managed_order_walks_its_whole_life_with_a_timeline(
     # F9: the buyer's channel sees the tracking information.
     seen = m.ok(m.get(f"/orders/{order['id']}", m.channel))
     assert seen["tracking_number"] == "LP00123456789CN"
-    o = m.ok(m.post(f"/orders/{order['id']}/deliver", m.carrier))
-    assert o["status"] == "delivered" and o["next_deadline"]["kind"] == "auto_complete_at"
-    o = m.ok(m.post(f"/orders/{order['id']}/complete", m.channel))
-    assert o["status"] == "completed" and o["next_deadline"] is None
+    assert m.ok(m.post(f"/orders/{order['id']}/deliver", m.carrier))["status"] == "delivered"
+    o = m.ok(m.get(f"/orders/{order['id']}", seller))
+    assert o["next_deadline"]["kind"] == "auto_complete_at"  # O3
+    # the buyer is told when receipt confirms itself, not the seller's deadlines
+    assert m.ok(m.get(f"/orders/{order['id']}", m.channel))["auto_complete_at"] is not None
+    assert m.ok(m.post(f"/orders/{order['id']}/complete", m.channel))["status"] == "completed"
+    assert m.ok(m.get(f"/orders/{order['id']}", seller))["next_deadline"] is None
 
     events = m.ok(m.get(f"/orders/{order['id']}/events", seller))
     assert [(e["action"], e["from_state"], e["to_state"]) for e in events] == [

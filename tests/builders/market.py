@@ -205,6 +205,7 @@ class Market:
         return str(product["id"])
 
     def place(self, store_key: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:
+        """The storefront places an order; returned as an operator sees it (with its deadlines)."""
         store_id = self.stores[store_key]
         currency = "EUR" if store_key.endswith("semi") else "USD"
         body = {
@@ -214,7 +215,8 @@ class Market:
             "lines": [{"product_id": self.products[store_key], "quantity": quantity}],
             **extra,
         }
-        return dict(self.ok(self.post("/orders", self.channel, body), 201))
+        placed = self.ok(self.post("/orders", self.channel, body), 201)
+        return dict(self.ok(self.get(f"/orders/{placed['id']}", self.operator)))
 
     @staticmethod
     def new_key() -> str:

@@ -51,14 +51,16 @@ def add_product(m: Market, store_key: str, **overrides: Any) -> str:
 def place_with(
     m: Market, store_key: str, product_id: str, quantity: int = 1, **address: Any
 ) -> dict[str, Any]:
-    """An order for one product, to the market's default address unless overridden."""
+    """An order for one product, to the market's default address unless overridden, as an
+    operator sees it."""
     body = {
         "store_id": m.stores[store_key],
         "currency": "EUR" if store_key.endswith("semi") else "USD",
         "address": {**ADDRESS, **address},
         "lines": [{"product_id": product_id, "quantity": quantity}],
     }
-    return dict(m.ok(m.post("/orders", m.channel, body), 201))
+    placed = m.ok(m.post("/orders", m.channel, body), 201)
+    return dict(m.ok(m.get(f"/orders/{placed['id']}", m.operator)))
 
 
 def options(m: Market, order_id: str, token: str, **params: Any) -> dict[str, Any]:

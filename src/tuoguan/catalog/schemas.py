@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from tuoguan.accounts.principal import Role
 from tuoguan.catalog.models import ProductStatus
 from tuoguan.stores.schemas import Name, Strict
 
@@ -77,3 +78,34 @@ class ProductRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class PublicProductRead(BaseModel):
+    """A product as the storefront lists it: what the buyer sees and pays (C1); never the supply
+    price, the declared customs value or the review notes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    store_id: str
+    name: str
+    description: str
+    images: list[str]
+    category: str
+    currency: str
+    price_minor: int | None
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+
+ProductView = ProductRead | PublicProductRead
+
+PRODUCT_VIEWS: dict[Role, type[ProductView]] = {
+    Role.operator: ProductRead,
+    Role.seller: ProductRead,
+    Role.buyer_channel: PublicProductRead,
+}
+"""Each role's view of a product: a seller's own (supply price included) and operators' all;
+carriers do not read the catalog."""

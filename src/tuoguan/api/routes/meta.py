@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import ApiToken
 from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.errors import Forbidden
@@ -23,7 +24,7 @@ from tuoguan.stores.schemas import Strict
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/health")
+@router.get("/health", **access.anyone())
 async def health(session: ReadSession) -> dict[str, str]:
     """Liveness and database reachability."""
     await session.execute(text("SELECT 1"))
@@ -38,7 +39,7 @@ class Me(BaseModel):
     name: str
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, **access.roles(*access.CALLERS))
 async def me(principal: PrincipalDep) -> Me:
     """Who the token belongs to."""
     return Me(
@@ -63,7 +64,7 @@ class StateTable(BaseModel):
     transitions: list[TransitionRead]
 
 
-@router.get("/order-states", response_model=list[StateTable])
+@router.get("/order-states", response_model=list[StateTable], **access.anyone())
 async def order_states() -> list[StateTable]:
     """The order state machine of each store mode, as the server enforces it."""
     return [
@@ -112,7 +113,7 @@ class TokenIssued(BaseModel):
     token: str = Field(description="The secret; shown once, store it now.")
 
 
-@router.get("/tokens", response_model=list[TokenRead])
+@router.get("/tokens", response_model=list[TokenRead], **access.roles(Role.operator))
 async def list_tokens(principal: PrincipalDep, session: ReadSession) -> list[TokenRead]:
     """Issued API tokens, without their secrets (operators)."""
     if not principal.is_operator:
@@ -120,7 +121,7 @@ async def list_tokens(principal: PrincipalDep, session: ReadSession) -> list[Tok
     return [TokenRead.model_validate(t) for t in await accounts.list_tokens(session)]
 
 
-@router.post("/tokens/{token_id}/revoke", response_model=TokenRead)
+@router.post("/tokens/{token_id}/revoke", response_model=TokenRead, **access.roles(Role.operator))
 async def revoke_token(token_id: str, request: Request, ctx: CtxDep) -> Response:
     """Revoke a token; requests with it are refused from now on (operators)."""
 
@@ -132,7 +133,7 @@ async def revoke_token(token_id: str, request: Request, ctx: CtxDep) -> Response
     )
 
 
-@router.post("/tokens", status_code=201, response_model=TokenIssued)
+@router.post("/tokens", status_code=201, response_model=TokenIssued, **access.roles(Role.operator))
 async def create_token(request: Request, ctx: CtxDep, body: TokenCreate) -> Response:
     """Issue an API token (operators)."""
     if not ctx.principal.is_operator:

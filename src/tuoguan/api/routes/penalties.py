@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
@@ -27,6 +29,7 @@ from tuoguan.sla.models import BreachKind
 
 router = APIRouter(tags=["penalties"])
 IfMatch = Annotated[str | None, Header(description="The penalty version you saw; 409 if it moved.")]
+STAFF = access.roles(Role.operator, Role.seller)
 
 
 def present_policy(
@@ -48,7 +51,12 @@ def present_penalty(penalty: Penalty, ctx: Ctx) -> PenaltyRead:
     return read
 
 
-@router.post("/penalty-policies", status_code=201, response_model=PenaltyPolicyRead)
+@router.post(
+    "/penalty-policies",
+    status_code=201,
+    response_model=PenaltyPolicyRead,
+    **access.roles(Role.operator),
+)
 async def create_policy(request: Request, ctx: CtxDep, body: PenaltyPolicyCreate) -> Response:
     """Add the next version of a breach kind's fines (operators); tiers must cover 0 h upward."""
 
@@ -65,7 +73,7 @@ async def create_policy(request: Request, ctx: CtxDep, body: PenaltyPolicyCreate
     )
 
 
-@router.get("/penalty-policies", response_model=list[PenaltyPolicyRead])
+@router.get("/penalty-policies", response_model=list[PenaltyPolicyRead], **STAFF)
 async def list_policies(
     principal: PrincipalDep,
     session: ReadSession,
@@ -77,7 +85,7 @@ async def list_policies(
     return [present_policy(v, versions, clock) for v in versions]
 
 
-@router.get("/penalties", response_model=list[PenaltyRead])
+@router.get("/penalties", response_model=list[PenaltyRead], **STAFF)
 async def list_penalties(
     ctx: CtxDep,
     session: ReadSession,
@@ -92,7 +100,7 @@ async def list_penalties(
     return [present_penalty(p, ctx) for p in rows]
 
 
-@router.get("/penalties/{penalty_id}", response_model=PenaltyRead)
+@router.get("/penalties/{penalty_id}", response_model=PenaltyRead, **STAFF)
 async def get_penalty(penalty_id: str, ctx: CtxDep, session: ReadSession) -> PenaltyRead:
     """One penalty."""
     penalty = await finance.get_penalty(session, principal=ctx.principal, penalty_id=penalty_id)
@@ -127,7 +135,9 @@ async def _act(
     )
 
 
-@router.post("/penalties/{penalty_id}/appeal", response_model=PenaltyRead)
+@router.post(
+    "/penalties/{penalty_id}/appeal", response_model=PenaltyRead, **access.roles(Role.seller)
+)
 async def appeal(
     penalty_id: str, request: Request, ctx: CtxDep, body: AppealBody, if_match: IfMatch = None
 ) -> Response:
@@ -135,7 +145,9 @@ async def appeal(
     return await _act(request, ctx, penalty_id, PenaltyAction.appeal, body.reason, if_match)
 
 
-@router.post("/penalties/{penalty_id}/uphold", response_model=PenaltyRead)
+@router.post(
+    "/penalties/{penalty_id}/uphold", response_model=PenaltyRead, **access.roles(Role.operator)
+)
 async def uphold(
     penalty_id: str, request: Request, ctx: CtxDep, body: DecisionBody, if_match: IfMatch = None
 ) -> Response:
@@ -143,7 +155,9 @@ async def uphold(
     return await _act(request, ctx, penalty_id, PenaltyAction.uphold, body.reason, if_match)
 
 
-@router.post("/penalties/{penalty_id}/waive", response_model=PenaltyRead)
+@router.post(
+    "/penalties/{penalty_id}/waive", response_model=PenaltyRead, **access.roles(Role.operator)
+)
 async def waive(
     penalty_id: str, request: Request, ctx: CtxDep, body: DecisionBody, if_match: IfMatch = None
 ) -> Response:
@@ -151,7 +165,7 @@ async def waive(
     return await _act(request, ctx, penalty_id, PenaltyAction.waive, body.reason, if_match)
 
 
-@router.get("/sellers/{seller_id}/rating", response_model=Rating)
+@router.get("/sellers/{seller_id}/rating", response_model=Rating, **STAFF)
 async def rating(seller_id: str, ctx: CtxDep, session: ReadSession) -> Rating:
     """F6: the seller's rating over the last 90 days and the breaches behind it."""
     return await sla.seller_rating(

@@ -7,20 +7,40 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Principal, Role
+from tuoguan.accounts.visibility import model_for
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.catalog import service
 from tuoguan.catalog.models import Product
-from tuoguan.catalog.schemas import ProductCreate, ProductRead, ProductStatusSet, ProductUpdate
+from tuoguan.catalog.schemas import (
+    PRODUCT_VIEWS,
+    ProductCreate,
+    ProductRead,
+    ProductStatusSet,
+    ProductUpdate,
+    ProductView,
+)
 
 router = APIRouter(tags=["products"])
+
+
+def present(product: Product, principal: Principal) -> ProductView:
+    """A product as the caller's role sees it (``PRODUCT_VIEWS``)."""
+    return model_for(PRODUCT_VIEWS, principal, "products").model_validate(product)
 
 
 async def _product(_: AsyncSession, product: Product) -> ProductRead:
     return ProductRead.model_validate(product)
 
 
-@router.post("/products", status_code=201, response_model=ProductRead)
+@router.post(
+    "/products",
+    status_code=201,
+    response_model=ProductRead,
+    **access.roles(Role.operator, Role.seller),
+)
 async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> Response:
     """List a product as a draft (C1)."""
     return await run_mutation(
@@ -32,29 +52,33 @@ async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> 
     )
 
 
-@router.get("/products", response_model=list[ProductRead])
+@router.get("/products", **access.views(PRODUCT_VIEWS, array=True))
 async def list_products(
     principal: PrincipalDep,
     session: ReadSession,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[ProductRead]:
-    """Products the caller may see, newest first."""
+) -> list[ProductView]:
+    """Products the caller may see, newest first (the storefront: active ones, C2)."""
     rows = await service.list_products(session, principal=principal, store_id=store_id, limit=limit)
-    return [ProductRead.model_validate(p) for p in rows]
+    return [present(p, principal) for p in rows]
 
 
-@router.get("/products/{product_id}", response_model=ProductRead)
+@router.get("/products/{product_id}", **access.views(PRODUCT_VIEWS))
 async def get_product(
     product_id: str, principal: PrincipalDep, session: ReadSession
-) -> ProductRead:
+) -> ProductView:
     """One product."""
-    return ProductRead.model_validate(
-        await service.get_product(session, principal=principal, product_id=product_id)
+    return present(
+        await service.get_product(session, principal=principal, product_id=product_id), principal
     )
 
 
-@router.patch("/products/{product_id}", response_model=ProductRead)
+@router.patch(
+    "/products/{product_id}",
+    response_model=ProductRead,
+    **access.roles(Role.operator, Role.seller),
+)
 async def update_product(
     product_id: str, request: Request, ctx: CtxDep, body: ProductUpdate
 ) -> Response:
@@ -67,7 +91,9 @@ async def update_product(
     )
 
 
-@router.post("/products/{product_id}/status", response_model=ProductRead)
+@router.post(
+    "/products/{product_id}/status", response_model=ProductRead, **access.roles(Role.operator)
+)
 async def set_product_status(
     product_id: str, request: Request, ctx: CtxDep, body: ProductStatusSet
 ) -> Response:

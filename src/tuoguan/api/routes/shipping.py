@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
 from tuoguan.errors import InvalidInput
@@ -27,6 +29,10 @@ from tuoguan.shipping.schemas import (
 )
 
 router = APIRouter(tags=["shipping"])
+OPERATORS = access.roles(Role.operator)
+# The catalog's prices and routing are the platform's and its sellers'; a carrier reads the
+# services (its own and the others'), never the rate cards sellers are charged by.
+STAFF = access.roles(Role.operator, Role.seller)
 IfMatch = Annotated[str | None, Header(description="The rule version you saw; 409 if it moved.")]
 
 
@@ -42,7 +48,7 @@ async def _rule(_: AsyncSession, rule: RouteRule) -> RouteRuleRead:
     return RouteRuleRead.model_validate(rule)
 
 
-@router.post("/logistics-services", status_code=201, response_model=ServiceRead)
+@router.post("/logistics-services", status_code=201, response_model=ServiceRead, **OPERATORS)
 async def create_service(request: Request, ctx: CtxDep, body: ServiceCreate) -> Response:
     """Add a logistics service a carrier sells (operators)."""
     return await run_mutation(
@@ -54,14 +60,22 @@ async def create_service(request: Request, ctx: CtxDep, body: ServiceCreate) -> 
     )
 
 
-@router.get("/logistics-services", response_model=list[ServiceRead])
+@router.get(
+    "/logistics-services",
+    response_model=list[ServiceRead],
+    **access.roles(Role.operator, Role.seller, Role.carrier),
+)
 async def list_services(principal: PrincipalDep, session: ReadSession) -> list[ServiceRead]:
     """Every service, withdrawn ones included."""
     rows = await shipping.list_services(session, principal=principal)
     return [ServiceRead.model_validate(row) for row in rows]
 
 
-@router.get("/logistics-services/{code}", response_model=ServiceRead)
+@router.get(
+    "/logistics-services/{code}",
+    response_model=ServiceRead,
+    **access.roles(Role.operator, Role.seller, Role.carrier),
+)
 async def get_service(code: str, principal: PrincipalDep, session: ReadSession) -> ServiceRead:
     """One service."""
     return ServiceRead.model_validate(
@@ -69,7 +83,7 @@ async def get_service(code: str, principal: PrincipalDep, session: ReadSession) 
     )
 
 
-@router.post("/logistics-services/{code}/withdraw", response_model=ServiceRead)
+@router.post("/logistics-services/{code}/withdraw", response_model=ServiceRead, **OPERATORS)
 async def withdraw_service(code: str, request: Request, ctx: CtxDep) -> Response:
     """Stop offering a service; shipments already made keep it."""
     return await run_mutation(
@@ -80,7 +94,7 @@ async def withdraw_service(code: str, request: Request, ctx: CtxDep) -> Response
     )
 
 
-@router.post("/logistics-services/{code}/activate", response_model=ServiceRead)
+@router.post("/logistics-services/{code}/activate", response_model=ServiceRead, **OPERATORS)
 async def activate_service(code: str, request: Request, ctx: CtxDep) -> Response:
     """Offer a withdrawn service again."""
     return await run_mutation(
@@ -91,7 +105,12 @@ async def activate_service(code: str, request: Request, ctx: CtxDep) -> Response
     )
 
 
-@router.post("/logistics-services/{code}/rate-cards", status_code=201, response_model=RateCardRead)
+@router.post(
+    "/logistics-services/{code}/rate-cards",
+    status_code=201,
+    response_model=RateCardRead,
+    **OPERATORS,
+)
 async def add_rate_card(code: str, request: Request, ctx: CtxDep, body: RateCardCreate) -> Response:
     """The next version of a service's prices in one currency (operators)."""
     return await run_mutation(
@@ -103,7 +122,7 @@ async def add_rate_card(code: str, request: Request, ctx: CtxDep, body: RateCard
     )
 
 
-@router.get("/logistics-services/{code}/rate-cards", response_model=list[RateCardRead])
+@router.get("/logistics-services/{code}/rate-cards", response_model=list[RateCardRead], **STAFF)
 async def list_rate_cards(
     code: str, principal: PrincipalDep, session: ReadSession
 ) -> list[RateCardRead]:
@@ -112,7 +131,7 @@ async def list_rate_cards(
     return [RateCardRead.model_validate(row) for row in rows]
 
 
-@router.get("/rate-cards/{card_id}", response_model=RateCardRead)
+@router.get("/rate-cards/{card_id}", response_model=RateCardRead, **STAFF)
 async def get_rate_card(
     card_id: str, principal: PrincipalDep, session: ReadSession
 ) -> RateCardRead:
@@ -122,14 +141,14 @@ async def get_rate_card(
     )
 
 
-@router.get("/route-rules", response_model=list[RouteRuleRead])
+@router.get("/route-rules", response_model=list[RouteRuleRead], **STAFF)
 async def list_rules(principal: PrincipalDep, session: ReadSession) -> list[RouteRuleRead]:
     """F5: the route rules in evaluation order."""
     rows = await shipping.list_rules(session, principal=principal)
     return [RouteRuleRead.model_validate(row) for row in rows]
 
 
-@router.post("/route-rules", status_code=201, response_model=RouteRuleRead)
+@router.post("/route-rules", status_code=201, response_model=RouteRuleRead, **OPERATORS)
 async def create_rule(request: Request, ctx: CtxDep, body: RouteRuleWrite) -> Response:
     """F5: add a route rule (operators)."""
     return await run_mutation(
@@ -137,7 +156,7 @@ async def create_rule(request: Request, ctx: CtxDep, body: RouteRuleWrite) -> Re
     )
 
 
-@router.put("/route-rules/{rule_id}", response_model=RouteRuleRead)
+@router.put("/route-rules/{rule_id}", response_model=RouteRuleRead, **OPERATORS)
 async def replace_rule(
     rule_id: str, request: Request, ctx: CtxDep, body: RouteRuleWrite, if_match: IfMatch = None
 ) -> Response:
@@ -153,7 +172,7 @@ async def replace_rule(
     )
 
 
-@router.delete("/route-rules/{rule_id}", response_model=RouteRuleRead)
+@router.delete("/route-rules/{rule_id}", response_model=RouteRuleRead, **OPERATORS)
 async def delete_rule(
     rule_id: str, request: Request, ctx: CtxDep, if_match: IfMatch = None
 ) -> Response:
@@ -167,7 +186,7 @@ async def delete_rule(
     )
 
 
-@router.get("/orders/{order_id}/rate-check", response_model=list[RateCheckRead])
+@router.get("/orders/{order_id}/rate-check", response_model=list[RateCheckRead], **OPERATORS)
 async def rate_check(order_id: str, ctx: CtxDep, session: ReadSession) -> list[RateCheckRead]:
     """G1: each service's quote beside the carrier's own price for this order (operators).
 
@@ -189,7 +208,7 @@ async def rate_check(order_id: str, ctx: CtxDep, session: ReadSession) -> list[R
     ]
 
 
-@router.get("/orders/{order_id}/shipping-options", response_model=ShippingOptions)
+@router.get("/orders/{order_id}/shipping-options", response_model=ShippingOptions, **STAFF)
 async def shipping_options(
     order_id: str,
     ctx: CtxDep,

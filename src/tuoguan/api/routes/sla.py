@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.notify import service as notify
@@ -22,6 +24,8 @@ from tuoguan.sla.models import BreachKind
 from tuoguan.sla.risk import Risk
 
 router = APIRouter(tags=["sla"])
+# Breaches, risk scores and warnings are the seller's and the platform's business, nobody else's.
+STAFF = access.roles(Role.operator, Role.seller)
 
 
 class BreachRead(BaseModel):
@@ -53,7 +57,7 @@ class NotificationRead(BaseModel):
     read_at: datetime | None
 
 
-@router.get("/breaches", response_model=list[BreachRead])
+@router.get("/breaches", response_model=list[BreachRead], **STAFF)
 async def list_breaches(
     principal: PrincipalDep,
     session: ReadSession,
@@ -101,7 +105,7 @@ def _risk(order: Order, verdict: Risk) -> RiskRead:
     )
 
 
-@router.get("/at-risk", response_model=list[RiskRead])
+@router.get("/at-risk", response_model=list[RiskRead], **STAFF)
 async def at_risk(
     ctx: CtxDep,
     session: ReadSession,
@@ -121,7 +125,7 @@ async def at_risk(
     return [_risk(order, verdict) for order, verdict in found]
 
 
-@router.get("/orders/{order_id}/risk", response_model=RiskRead | None)
+@router.get("/orders/{order_id}/risk", response_model=RiskRead | None, **STAFF)
 async def order_risk(order_id: str, ctx: CtxDep, session: ReadSession) -> RiskRead | None:
     """The order's risk score and its reasons; null when no deadline is running."""
     order = await orders.get_order(session, principal=ctx.principal, order_id=order_id)
@@ -129,7 +133,7 @@ async def order_risk(order_id: str, ctx: CtxDep, session: ReadSession) -> RiskRe
     return _risk(order, verdict) if verdict else None
 
 
-@router.get("/notifications", response_model=list[NotificationRead])
+@router.get("/notifications", response_model=list[NotificationRead], **STAFF)
 async def list_notifications(
     principal: PrincipalDep,
     session: ReadSession,
@@ -141,7 +145,7 @@ async def list_notifications(
     return [NotificationRead.model_validate(n) for n in rows]
 
 
-@router.post("/notifications/{notification_id}/read", response_model=NotificationRead)
+@router.post("/notifications/{notification_id}/read", response_model=NotificationRead, **STAFF)
 async def read_notification(notification_id: str, request: Request, ctx: CtxDep) -> Response:
     """Mark a notification read."""
 

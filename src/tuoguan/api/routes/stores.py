@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.stores import service
@@ -12,6 +14,7 @@ from tuoguan.stores.models import Seller, Store
 from tuoguan.stores.schemas import SellerCreate, SellerRead, StoreCreate, StoreRead, StoreUpdate
 
 router = APIRouter(tags=["stores"])
+STAFF = access.roles(Role.operator, Role.seller)
 
 
 async def _seller(_: AsyncSession, seller: Seller) -> SellerRead:
@@ -22,7 +25,7 @@ async def _store(_: AsyncSession, store: Store) -> StoreRead:
     return StoreRead.model_validate(store)
 
 
-@router.post("/sellers", status_code=201, response_model=SellerRead)
+@router.post("/sellers", status_code=201, response_model=SellerRead, **access.roles(Role.operator))
 async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Response:
     """Register a seller (operators)."""
     return await run_mutation(
@@ -34,7 +37,7 @@ async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Re
     )
 
 
-@router.get("/sellers", response_model=list[SellerRead])
+@router.get("/sellers", response_model=list[SellerRead], **STAFF)
 async def list_sellers(principal: PrincipalDep, session: ReadSession) -> list[SellerRead]:
     """Sellers the caller may see."""
     return [
@@ -43,14 +46,14 @@ async def list_sellers(principal: PrincipalDep, session: ReadSession) -> list[Se
     ]
 
 
-@router.get("/sellers/{seller_id}", response_model=SellerRead)
+@router.get("/sellers/{seller_id}", response_model=SellerRead, **STAFF)
 async def get_seller(seller_id: str, principal: PrincipalDep, session: ReadSession) -> SellerRead:
     """One seller."""
     seller = await service.get_seller(session, principal=principal, seller_id=seller_id)
     return SellerRead.model_validate(seller)
 
 
-@router.post("/stores", status_code=201, response_model=StoreRead)
+@router.post("/stores", status_code=201, response_model=StoreRead, **STAFF)
 async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Response:
     """Open a store in one of the three modes (M1); full-managed by operators only (M2)."""
     return await run_mutation(
@@ -62,7 +65,7 @@ async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Resp
     )
 
 
-@router.get("/stores", response_model=list[StoreRead])
+@router.get("/stores", response_model=list[StoreRead], **STAFF)
 async def list_stores(principal: PrincipalDep, session: ReadSession) -> list[StoreRead]:
     """Stores the caller may see."""
     return [
@@ -70,7 +73,7 @@ async def list_stores(principal: PrincipalDep, session: ReadSession) -> list[Sto
     ]
 
 
-@router.get("/stores/{store_id}", response_model=StoreRead)
+@router.get("/stores/{store_id}", response_model=StoreRead, **STAFF)
 async def get_store(store_id: str, principal: PrincipalDep, session: ReadSession) -> StoreRead:
     """One store."""
     return StoreRead.model_validate(
@@ -78,7 +81,7 @@ async def get_store(store_id: str, principal: PrincipalDep, session: ReadSession
     )
 
 
-@router.patch("/stores/{store_id}", response_model=StoreRead)
+@router.patch("/stores/{store_id}", response_model=StoreRead, **STAFF)
 async def update_store(store_id: str, request: Request, ctx: CtxDep, body: StoreUpdate) -> Response:
     """Rename a store or change its ship promise (F1: 1 or 2 business days)."""
     return await run_mutation(

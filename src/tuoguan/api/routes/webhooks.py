@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.accounts.principal import Role
+from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.notify import webhooks
@@ -16,6 +18,7 @@ from tuoguan.notify.models import DeliveryStatus, WebhookEndpoint
 from tuoguan.stores.schemas import Strict
 
 router = APIRouter(tags=["webhooks"])
+STAFF = access.roles(Role.operator, Role.seller)
 
 
 class WebhookCreate(Strict):
@@ -53,7 +56,7 @@ class DeliveryRead(BaseModel):
     created_at: datetime
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookCreated)
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated, **STAFF)
 async def create_webhook(request: Request, ctx: CtxDep, body: WebhookCreate) -> Response:
     """Subscribe a URL to the caller's notifications (breaches, penalties, at-risk warnings)."""
 
@@ -70,14 +73,14 @@ async def create_webhook(request: Request, ctx: CtxDep, body: WebhookCreate) -> 
     )
 
 
-@router.get("/webhooks", response_model=list[WebhookRead])
+@router.get("/webhooks", response_model=list[WebhookRead], **STAFF)
 async def list_webhooks(principal: PrincipalDep, session: ReadSession) -> list[WebhookRead]:
     """The caller's endpoints (never their secrets)."""
     rows = await webhooks.list_endpoints(session, principal=principal)
     return [WebhookRead.model_validate(e) for e in rows]
 
 
-@router.post("/webhooks/{webhook_id}/disable", response_model=WebhookRead)
+@router.post("/webhooks/{webhook_id}/disable", response_model=WebhookRead, **STAFF)
 async def disable_webhook(webhook_id: str, request: Request, ctx: CtxDep) -> Response:
     """Stop sending to an endpoint."""
 
@@ -89,7 +92,7 @@ async def disable_webhook(webhook_id: str, request: Request, ctx: CtxDep) -> Res
     )
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryRead])
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryRead], **STAFF)
 async def list_deliveries(
     webhook_id: str,
     principal: PrincipalDep,

@@ -21,7 +21,8 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 ## make run: install, migrate the embedded SQLite database, load the demo, serve on 127.0.0.1:8000
-## (with the sandbox carrier on 127.0.0.1:8001)
+## (with the sandbox carrier on 127.0.0.1:8001, which the outbound guard is told to allow)
+run: export TUOGUAN_OUTBOUND_ALLOW ?= 127.0.0.1,localhost
 run: $(STAMP)
 	$(VENV)/bin/tuoguan db upgrade
 	$(VENV)/bin/tuoguan demo load --if-empty

@@ -89,7 +89,11 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, environment="test", db_pool_size=5)
+    """Test settings; the sandbox carrier and webhook receivers listen on 127.0.0.1, which the
+    outbound guard refuses unless allowed (tests of the refusal use the default, empty list)."""
+    return Settings(
+        database_url=db_url, environment="test", db_pool_size=5, outbound_allow="127.0.0.1"
+    )
 
 
 @pytest.fixture

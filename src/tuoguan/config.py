@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     cancel_escalate_hours: int = Field(default=24, ge=1, le=24 * 30)
     # F9: how often the worker asks a carrier that does not push about each live parcel.
     carrier_poll_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # URLs tuoguan calls (webhooks, carriers) never reach internal addresses, except the host
+    # names, IPs and CIDRs listed here, comma-separated (development: "127.0.0.1,localhost").
+    outbound_allow: str = ""
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str) -> str:
+        from tuoguan.kit.outbound import parse_allow
+
+        parse_allow(value)
+        return value
 
 
 @lru_cache

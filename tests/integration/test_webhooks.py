@@ -4,49 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.builders.market import Market
+from tests.builders.webhooks import Receiver
 from tests.builders.workers import sweep_once
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
-
-
-class Receiver:
-    """A webhook receiver on localhost that records requests and answers with ``status``."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     made = Receiver()
     yield made
-    made.server.shutdown()
+    made.close()
 
 
 def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -116,3 +91,39 @@ def test_webhooks_stay_with_their_owner_and_bad_urls_are_refused(market: Market)
         assert response.status_code == 422 and response.json()["field"] == "url"
     assert len(m.ok(m.get("/webhooks", a))) == 1
     assert m.ok(m.post(f"/webhooks/{hook['id']}/disable", a))["active"] is False
+
+
+def test_a_redirect_is_not_followed_and_the_receivers_body_is_never_shown(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings, receiver: Receiver
+) -> None:  # G5; issue 10: the deliveries list once echoed what an internal service answered
+    m = market
+    a = m.seller_tokens["a"]
+    elsewhere = Receiver()
+    try:
+        # given an endpoint that redirects elsewhere, and one that fails with a telling body
+        receiver.status, receiver.headers = 307, {"Location": elsewhere.url}
+        moved = m.ok(m.post("/webhooks", a, {"url": receiver.url}), 201)
+        elsewhere.status, elsewhere.body = 500, b'{"admin_token": "s3cret", "db": "10.0.0.7"}'
+        failing = m.ok(m.post("/webhooks", a, {"url": elsewhere.url + "/direct"}), 201)
+        m.place("a_full")
+        clock.advance(timedelta(hours=25))
+        # when the worker delivers
+        sweep_once(client, clock, settings)
+        # then the redirect was not followed: only the direct delivery reached elsewhere
+        assert len(receiver.received) == 1
+        assert len(elsewhere.received) == 1
+        (redirected,) = m.ok(m.get(f"/webhooks/{moved['id']}/deliveries", a))
+        assert (redirected["last_status_code"], redirected["last_error"]) == (
+            307,
+            "redirect not followed",
+        )
+        # and the seller sees a status code and a short reason, never the body
+        (failed,) = m.ok(m.get(f"/webhooks/{failing['id']}/deliveries", a))
+        assert (failed["last_status_code"], failed["last_error"]) == (
+            500,
+            "HTTP 500 Internal Server Error",
+        )
+        listed = m.get(f"/webhooks/{failing['id']}/deliveries", a).text
+        assert "s3cret" not in listed and "10.0.0.7" not in listed
+    finally:
+        elsewhere.close()

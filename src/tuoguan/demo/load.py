@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -213,10 +214,17 @@ def _back_then(operator: Ctx) -> Ctx:
 
 async def _shipping_catalog(session: AsyncSession, operator: Ctx) -> None:
     back_then = _back_then(operator)
+    # The demo's sandbox carrier listens on this machine. Registering it is the demo's own
+    # choice, not input, so its host is allowed here; calling it needs the deployment's
+    # allowance (`make run` sets TUOGUAN_OUTBOUND_ALLOW), else shipping online is refused.
+    allowed = f"{back_then.settings.outbound_allow},{urlsplit(demo_shipping.SANDBOX_URL).hostname}"
+    registering = replace(
+        back_then, settings=back_then.settings.model_copy(update={"outbound_allow": allowed})
+    )
     # Fresh credentials per install: `tuoguan carrier-sandbox` reads them from this account.
     await shipping.create_carrier_account(
         session,
-        ctx=back_then,
+        ctx=registering,
         data=SandboxAccountCreate(
             code=demo_shipping.CARRIER,
             name="Sandbox carrier 沙箱物流",

@@ -5,14 +5,22 @@ endpoints (one delivery row each), then claims due deliveries, POSTs them
 outside any transaction and records the outcome, retrying with backoff.
 Receivers check ``Tuoguan-Signature: t=<unix>,v1=<hex>`` where v1 is
 HMAC-SHA256(secret, "<t>.<body>"), and may drop repeats by ``Tuoguan-Delivery``.
+
+A webhook URL is a URL the server calls, so it may not point inside
+(``kit/outbound.py``): refused when it is registered, and refused again after
+DNS at each delivery. Deliveries follow no redirects, and what the receiver
+answers is kept only as a status code and a short reason: the seller never
+sees a response body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 
 import httpx
 from sqlalchemy import Select, select
@@ -20,8 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
+from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
+from tuoguan.kit import outbound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.signing import sign
 from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
@@ -54,8 +64,12 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Subscribe a URL; returns the endpoint and its signing secret (shown this once)."""
     owner = _owner(ctx.principal, seller_id)
-    if not url.startswith(("https://", "http://")):
-        raise InvalidInput("a webhook URL is http:// or https://", field="url", rule="scheme")
+    try:
+        outbound.check_url(url, outbound.OutboundPolicy.of(ctx.settings))
+    except outbound.OutboundRefused as exc:
+        raise InvalidInput(
+            f"webhook URL refused: {exc.reason}", field="url", rule=exc.rule
+        ) from exc
     existing = await session.scalars(
         select(WebhookEndpoint.id).where(
             WebhookEndpoint.seller_id.is_(None)
@@ -239,10 +253,33 @@ async def claim(
     return claimed
 
 
-async def send(client: httpx.AsyncClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
-    """POST one delivery; the status code, or the error that prevented one."""
+def _reason(status_code: int) -> str | None:
+    """A short account of a receiver's answer: never its body, nor its own reason phrase."""
+    if 200 <= status_code < 300:
+        return None
+    if 300 <= status_code < 400:
+        return "redirect not followed"
     try:
-        response = await client.post(
+        return f"HTTP {status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return f"HTTP {status_code}"
+
+
+def _failure(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc.__cause__, outbound.Unresolvable):
+        return "host name not found"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    return "request failed"
+
+
+async def send(client: outbound.GuardedClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
+    """POST one delivery; the status code and a short reason, never the answer's body."""
+    try:
+        async with client.stream(
+            "POST",
             outgoing.url,
             content=outgoing.body,
             headers={
@@ -251,10 +288,25 @@ async def send(client: httpx.AsyncClient, outgoing: Outgoing) -> tuple[int | Non
                 "Tuoguan-Delivery": outgoing.delivery_id,
             },
             timeout=TIMEOUT_SECONDS,
-        )
+        ) as response:
+            return response.status_code, _reason(response.status_code)
+    except outbound.OutboundRefused as exc:  # nothing was sent
+        return None, f"refused: {exc.reason}"
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
-    return response.status_code, None if response.is_success else response.text[:200]
+        return None, _failure(exc)
+
+
+def client(settings: Settings) -> outbound.GuardedClient:
+    """The client deliveries go through: checked after DNS, pinned, no redirects."""
+    return outbound.GuardedClient(outbound.OutboundPolicy.of(settings), timeout=TIMEOUT_SECONDS)
+
+
+async def send_all(
+    settings: Settings, claimed: list[Outgoing]
+) -> list[tuple[int | None, str | None]]:
+    """Send claimed deliveries concurrently; one (status code, reason) each, in order."""
+    async with client(settings) as http:
+        return list(await asyncio.gather(*(send(http, item) for item in claimed)))
 
 
 async def record_outcome(

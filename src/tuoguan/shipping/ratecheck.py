@@ -88,7 +88,7 @@ async def rate_check(session: AsyncSession, *, ctx: Ctx, order_id: str) -> list[
             items=items,
         )
         try:
-            rate = await carrier_for(account).quote(request)
+            rate = await carrier_for(account, ctx.settings).quote(request)
         except DomainError as exc:  # one carrier's refusal or outage does not hide the others
             checks.append(replace(base, error=exc.detail))
             continue

@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
-from tuoguan.errors import Conflict, Forbidden, NotFound, check_version
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.kit import outbound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.kit.versions import next_start
@@ -235,6 +236,16 @@ async def delete_rule(
     return rule
 
 
+def _check_base_url(ctx: Ctx, url: str) -> None:
+    """A carrier's API is a URL the server calls: never an internal host, unless allowed."""
+    try:
+        outbound.check_url(url, outbound.OutboundPolicy.of(ctx.settings))
+    except outbound.OutboundRefused as exc:
+        raise InvalidInput(
+            f"carrier base URL refused: {exc.reason}", field="base_url", rule=exc.rule
+        ) from exc
+
+
 async def create_carrier_account(
     session: AsyncSession, *, ctx: Ctx, data: CarrierAccountCreate
 ) -> CarrierAccount:
@@ -256,6 +267,7 @@ async def create_carrier_account(
         )
         where = f"karrio:{data.carrier}"
     else:
+        _check_base_url(ctx, data.base_url)
         account = CarrierAccount(**data.model_dump())
         where = data.base_url
     account.active, account.created_at = True, ctx.clock.now()

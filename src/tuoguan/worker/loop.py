@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 from typing import Protocol
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import SYSTEM
@@ -149,8 +148,7 @@ async def deliver_webhooks(db: Database, clock: Clock, settings: Settings) -> in
         await session.commit()
     if not claimed:
         return 0
-    async with httpx.AsyncClient(follow_redirects=False) as client:
-        outcomes = await asyncio.gather(*(webhooks.send(client, item) for item in claimed))
+    outcomes = await webhooks.send_all(settings, claimed)
     async with db.write() as session:
         for item, (status_code, error) in zip(claimed, outcomes, strict=True):
             await webhooks.record_outcome(

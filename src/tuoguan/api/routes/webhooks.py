@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.kit.outbound import WebUrl
 from tuoguan.notify import webhooks
 from tuoguan.notify.models import DeliveryStatus, WebhookEndpoint
 from tuoguan.stores.schemas import Strict
@@ -22,7 +23,9 @@ STAFF = access.roles(Role.operator, Role.seller)
 
 
 class WebhookCreate(Strict):
-    url: AnyHttpUrl = Field(description="http(s) URL that receives POSTed JSON.")
+    url: WebUrl = Field(
+        description="URL that receives POSTed JSON: https in production, never an internal host."
+    )
     seller_id: str | None = Field(
         default=None, max_length=40, description="Operators only: whose notifications."
     )
@@ -67,7 +70,7 @@ async def create_webhook(request: Request, ctx: CtxDep, body: WebhookCreate) -> 
     return await run_mutation(
         request,
         ctx,
-        lambda s: webhooks.create_endpoint(s, ctx=ctx, url=str(body.url), seller_id=body.seller_id),
+        lambda s: webhooks.create_endpoint(s, ctx=ctx, url=body.url, seller_id=body.seller_id),
         render,
         status_code=201,
     )
@@ -99,7 +102,7 @@ async def list_deliveries(
     session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DeliveryRead]:
-    """Recent deliveries with their attempts and the last error."""
+    """Recent deliveries with their attempts, last status code and a short reason (no bodies)."""
     rows = await webhooks.deliveries(
         session, principal=principal, endpoint_id=webhook_id, limit=limit
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from tuoguan.config import Settings, get_settings
 from tuoguan.errors import InvalidInput
+from tuoguan.kit.outbound import OutboundPolicy
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.shipping.carriers.sandbox import SandboxCarrier
 from tuoguan.shipping.models import CarrierAccount
@@ -12,11 +14,13 @@ ADAPTERS = ("sandbox", "karrio")
 PUSHING = ("sandbox",)
 
 
-def carrier_for(account: CarrierAccount) -> Carrier:
-    """The adapter that speaks to this carrier account."""
+def carrier_for(account: CarrierAccount, settings: Settings | None = None) -> Carrier:
+    """The adapter that speaks to this carrier account, calling out as ``settings`` allow
+    (the process's settings when none are given)."""
     if account.adapter == "sandbox":
+        policy = OutboundPolicy.of(settings or get_settings())
         return SandboxCarrier(
-            account.code, account.base_url, account.api_key, account.webhook_secret
+            account.code, account.base_url, account.api_key, account.webhook_secret, policy
         )
     if account.adapter == "karrio":
         from tuoguan.shipping.carriers.karrio_carrier import KarrioCarrier

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tuoguan.errors import InvalidInput
+from tuoguan.kit.outbound import GuardedClient, OutboundPolicy, OutboundRefused
 from tuoguan.kit.signing import verify
 from tuoguan.shipping.carriers.base import (
     CANCEL_REFUSED,
@@ -103,28 +104,26 @@ def parse_events(body: bytes) -> list[Scan]:
 
 
 class SandboxCarrier:
-    """The sandbox carrier over HTTP."""
+    """The sandbox carrier over HTTP, through the outbound guard (its base URL is one the
+    server was given: it may not reach an internal address unless the policy allows it)."""
 
     def __init__(
-        self,
-        code: str,
-        base_url: str,
-        api_key: str,
-        webhook_secret: str,
-        transport: httpx.AsyncBaseTransport | None = None,
+        self, code: str, base_url: str, api_key: str, webhook_secret: str, policy: OutboundPolicy
     ) -> None:
         self.code = code
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.webhook_secret = webhook_secret
-        self.transport = transport
+        self.policy = policy
 
     async def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=10.0, transport=self.transport) as client:
+            async with GuardedClient(self.policy, timeout=10.0) as client:
                 answer = await client.request(
                     method, self.base_url + path, json=body, headers={"X-Api-Key": self.api_key}
                 )
+        except OutboundRefused as exc:
+            raise CarrierUnavailable(f"carrier {self.code} refused: {exc.reason}") from exc
         except httpx.HTTPError as exc:
             raise CarrierUnavailable(f"carrier {self.code} unreachable: {exc}") from exc
         if answer.status_code >= 500 or answer.status_code == 401:

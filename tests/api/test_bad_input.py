@@ -149,3 +149,82 @@ def test_instants_beyond_the_calendar_are_refused_not_crashed(market: Market) ->
     policy = m.post("/penalty-policies", m.operator, body)
     assert policy.status_code == 422 and policy.json()["field"] == "effective_from"
     assert m.ok(m.get("/penalty-policies", m.operator)) == []
+
+
+def test_numbers_and_booleans_in_a_body_must_be_json_numbers_and_booleans(market: Market) -> None:
+    # issue 10: JSON true, "1" and 1.0 are not the whole number 1, nor "yes" a boolean
+    m = market
+    for quantity in (True, "1", 1.0, 1.5):
+        line = {"product_id": m.products["a_self"], "quantity": quantity}
+        r = m.post("/orders", m.channel, _order(m, lines=[line]))
+        assert r.status_code == 422, (quantity, r.text)
+        assert (r.json()["field"], r.json()["rule"]) == ("lines.0.quantity", "int_type")
+    for shipping in (False, "0", 0.0):
+        r = m.post("/orders", m.channel, _order(m, shipping_minor=shipping))
+        assert r.status_code == 422 and r.json()["field"] == "shipping_minor", shipping
+    assert _count(m) == 0
+    m.ok(m.post("/orders", m.channel, _order(m)), 201)  # a JSON number is still a number
+    promise = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}",
+        json={"ship_promise_days": True},
+        headers={"Authorization": f"Bearer {m.seller_tokens['a']}"},
+    )
+    assert promise.status_code == 422 and promise.json()["field"] == "ship_promise_days"
+    product = {
+        "store_id": m.stores["a_self"],
+        "name": "Cable",
+        "category": "electronics/cable",
+        "declared_value_minor": "500",
+        "price_minor": 500,
+        "weight_g": 50,
+        "length_mm": 100,
+        "width_mm": 50,
+        "height_mm": 10,
+    }
+    r = m.post("/products", m.seller_tokens["a"], product)
+    assert r.status_code == 422 and r.json()["field"] == "declared_value_minor"
+    service = {
+        "code": "TG-TEST",
+        "name": "Test service",
+        "carrier_code": "sandbox",
+        "kind": "standard",
+        "origin_countries": ["CN"],
+        "max_weight_g": 2000,
+        "max_sum_sides_mm": 900,
+        "max_longest_side_mm": 600,
+        "tracked": "yes",
+    }
+    r = m.post("/logistics-services", m.operator, service)
+    assert (r.status_code, r.json()["field"], r.json()["rule"]) == (422, "tracked", "bool_type")
+
+
+def test_urls_in_a_body_are_urls(market: Market) -> None:
+    # issue 10: claim evidence and product images are http(s) URLs, printable, no %00
+    m = market
+    claim = {"kind": "loss", "amount_minor": 100, "description": "lost"}
+    for evidence in (
+        "not a url",
+        "http://<script>alert(1)</script>",
+        "https://evidence.example/photo%00.png",
+        "javascript:alert(1)",
+        "https://evidence.example/" + "x" * 500,
+    ):
+        r = m.post(
+            "/shipments/shp_nope/claims", m.seller_tokens["a"], {**claim, "evidence": [evidence]}
+        )
+        assert r.status_code == 422, (evidence, r.text)
+        assert r.json()["field"] == "evidence.0", evidence
+    product = {
+        "store_id": m.stores["a_self"],
+        "name": "Cable",
+        "category": "electronics/cable",
+        "declared_value_minor": 500,
+        "price_minor": 500,
+        "weight_g": 50,
+        "length_mm": 100,
+        "width_mm": 50,
+        "height_mm": 10,
+        "images": ["https://img.example/cable%00.png"],
+    }
+    r = m.post("/products", m.seller_tokens["a"], product)
+    assert r.status_code == 422 and r.json()["field"] == "images.0"

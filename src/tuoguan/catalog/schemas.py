@@ -5,24 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tuoguan.accounts.principal import Role
 from tuoguan.catalog.models import ProductStatus
+from tuoguan.kit.outbound import WebUrl
 from tuoguan.stores.schemas import Name, Strict
 
 Category = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_\-/]{0,59}$")
 ]
-Minor = Annotated[int, Field(ge=0, le=10**12)]
-Millimetres = Annotated[int, Field(gt=0, le=5_000)]
+Minor = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+Millimetres = Annotated[int, Field(gt=0, le=5_000, strict=True)]
+Grams = Annotated[int, Field(gt=0, le=100_000, strict=True)]
 
 
 class ProductCreate(Strict):
     store_id: str = Field(min_length=1, max_length=40)
     name: Name
     description: str = Field(default="", max_length=10_000)
-    images: list[AnyHttpUrl] = Field(default_factory=list, max_length=20)
+    images: list[WebUrl] = Field(default_factory=list, max_length=20)
     category: Category
     price_minor: Minor | None = Field(
         default=None, description="Retail price; not allowed for full-managed stores (C1)."
@@ -31,7 +33,7 @@ class ProductCreate(Strict):
         default=None, description="Supply price; full-managed stores only (上报价格)."
     )
     declared_value_minor: Minor
-    weight_g: int = Field(gt=0, le=100_000)
+    weight_g: Grams
     length_mm: Millimetres
     width_mm: Millimetres
     height_mm: Millimetres
@@ -40,12 +42,12 @@ class ProductCreate(Strict):
 class ProductUpdate(Strict):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=10_000)
-    images: list[AnyHttpUrl] | None = Field(default=None, max_length=20)
+    images: list[WebUrl] | None = Field(default=None, max_length=20)
     category: Category | None = None
     price_minor: Minor | None = None
     supply_price_minor: Minor | None = None
     declared_value_minor: Minor | None = None
-    weight_g: int | None = Field(default=None, gt=0, le=100_000)
+    weight_g: Grams | None = None
     length_mm: Millimetres | None = None
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None

@@ -19,10 +19,12 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 class TierIn(Strict):
     """Lateness in [from_hours, to_hours) is fined rate_bp of the order total."""
 
-    from_hours: int = Field(ge=0, le=MAX_HOURS)
-    to_hours: int | None = Field(default=None, ge=1, le=MAX_HOURS)
-    rate_bp: int = Field(ge=0, le=MAX_RATE_BP, description="Basis points of the order total.")
-    rating_points: int = Field(ge=0, le=100)
+    from_hours: int = Field(ge=0, le=MAX_HOURS, strict=True)
+    to_hours: int | None = Field(default=None, ge=1, le=MAX_HOURS, strict=True)
+    rate_bp: int = Field(
+        ge=0, le=MAX_RATE_BP, strict=True, description="Basis points of the order total."
+    )
+    rating_points: int = Field(ge=0, le=100, strict=True)
 
 
 class PenaltyPolicyCreate(Strict):

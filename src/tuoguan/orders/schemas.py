@@ -22,7 +22,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 class LineCreate(Strict):
     product_id: str = Field(min_length=1, max_length=40)
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: int = Field(ge=1, le=10_000, strict=True)
 
 
 class OrderCreate(Strict):
@@ -30,7 +30,7 @@ class OrderCreate(Strict):
     currency: CurrencyCode
     lines: list[LineCreate] = Field(min_length=1, max_length=100)
     address: Address
-    shipping_minor: int = Field(default=0, ge=0, le=10**9)
+    shipping_minor: int = Field(default=0, ge=0, le=10**9, strict=True)
     buyer_ref: str | None = Field(default=None, max_length=64)
 
 

@@ -42,7 +42,7 @@ Postcode = Annotated[
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Storable
 ]
-Minor = Annotated[int, Field(ge=0, le=MAX_MINOR)]
+Minor = Annotated[int, Field(ge=0, le=MAX_MINOR, strict=True)]
 
 
 class _Frozen(Strict):
@@ -63,13 +63,16 @@ class Zone(_Frozen):
     remote_postcodes: dict[CountryCode, list[Postcode]] = Field(
         default_factory=dict, description="Postcode prefixes that pay the remote-area surcharge."
     )
-    transit_min_days: int = Field(ge=0, le=90)
+    transit_min_days: int = Field(ge=0, le=90, strict=True)
     transit_max_days: int = Field(
-        ge=1, le=90, description="G2: business days the carrier commits to deliver within."
+        ge=1,
+        le=90,
+        strict=True,
+        description="G2: business days the carrier commits to deliver within.",
     )
-    first_weight_g: int = Field(ge=1, le=MAX_GRAMS)
+    first_weight_g: int = Field(ge=1, le=MAX_GRAMS, strict=True)
     first_minor: Minor
-    step_g: int = Field(ge=1, le=MAX_GRAMS)
+    step_g: int = Field(ge=1, le=MAX_GRAMS, strict=True)
     step_minor: Minor
 
     @model_validator(mode="after")
@@ -86,16 +89,18 @@ class Insurance(_Frozen):
     """G3: cover offered for declared values above a threshold, priced as a share of the value."""
 
     threshold_minor: Minor
-    rate_bp: int = Field(ge=1, le=BP)
+    rate_bp: int = Field(ge=1, le=BP, strict=True)
     min_premium_minor: Minor = 0
-    max_cover_minor: int = Field(ge=1, le=MAX_MINOR)
+    max_cover_minor: int = Field(ge=1, le=MAX_MINOR, strict=True)
 
 
 class RateCard(_Frozen):
     """What one service charges, in one currency."""
 
     zones: list[Zone] = Field(min_length=1, max_length=200)
-    fuel_bp: int = Field(default=0, ge=0, le=BP, description="Fuel surcharge on the freight.")
+    fuel_bp: int = Field(
+        default=0, ge=0, le=BP, strict=True, description="Fuel surcharge on the freight."
+    )
     remote_area_minor: Minor = 0
     registration_minor: Minor = Field(default=0, description="Per parcel, registered services.")
     insurance: Insurance | None = None

@@ -46,11 +46,11 @@ class Conditions(BaseModel):
         max_length=100,
         description="A category matches itself and what lies under it: battery matches battery/li-ion.",
     )
-    min_weight_g: int | None = Field(default=None, ge=0, le=MAX_GRAMS)
-    max_weight_g: int | None = Field(default=None, ge=1, le=MAX_GRAMS)
+    min_weight_g: int | None = Field(default=None, ge=0, le=MAX_GRAMS, strict=True)
+    max_weight_g: int | None = Field(default=None, ge=1, le=MAX_GRAMS, strict=True)
     value_currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
-    min_value_minor: int | None = Field(default=None, ge=0, le=MAX_MINOR)
-    max_value_minor: int | None = Field(default=None, ge=1, le=MAX_MINOR)
+    min_value_minor: int | None = Field(default=None, ge=0, le=MAX_MINOR, strict=True)
+    max_value_minor: int | None = Field(default=None, ge=1, le=MAX_MINOR, strict=True)
 
     @model_validator(mode="after")
     def _bounds(self) -> Conditions:

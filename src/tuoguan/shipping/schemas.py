@@ -6,10 +6,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import UTCInstant
+from tuoguan.kit.outbound import WebUrl, well_formed
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ServiceKind
 from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
 from tuoguan.shipping.routes import Conditions, Effect
@@ -17,7 +26,8 @@ from tuoguan.stores.schemas import Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Millimetres = Annotated[int, Field(ge=1, le=10_000)]
+Millimetres = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+Grams = Annotated[int, Field(ge=1, le=MAX_GRAMS, strict=True)]
 
 
 class ServiceCreate(Strict):
@@ -28,13 +38,13 @@ class ServiceCreate(Strict):
     carrier_code: Code
     kind: ServiceKind
     origin_countries: list[CountryCode] = Field(min_length=1, max_length=250)
-    max_weight_g: int = Field(ge=1, le=MAX_GRAMS)
+    max_weight_g: Grams
     max_sum_sides_mm: Millimetres
     max_longest_side_mm: Millimetres
     volumetric_divisor: int | None = Field(
-        default=None, ge=1000, le=20_000, description="cm³ per kg, e.g. 5000 or 8000."
+        default=None, ge=1000, le=20_000, strict=True, description="cm³ per kg, e.g. 5000 or 8000."
     )
-    tracked: bool = True
+    tracked: bool = Field(default=True, strict=True)
 
 
 class ServiceRead(BaseModel):
@@ -82,7 +92,7 @@ class RateCardRead(BaseModel):
 class RouteRuleWrite(Strict):
     """A route rule (F5): where it sits in the order, what it looks at, and its effect."""
 
-    position: int = Field(ge=0, le=1_000_000)
+    position: int = Field(ge=0, le=1_000_000, strict=True)
     name: Name
     effect: Effect
     conditions: Conditions = Field(default_factory=Conditions)
@@ -105,7 +115,7 @@ class RouteRuleRead(BaseModel):
 class ParcelIn(Strict):
     """The packed parcel as measured; when omitted it is estimated from the order's products."""
 
-    weight_g: int = Field(ge=1, le=MAX_GRAMS)
+    weight_g: Grams
     length_mm: Millimetres
     width_mm: Millimetres
     height_mm: Millimetres
@@ -211,10 +221,11 @@ class ShipmentCreate(Strict):
 
     service_code: Code
     parcel: ParcelIn | None = Field(default=None, description="Measured; else estimated.")
-    insure: bool = False
+    insure: bool = Field(default=False, strict=True)
     expected_total_minor: int | None = Field(
         default=None,
         ge=0,
+        strict=True,
         description="The quote total the seller accepted; 409 if the price moved since.",
     )
 
@@ -365,15 +376,19 @@ class SandboxAccountCreate(Strict):
     code: Code
     name: Name
     adapter: Literal["sandbox"]
-    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,290}$")]
+    base_url: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+        AfterValidator(well_formed),
+    ] = Field(description="The carrier's API: https in production, never an internal host.")
     api_key: Annotated[str, StringConstraints(min_length=8, max_length=200)]
     webhook_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
 
 
 SettingKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
-SettingValue = Annotated[str, StringConstraints(max_length=2000)] | bool | int
+SettingValue = Annotated[str, StringConstraints(max_length=2000)] | StrictBool | StrictInt
 OptionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")]
-OptionValue = Annotated[str, StringConstraints(max_length=200)] | bool | int
+OptionValue = Annotated[str, StringConstraints(max_length=200)] | StrictBool | StrictInt
 
 
 class KarrioAccountCreate(Strict):
@@ -432,14 +447,17 @@ class PushResult(BaseModel):
     duplicates: int
 
 
-Evidence = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S{1,490}$")]
+# A photo or document the seller links to: shown to operators, never fetched by the server.
+Evidence = WebUrl
 
 
 class ClaimCreate(Strict):
     """G3: claim on an insured parcel's loss or damage, with evidence (photo or document URLs)."""
 
     kind: ClaimKind
-    amount_minor: int = Field(ge=1, le=10**12, description="At most the insured cover.")
+    amount_minor: int = Field(
+        ge=1, le=10**12, strict=True, description="At most the insured cover."
+    )
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
     ]
@@ -447,7 +465,7 @@ class ClaimCreate(Strict):
 
 
 class ClaimApprove(Strict):
-    amount_minor: int = Field(ge=1, le=10**12, description="At most what was claimed.")
+    amount_minor: int = Field(ge=1, le=10**12, strict=True, description="At most what was claimed.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -41,7 +41,13 @@ Storable = AfterValidator(check_text)
 
 
 class Strict(BaseModel):
-    """Input models refuse fields they do not know and text no database can store."""
+    """Input models refuse fields they do not know and text no database can store.
+
+    Their numbers and booleans are strict (``Field(strict=True)``): JSON ``true``, ``"1"``
+    and ``1.0`` are not the whole number 1, nor ``1`` or ``"yes"`` a boolean
+    (tests/unit/test_strict_inputs.py checks every input model). Console forms, whose
+    values are all text, validate with ``strict=False``.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -94,7 +100,7 @@ class StoreCreate(Strict):
     country: CountryCode
     timezone: str | None = Field(default=None, max_length=64)
     currency: CurrencyCode
-    ship_promise_days: Literal[1, 2] = 2
+    ship_promise_days: int = Field(default=2, ge=1, le=2, strict=True)
     linked_store_id: str | None = Field(default=None, max_length=40)
     sender_address: Address | None = Field(
         default=None, description="Printed as the sender on shipping labels (F8)."
@@ -103,7 +109,7 @@ class StoreCreate(Strict):
 
 class StoreUpdate(Strict):
     name: Name | None = None
-    ship_promise_days: Literal[1, 2] | None = None
+    ship_promise_days: int | None = Field(default=None, ge=1, le=2, strict=True)
     closed_days: list[date] | None = Field(
         default=None,
         max_length=366,

@@ -212,7 +212,8 @@ async def refresh(session: AsyncSession, *, ctx: Ctx, shipment: Shipment) -> Pus
     """Poll the carrier for a shipment's events and apply what is new."""
     if shipment.status in FINAL and shipment.status is not ShipmentStatus.cancel_requested:
         return PushResult(accepted=0, duplicates=0)
-    scans = await (await carrier(session, shipment.carrier_code)).track(shipment.tracking_number)
+    adapter = await carrier(session, shipment.carrier_code, ctx.settings)  # app allow-list
+    scans = await adapter.track(shipment.tracking_number)
     shipment.polled_at = ctx.clock.now()
     as_carrier_ctx = as_carrier(ctx, shipment.carrier_code)
     return await ingest(

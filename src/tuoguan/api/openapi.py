@@ -47,7 +47,6 @@ def refusal(status: int, description: str | None = None) -> dict[int | str, dict
 
 # Route-level additions (`responses=` in api/routes/*.py).
 CARRIER_CALL = refusal(503)
-THROTTLED = refusal(429)
 
 # Which path parameters the objects of a collection fill in: a POST that creates in the
 # collection (201) or a GET that lists it links, through these fields of its answer, to every

@@ -20,6 +20,7 @@ from tuoguan.api.deps import (
     get_database,
 )
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.openapi import CARRIER_CALL
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import UTCInstant
 from tuoguan.orders import service, views
@@ -237,7 +238,9 @@ async def complete(
     return await _act(request, ctx, order_id, OrderAction.complete, body, if_match)
 
 
-@router.post("/orders/{order_id}/cancel", **_acting(OrderAction.request_cancel))
+@router.post(
+    "/orders/{order_id}/cancel", responses=CARRIER_CALL, **_acting(OrderAction.request_cancel)
+)
 async def cancel(
     order_id: str, request: Request, ctx: CtxDep, body: CancelBody, if_match: IfMatch = None
 ) -> Response:

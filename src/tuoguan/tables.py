@@ -7,6 +7,7 @@ from tuoguan.db import Base
 from tuoguan.finance import models as finance_models
 from tuoguan.kit import idempotency
 from tuoguan.notify import models as notify_models
+from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
 from tuoguan.shipping import models as shipping_models
 from tuoguan.sla import models as sla_models
@@ -23,6 +24,7 @@ __all__ = [
     "idempotency",
     "metadata",
     "notify_models",
+    "ops_models",
     "orders_models",
     "shipping_models",
     "sla_models",

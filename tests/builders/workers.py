@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from fastapi.testclient import TestClient
 
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock
+
+if TYPE_CHECKING:
+    from tuoguan.worker.loop import Report
 
 Sweep = Callable[[Database, Clock, Settings], Awaitable[int]]
 
@@ -38,7 +42,7 @@ def race_workers(
     return client.portal.call(run)
 
 
-def sweep_once(client: TestClient, clock: Clock, settings: Settings) -> dict[str, int]:
+def sweep_once(client: TestClient, clock: Clock, settings: Settings) -> Report:
     """Run every worker sweep once against the app's database; how many items each handled."""
     from tuoguan.worker.loop import run_once
 
@@ -47,13 +51,13 @@ def sweep_once(client: TestClient, clock: Clock, settings: Settings) -> dict[str
     return client.portal.call(run_once, db, clock, settings)
 
 
-def sweep_database(db_url: str, clock: Clock, settings: Settings) -> dict[str, int]:
+def sweep_database(db_url: str, clock: Clock, settings: Settings) -> Report:
     """Run every sweep once on its own connection (for a live server in another thread)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tuoguan.worker.loop import run_once
 
-    async def run() -> dict[str, int]:
+    async def run() -> Report:
         async with Database.opened(db_url) as db:
             return await run_once(db, clock, settings)
 

@@ -24,6 +24,7 @@ from tuoguan.api.routes import (
     shipping,
     sla,
     stores,
+    sweep_failures,
     webhooks,
 )
 from tuoguan.config import Settings, get_settings
@@ -104,16 +105,18 @@ def create_app(
         sla,
         penalties,
         webhooks,
+        sweep_failures,
     ):
         api.include_router(module.router)
     app.include_router(api)
     openapi.install(app)
 
-    from tuoguan.web import console, shipping_pages, sla_pages
+    from tuoguan.web import console, failures_pages, shipping_pages, sla_pages
 
     app.include_router(console.router)
     app.include_router(sla_pages.router)
     app.include_router(shipping_pages.router)
+    app.include_router(failures_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(RequestId)

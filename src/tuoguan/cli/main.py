@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,11 +28,13 @@ user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
+from tuoguan.cli import worker as worker_cli  # noqa: E402
 from tuoguan.cli.common import fail, out, run  # noqa: E402
 
 app.add_typer(sla_cli.app, name="sla")
 app.add_typer(shipping_cli.app, name="shipping")
 app.add_typer(ops_cli.clock_app, name="clock")
+app.add_typer(worker_cli.app, name="worker")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -101,28 +101,6 @@ def carrier_sandbox(
 ) -> None:
     """Run the sandbox carrier as its own HTTP service (the demo and tests ship through it)."""
     shipping_cli.serve_sandbox(code, seed)
-
-
-@app.command("worker")
-def worker_cmd(
-    once: Annotated[bool, typer.Option(help="Sweep once and exit.")] = False,
-) -> None:
-    """Run the job loop (sweeps for due work)."""
-    from tuoguan.sla.timetravel import synced_clock
-    from tuoguan.worker.loop import run_forever, run_once
-
-    settings = Settings()
-
-    async def main() -> None:
-        async with Database.opened(settings.database_url) as db:
-            if once:
-                handled = await run_once(db, await synced_clock(db, settings), settings)
-                out.print(handled)
-            else:
-                await run_forever(db, await synced_clock(db, settings), settings)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
 
 
 @demo_app.command("load")

@@ -29,6 +29,7 @@ PREFIXES = {
     "pickup": "pku",
     "tracking": "trk",
     "claim": "clm",
+    "sweep_failure": "swf",
 }
 
 

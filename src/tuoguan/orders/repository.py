@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -125,8 +125,34 @@ async def page(
     return rows, encode_cursor(key)
 
 
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def scoped(
+    session: AsyncSession,
+    query: _Query,
+    column: Any,
+    *,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
+) -> _Query:
+    """A sweep's query narrowed to the rows it may take: never those set aside (``exclude``),
+    and when retrying one by one, only the given ones. Unchanged when neither is given."""
+    if only is not None:
+        query = query.where(column.in_(list(only)))
+    if exclude:
+        query = query.where(~id_in(session, column, list(exclude)))
+    return query
+
+
 async def due_for_auto_complete(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Order]:
     """Delivered orders past their auto-complete time, locked for this worker (O3)."""
     query = (
@@ -135,13 +161,20 @@ async def due_for_auto_complete(
         .order_by(Order.deadline_at, Order.id)
         .limit(limit)
     )
+    query = scoped(session, query, Order.id, exclude=exclude, only=only)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
 
 
 async def overdue_unmissed(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Row[tuple[str, str, str, OrderStatus, datetime]]]:
     """Keys of orders whose running confirm or ship deadline passed unrecorded, locked.
 
@@ -160,6 +193,7 @@ async def overdue_unmissed(
         .order_by(Order.deadline_at)
         .limit(limit)
     )
+    query = scoped(session, query, Order.id, exclude=exclude, only=only)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.execute(query))
@@ -197,7 +231,13 @@ OPEN_WITH_DEADLINE = (
 
 
 async def due_risk_checks(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Order]:
     """Orders due a fresh risk score (G5), from the partial index ix_orders_risk_check."""
     query = (
@@ -206,6 +246,7 @@ async def due_risk_checks(
         .order_by(Order.risk_check_at)
         .limit(limit)
     )
+    query = scoped(session, query, Order.id, exclude=exclude, only=only)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))

@@ -1,4 +1,10 @@
-"""Recording a breach: one missed confirm or ship deadline of one order, once."""
+"""Recording a breach: one missed confirm or ship deadline of one order, once.
+
+Once means once per order and kind, even when the order re-enters the late
+state (a shipment the carrier cancelled sends it back to awaiting shipment
+with the same ship-by): the breach it has stands, and its lateness runs on
+until the work is done (docs/sla.md).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import Overdue
+from tuoguan.sla import repository
 from tuoguan.sla.models import BREACH_OF, Breach, BreachKind
 
 MESSAGES = {
@@ -80,10 +87,18 @@ def rows_for(
     return breach, note
 
 
-def record(
+async def record(
     session: AsyncSession, *, ctx: Ctx, order: Order, versions: list[PenaltyPolicy]
 ) -> Breach:
-    """Add the breach of one order's running deadline and tell the seller; the caller flags it."""
+    """Add the breach of one order's running deadline and tell the seller; the caller flags it.
+
+    A deadline the order re-entered (its shipment cancelled by the carrier, F10)
+    keeps the breach it already has: that one is returned and nothing is added.
+    """
+    kind = BREACH_OF[order.status]
+    existing = await repository.breach_of(session, order_id=order.id, kind=kind)
+    if existing is not None:
+        return existing
     breach_values, note = rows_for(ctx=ctx, order=order, versions=versions)
     breach = Breach(**breach_values)
     session.add(breach)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.orders.models import Order
+from tuoguan.orders.repository import id_in, scoped
 from tuoguan.sla.models import LATE_STATUS, Breach, BreachKind
 
 
 async def ready_to_assess(
-    session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[tuple[Breach, Order]]:
     """Unassessed breaches whose lateness is settled, with their orders, locked for this worker.
 
@@ -30,9 +38,27 @@ async def ready_to_assess(
         .order_by(Breach.assess_by, Breach.id)
         .limit(limit)
     )
+    query = scoped(session, query, Breach.id, exclude=exclude, only=only)
     if skip_locked:
         query = query.with_for_update(of=Breach, skip_locked=True)
     return [(breach, order) for breach, order in await session.execute(query)]
+
+
+async def breach_of(session: AsyncSession, *, order_id: str, kind: BreachKind) -> Breach | None:
+    """The order's breach of this kind, if it has one."""
+    return await session.scalar(
+        select(Breach).where(Breach.order_id == order_id, Breach.kind == kind)
+    )
+
+
+async def breached(session: AsyncSession, order_ids: list[str]) -> set[tuple[str, BreachKind]]:
+    """(order, kind) of the breaches these orders already have (uq_breaches_order_kind)."""
+    if not order_ids:
+        return set()
+    rows = await session.execute(
+        select(Breach.order_id, Breach.kind).where(id_in(session, Breach.order_id, order_ids))
+    )
+    return {(order_id, BreachKind(kind)) for order_id, kind in rows}
 
 
 async def count_by_kind(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from tuoguan.kit.clock import as_utc
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.sla import breaches, repository
-from tuoguan.sla.models import Breach, BreachKind
+from tuoguan.sla.models import BREACH_OF, Breach, BreachKind
 from tuoguan.stores import service as stores
 
 # The order stamps that end a breach's lateness: the late work done, or the order cancelled.
@@ -28,7 +29,13 @@ RATING_WINDOW_DAYS = 90
 
 
 async def record_due_breaches(
-    session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> int:
     """Record a breach for each order whose confirm or ship deadline has passed, once.
 
@@ -37,17 +44,32 @@ async def record_due_breaches(
     unique (order, kind) pair keep a breach from being recorded twice. A batch
     is a handful of statements whatever its size: breaches, notifications,
     flags and audit events each go in one.
+
+    An order that re-entered a deadline it had already missed (its shipment
+    cancelled, F10) keeps its breach: it is flagged again, and no second breach
+    or notification is made. ``exclude`` leaves out orders set aside after a
+    failure; ``only`` takes just these (the worker retrying one at a time).
     """
     now = ctx.clock.now()
-    due = await orders.overdue(session, now=now, limit=limit, skip_locked=skip_locked)
+    due = await orders.overdue(
+        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
+    )
     if not due:
         return 0
-    versions = await finance.all_policies(session)
-    kinds = await breaches.record_many(session, ctx=ctx, due=due, versions=versions)
-    await orders.flag_missed(
-        session, ctx=ctx, missed=[(o, kind.value) for o, kind in zip(due, kinds, strict=True)]
-    )
+    known = await repository.breached(session, [o.id for o in due])
+    fresh = [o for o in due if (o.id, BREACH_OF[o.status]) not in known]
+    versions = await finance.all_policies(session) if fresh else []
+    await breaches.record_many(session, ctx=ctx, due=fresh, versions=versions)
+    await orders.flag_missed(session, ctx=ctx, missed=[(o, BREACH_OF[o.status].value) for o in due])
     return len(due)
+
+
+async def overdue_ids(
+    session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    """The orders the breach sweep would take next (no locks): to retry them one by one."""
+    due = await orders.overdue(session, now=now, limit=limit, skip_locked=False, exclude=exclude)
+    return [o.id for o in due]
 
 
 def lateness_of(breach: Breach, order: Order, now: datetime) -> timedelta:
@@ -58,15 +80,24 @@ def lateness_of(breach: Breach, order: Order, now: datetime) -> timedelta:
 
 
 async def assess_due_breaches(
-    session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> int:
     """F6, O2: price each breach whose lateness is settled under the policy of its deadline.
 
     Each breach is assessed once: the sweep only reads unassessed breaches, under
     a row lock, and the penalty's unique breach id refuses a second one.
+    ``exclude`` and ``only`` scope the breaches as in ``record_due_breaches``.
     """
     now = ctx.clock.now()
-    ready = await repository.ready_to_assess(session, now=now, limit=limit, skip_locked=skip_locked)
+    ready = await repository.ready_to_assess(
+        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
+    )
     versions = await finance.all_policies(session) if ready else []
     for breach, order in ready:
         lateness = lateness_of(breach, order, now)
@@ -88,6 +119,16 @@ async def assess_due_breaches(
             lateness=lateness,
         )
     return len(ready)
+
+
+async def assessable_ids(
+    session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    """The breaches the penalty sweep would take next (no locks): to retry them one by one."""
+    ready = await repository.ready_to_assess(
+        session, now=now, limit=limit, skip_locked=False, exclude=exclude
+    )
+    return [breach.id for breach, _ in ready]
 
 
 async def list_breaches(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -94,14 +95,25 @@ async def score(session: AsyncSession, order: Order, histories: Histories) -> ri
     )
 
 
-async def warn_due(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: bool) -> int:
+async def warn_due(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
+) -> int:
     """Score each order at its checkpoint; warn its seller once per deadline if at risk.
 
     The caller commits. Rows are locked (SKIP LOCKED on PostgreSQL) and the
-    unique (order, deadline) pair refuses a second warning.
+    unique (order, deadline) pair refuses a second warning. ``exclude`` leaves
+    out orders set aside after a failure; ``only`` takes just these.
     """
     now = ctx.clock.now()
-    due = await orders.due_risk_checks(session, now=now, limit=limit, skip_locked=skip_locked)
+    due = await orders.due_risk_checks(
+        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
+    )
     histories = Histories(now)
     next_checks: dict[str, datetime | None] = {}
     for order in due:
@@ -152,6 +164,16 @@ async def warn_due(session: AsyncSession, *, ctx: Ctx, limit: int, skip_locked: 
     # Bookkeeping, not a change a client acted on: the orders' versions stay as they were.
     await orders.set_risk_checks(session, next_checks)
     return len(due)
+
+
+async def due_ids(
+    session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    """The orders the warning sweep would take next (no locks): to retry them one by one."""
+    due = await orders.due_risk_checks(
+        session, now=now, limit=limit, skip_locked=False, exclude=exclude
+    )
+    return [order.id for order in due]
 
 
 async def at_risk(

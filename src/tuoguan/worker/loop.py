@@ -1,15 +1,20 @@
-"""Sweeps that find due work with an indexed query and act on each item under a row lock."""
+"""The worker's sweeps: each finds due work with an indexed query and acts on it under row locks.
+
+Each sweep runs on its own (``run_once``): one that fails is logged, counted and
+kept on the operators' list, and the next one still runs. The row sweeps split a
+failed batch to set the bad row aside (``worker/isolation.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import SYSTEM
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
@@ -17,6 +22,7 @@ from tuoguan.errors import DomainError
 from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
 from tuoguan.notify import webhooks
+from tuoguan.ops import service as failures
 from tuoguan.orders import repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
@@ -24,8 +30,72 @@ from tuoguan.shipping import shipments, tracking
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
+from tuoguan.worker.isolation import (
+    Outcome,
+    Rows,
+    Sweep,
+    row_batch,
+    set_aside,
+    system_ctx,
+    transient,
+)
 
 log = logging.getLogger("tuoguan.worker")
+
+
+async def _complete_due(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
+) -> int:
+    body = ActionBody(reason=f"auto-confirmed {ctx.settings.auto_confirm_days} days after delivery")
+    due = await repository.due_for_auto_complete(
+        session,
+        now=ctx.clock.now(),
+        limit=limit,
+        skip_locked=skip_locked,
+        exclude=exclude,
+        only=only,
+    )
+    for order in due:
+        await service.act(
+            session, ctx=ctx, order_id=order.id, action=OrderAction.complete, body=body
+        )
+    return len(due)
+
+
+async def _delivered_due(
+    session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    due = await repository.due_for_auto_complete(
+        session, now=now, limit=limit, skip_locked=False, exclude=exclude
+    )
+    return [order.id for order in due]
+
+
+BREACHES = Rows("record_breaches", "order", sla.record_due_breaches, sla.overdue_ids)
+PENALTIES = Rows("assess_penalties", "breach", sla.assess_due_breaches, sla.assessable_ids)
+WARNINGS = Rows("warn_at_risk", "order", warnings.warn_due, warnings.due_ids)
+COMPLETIONS = Rows("auto_complete", "order", _complete_due, _delivered_due)
+
+
+async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
+    """O2, F1: record each missed confirm or ship deadline once, flag it, tell the seller."""
+    return (await row_batch(db, clock, settings, BREACHES)).taken
+
+
+async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:
+    """F6, O2: fine each breach whose lateness is settled, under its deadline's policy version."""
+    return (await row_batch(db, clock, settings, PENALTIES)).taken
+
+
+async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
+    """G5: score orders at their window's checkpoints and warn sellers before deadlines pass."""
+    return (await row_batch(db, clock, settings, WARNINGS)).taken
 
 
 async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
@@ -33,26 +103,10 @@ async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
 
     Several workers on PostgreSQL share the due rows with FOR UPDATE SKIP LOCKED;
     the batch commits as one transaction, so a worker killed mid-batch leaves
-    every order as it was for the next sweep.
+    every order as it was for the next sweep. An order the machine refuses to
+    complete is set aside, not tried again every interval.
     """
-    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
-    body = ActionBody(reason=f"auto-confirmed {settings.auto_confirm_days} days after delivery")
-    async with db.write() as session:
-        due = await repository.due_for_auto_complete(
-            session, now=clock.now(), limit=settings.worker_batch_size, skip_locked=not db.sqlite
-        )
-        done = 0
-        for order in due:
-            try:
-                async with session.begin_nested():
-                    await service.act(
-                        session, ctx=ctx, order_id=order.id, action=OrderAction.complete, body=body
-                    )
-                done += 1
-            except DomainError as exc:
-                log.warning("auto-complete of %s refused: %s", order.id, exc.detail)
-        await session.commit()
-    return done
+    return (await row_batch(db, clock, settings, COMPLETIONS)).taken
 
 
 class _Batch(Protocol):
@@ -63,28 +117,13 @@ class _Batch(Protocol):
 
 async def _batch(db: Database, clock: Clock, settings: Settings, work: _Batch) -> int:
     """One batch of a sweep as the system, in one transaction; how many items it handled."""
-    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    ctx = system_ctx(clock, settings)
     async with db.write() as session:
         count = await work(
             session, ctx=ctx, limit=settings.worker_batch_size, skip_locked=not db.sqlite
         )
         await session.commit()
     return count
-
-
-async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
-    """O2, F1: record each missed confirm or ship deadline once, flag it, tell the seller."""
-    return await _batch(db, clock, settings, sla.record_due_breaches)
-
-
-async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:
-    """F6, O2: fine each breach whose lateness is settled, under its deadline's policy version."""
-    return await _batch(db, clock, settings, sla.assess_due_breaches)
-
-
-async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
-    """G5: score orders at their window's checkpoints and warn sellers before deadlines pass."""
-    return await _batch(db, clock, settings, warnings.warn_due)
 
 
 async def escalate_cancellations(db: Database, clock: Clock, settings: Settings) -> int:
@@ -101,9 +140,14 @@ async def escalate_cancellations(db: Database, clock: Clock, settings: Settings)
 async def poll_carriers(db: Database, clock: Clock, settings: Settings) -> int:
     """F9: ask carriers that do not push for news on each live parcel, every
     ``carrier_poll_minutes``. Parcels are claimed in one short transaction, the
-    carriers are asked outside any, and each answer applies in its own."""
-    ctx = Ctx(principal=SYSTEM, clock=clock, settings=settings)
+    carriers are asked outside any, and each answer applies in its own. A parcel
+    whose answer cannot be applied is set aside; a carrier's refusal is not (it
+    is asked again at the next poll)."""
+    ctx = system_ctx(clock, settings)
     async with db.write() as session:
+        skipped, retry = await failures.skipped(
+            session, sweep="poll_carriers", subject_type="shipment"
+        )
         claimed = await tracking.claim_polls(
             session,
             now=clock.now(),
@@ -113,7 +157,10 @@ async def poll_carriers(db: Database, clock: Clock, settings: Settings) -> int:
         )
         await session.commit()
     adapters: dict[str, Carrier] = {}
+    left_out = set(skipped) - set(retry)
     for shipment_id, code, number in claimed:
+        if shipment_id in left_out:
+            continue
         try:
             if code not in adapters:
                 async with db.read() as session:
@@ -123,9 +170,24 @@ async def poll_carriers(db: Database, clock: Clock, settings: Settings) -> int:
                 await tracking.ingest(
                     session, ctx=tracking.as_carrier(ctx, code), carrier_code=code, scans=scans
                 )
+                if shipment_id in retry:
+                    await failures.resolve(
+                        session,
+                        ctx=ctx,
+                        sweep="poll_carriers",
+                        subject_type="shipment",
+                        subject_id=shipment_id,
+                    )
                 await session.commit()
         except DomainError as exc:
             log.warning("polling %s for %s failed: %s", code, shipment_id, exc.detail)
+        except Exception as exc:  # noqa: BLE001 - one parcel's bad answer sets only it aside
+            if transient(exc):
+                log.warning("polling %s for %s failed: %s", code, shipment_id, exc)
+                continue
+            await set_aside(
+                db, ctx, "poll_carriers", "shipment", shipment_id, failures.describe(exc)
+            )
     return len(claimed)
 
 
@@ -171,43 +233,132 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
     return count
 
 
+def _counted(name: str, sweep: Callable[[Database, Clock, Settings], Awaitable[int]]) -> Sweep:
+    async def batch(db: Database, clock: Clock, settings: Settings) -> Outcome:
+        return Outcome(handled=await sweep(db, clock, settings))
+
+    return Sweep(name, batch)
+
+
+def _rows(rows: Rows) -> Sweep:
+    async def batch(db: Database, clock: Clock, settings: Settings) -> Outcome:
+        return await row_batch(db, clock, settings, rows)
+
+    return Sweep(rows.name, batch)
+
+
+# In this order, each on its own: one that fails is counted and the next still runs.
 SWEEPS = (
-    record_breaches,
-    assess_penalties,
-    warn_at_risk,
-    auto_complete,
-    escalate_cancellations,
-    poll_carriers,
-    fan_out_webhooks,
-    deliver_webhooks,
-    prune_idempotency,
+    _rows(BREACHES),
+    _rows(PENALTIES),
+    _rows(WARNINGS),
+    _rows(COMPLETIONS),
+    _counted("escalate_cancellations", escalate_cancellations),
+    _counted("poll_carriers", poll_carriers),
+    _counted("fan_out_webhooks", fan_out_webhooks),
+    _counted("deliver_webhooks", deliver_webhooks),
+    _counted("prune_idempotency", prune_idempotency),
 )
 
 
-async def run_once(db: Database, clock: Clock, settings: Settings) -> dict[str, int]:
-    """Run every sweep until none finds a full batch; returns how many items each handled."""
-    await timetravel.sync(db, clock, settings)
-    handled: dict[str, int] = {}
-    for sweep in SWEEPS:
-        total = 0
+class Report(dict[str, int]):
+    """How many items each sweep handled (the mapping), what it set aside, which sweeps failed,
+    and the rows set aside and still open, per sweep, after the run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_aside: dict[str, int] = {}
+        self.failed: dict[str, str] = {}
+        self.open: dict[str, int] = {}
+
+    def line(self) -> str:
+        """The worker's log line."""
+        done = {name: n for name, n in self.items() if n}
+        return (
+            f"handled {done or 'nothing'}; set aside now {sum(self.open.values())}"
+            + (f" {self.open}" if self.open else "")
+            + (f"; new {self.set_aside}" if self.set_aside else "")
+            + (f"; failed sweeps {sorted(self.failed)}" if self.failed else "")
+        )
+
+
+async def _drain(
+    db: Database, clock: Clock, settings: Settings, sweep: Sweep, report: Report
+) -> None:
+    handled = aside = 0
+    try:
         while True:
-            count = await sweep(db, clock, settings)
-            total += count
-            if count < settings.worker_batch_size:
+            outcome = await sweep.batch(db, clock, settings)
+            handled += outcome.handled
+            aside += outcome.set_aside
+            if outcome.taken < settings.worker_batch_size:
                 break
-        handled[sweep.__name__] = total
-    return handled
+    finally:
+        report[sweep.name] = handled
+        if aside:
+            report.set_aside[sweep.name] = aside
+
+
+async def _sweep_failed(db: Database, ctx: Ctx, name: str, exc: Exception) -> None:
+    """Keep a failed sweep on the operators' list (best effort: the database may be the cause)."""
+    try:
+        async with db.write() as session:
+            await failures.set_aside(
+                session,
+                ctx=ctx,
+                sweep=name,
+                subject_type=failures.SWEEP,
+                subject_id=name,
+                error=failures.describe(exc),
+            )
+            await session.commit()
+    except Exception:  # noqa: BLE001 - the worker's log already says the sweep failed
+        log.warning("could not record the failure of %s", name, exc_info=True)
+
+
+async def run_once(db: Database, clock: Clock, settings: Settings) -> Report:
+    """Run every sweep until none finds a full batch, each isolated from the others' failures."""
+    await timetravel.sync(db, clock, settings)
+    ctx = system_ctx(clock, settings)
+    report = Report()
+    async with db.read() as session:
+        failing = await failures.failing_sweeps(session)
+    for sweep in SWEEPS:
+        try:
+            await _drain(db, clock, settings, sweep, report)
+            if sweep.name in failing:  # it failed last time and went through now
+                async with db.write() as session:
+                    await failures.resolve(
+                        session,
+                        ctx=ctx,
+                        sweep=sweep.name,
+                        subject_type=failures.SWEEP,
+                        subject_id=sweep.name,
+                    )
+                    await session.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one failed sweep must not stop the others
+            log.exception("worker sweep %s failed; the others go on", sweep.name)
+            report.failed[sweep.name] = failures.describe(exc)
+            await _sweep_failed(db, ctx, sweep.name, exc)
+    async with db.read() as session:
+        report.open = await failures.open_counts(session)
+    return report
 
 
 async def run_forever(db: Database, clock: Clock, settings: Settings) -> None:
     """Sweep every ``worker_interval_seconds`` until cancelled."""
+    last = ""
     while True:
         try:
-            handled = await run_once(db, clock, settings)
-            if any(handled.values()):
-                log.info("worker: %s", handled)
+            report = await run_once(db, clock, settings)
+            line = report.line()
+            if any(report.values()) or report.failed or report.set_aside or line != last:
+                log.info("worker: %s", line)
+            last = line
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failed sweep must not stop the loop
-            log.exception("worker sweep failed; retrying next interval")
+        except Exception:  # noqa: BLE001 - a failed run (the database away) must not stop the loop
+            log.exception("worker run failed; retrying next interval")
         await asyncio.sleep(settings.worker_interval_seconds)

@@ -124,14 +124,6 @@ async def events_of(session: AsyncSession, shipment_id: str) -> list[TrackingEve
     return list(rows.all())
 
 
-async def shipments_of_order(session: AsyncSession, order_id: str) -> list[Shipment]:
-    """Every shipment an order has had, newest first."""
-    rows = await session.scalars(
-        select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id.desc())
-    )
-    return list(rows.all())
-
-
 async def unanswered_cancels(
     session: AsyncSession, *, before: datetime, limit: int, skip_locked: bool
 ) -> list[Shipment]:

@@ -164,7 +164,7 @@ async def poll_carriers(db: Database, clock: Clock, settings: Settings) -> int:
         try:
             if code not in adapters:
                 async with db.read() as session:
-                    adapters[code] = await shipments.carrier(session, code)
+                    adapters[code] = await shipments.carrier(session, code, settings)
             scans = await adapters[code].track(number)
             async with db.write() as session:
                 await tracking.ingest(

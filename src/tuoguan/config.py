@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     clock_offset_seconds: int = 0
     db_pool_size: int = Field(default=10, ge=1, le=200)
     secure_cookies: bool = False
+    # Console sign-in throttle, per account and per client address (accounts/throttle.py).
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_max_delay_seconds: int = Field(default=60, ge=1, le=3600)
+    login_lock_after: int = Field(default=20, ge=2, le=1000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Share the sign-in throttle through Redis instead of the database (redis://host:6379/0).
+    redis_url: str | None = None
     # F10: a cancellation the carrier leaves unanswered this long goes to an operator.
     cancel_escalate_hours: int = Field(default=24, ge=1, le=24 * 30)
     # F9: how often the worker asks a carrier that does not push about each live parcel.

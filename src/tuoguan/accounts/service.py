@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.models import ApiToken, User, WebSession
 from tuoguan.accounts.principal import Principal, Role
+from tuoguan.accounts.throttle import normalise_email
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -28,6 +30,13 @@ _DUMMY_HASH = _hasher.hash("tuoguan-dummy-password")
 
 def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 async def _check_scope(
@@ -65,14 +74,15 @@ async def create_user(
     await _check_scope(session, role, seller_id, None)
     if len(password) < 8:
         raise InvalidInput("a password has at least 8 characters", field="password")
-    email = email.strip().lower()
+    email = normalise_email(email)
     if await session.scalar(select(User.id).where(User.email == email)):
         raise InvalidInput(f"{email} is already registered", field="email")
     user = User(
         id=new_id("user"),
         email=email,
         display_name=display_name,
-        password_hash=_hasher.hash(password),
+        # argon2 is CPU-heavy on purpose: hash in a worker thread, not on the event loop.
+        password_hash=await asyncio.to_thread(_hasher.hash, password),
         role=role,
         seller_id=seller_id,
         locale=locale,
@@ -171,17 +181,25 @@ async def principal_for_token(session: AsyncSession, secret: str) -> Principal:
     )
 
 
-async def login(
-    session: AsyncSession, *, email: str, password: str, clock: Clock, hours: int
-) -> tuple[User, str, WebSession]:
-    """Check a password and open a console session; returns the cookie secret once."""
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except VerificationError as exc:
-        raise Unauthorized("wrong e-mail or password") from exc
-    if user is None:
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
+    """The user whose e-mail and password these are, or Unauthorized.
+
+    An unknown e-mail is checked against a dummy hash, so it costs as much as a
+    wrong password; argon2 runs in a worker thread, not on the event loop.
+    """
+    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
+    matches = await asyncio.to_thread(
+        _verify, user.password_hash if user else _DUMMY_HASH, password
+    )
+    if user is None or not matches:
         raise Unauthorized("wrong e-mail or password")
+    return user
+
+
+async def open_session(
+    session: AsyncSession, *, user: User, clock: Clock, hours: int
+) -> tuple[str, WebSession]:
+    """Open a console session for a signed-in user; returns the cookie secret once."""
     secret = secrets.token_urlsafe(32)
     now = clock.now()
     web_session = WebSession(
@@ -192,7 +210,7 @@ async def login(
         expires_at=now + timedelta(hours=hours),
     )
     session.add(web_session)
-    return user, secret, web_session
+    return secret, web_session
 
 
 async def session_user(

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tuoguan import __version__
 from tuoguan.api import openapi, problems
-from tuoguan.api.middleware import RequestId
+from tuoguan.api.middleware import RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     meta,
     orders,
@@ -120,4 +120,5 @@ def create_app(
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(RequestId)
+    app.add_middleware(SecurityHeaders, docs_paths=(f"{API_PREFIX}/docs",))
     return app

@@ -1,4 +1,5 @@
-// Live countdowns for deadlines and a confirm dialog before destructive actions.
+// Live countdowns for deadlines, filters that apply on change and a confirm dialog before
+// destructive actions. Everything is bound here: the console's CSP allows no inline script.
 (function () {
   "use strict";
   function fmt(seconds, overdue) {
@@ -22,6 +23,10 @@
     tick();
     setInterval(tick, 30000);
   }
+  // Filters apply as soon as a choice changes (the page's CSP forbids inline handlers).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       if (!window.confirm(form.dataset.confirm)) ev.preventDefault();

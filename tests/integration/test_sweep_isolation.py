@@ -248,6 +248,23 @@ def test_a_whole_sweep_failing_stops_no_other_and_clears_itself(
     assert m.ok(m.get("/sweep-failures", m.operator)) == []
 
 
+def test_a_fault_of_the_whole_sweep_sets_no_row_aside(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # F1
+    m = market
+    orders = [m.place("a_self") for _ in range(5)]
+    clock.advance(timedelta(days=3))
+    # when every breach is refused (as a bug in the sweep would make it), no row is to blame
+    with refusing(m.db_url, "breaches", "kind", "ship_late"):
+        report = sweep_once(client, clock, settings)
+    # then nothing is set aside: the sweep is on the list as failed, and tried again
+    assert list(report.failed) == ["record_breaches"] and report.set_aside == {}
+    (row,) = m.ok(m.get("/sweep-failures", m.operator))
+    assert (row["sweep"], row["subject_type"]) == ("record_breaches", "sweep")
+    fixed = sweep_once(client, clock, settings)
+    assert fixed["record_breaches"] == len(orders) and fixed.open == {}
+
+
 def test_only_operators_see_or_decide_what_was_set_aside(
     client: TestClient, market: Market, clock: FrozenClock, settings: Settings
 ) -> None:  # issue 10: each role sees only its own data

@@ -33,8 +33,8 @@ from tuoguan.ops import service as failures
 
 log = logging.getLogger("tuoguan.worker")
 
-# Rows failing one by one before the first one goes through: past this, the fault is the
-# sweep's (a bug, a missing table), not a row's, and nothing more is set aside.
+# When this many rows fail alone and none goes through, the fault is the sweep's (a bug, a
+# missing table), not the rows': none is set aside, and the sweep counts as failed.
 STREAK = 5
 
 
@@ -215,10 +215,8 @@ async def row_batch(db: Database, clock: Clock, settings: Settings, rows: Rows) 
         )
     if not due:
         raise SweepFailed(error)  # no row to blame: the fault is the sweep's
-    went_through = 0
-    for subject_id in due:
-        went_through += await alone.attempt(subject_id)
-        if not went_through and len(alone.failed) >= STREAK:
-            raise SweepFailed(alone.failed[0][1])
+    went_through = [await alone.attempt(subject_id) for subject_id in due]
+    if not any(went_through) and len(alone.failed) >= STREAK:
+        raise SweepFailed(alone.failed[0][1])
     await alone.set_failed_aside()
     return alone.outcome

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     login_free_failures: int = Field(default=5, ge=1, le=100)
     login_max_delay_seconds: int = Field(default=60, ge=1, le=3600)
     login_lock_after: int = Field(default=20, ge=2, le=1000)
+    # An address may be a whole office behind one router: it gets more attempts than an account.
+    login_address_free_failures: int = Field(default=20, ge=1, le=1000)
+    login_address_lock_after: int = Field(default=100, ge=2, le=10_000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed.

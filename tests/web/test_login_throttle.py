@@ -138,7 +138,12 @@ def test_a_lock_is_audited_once_per_key_and_never_holds_the_password(
 ) -> None:
     email, unknown = _email(), _email()
     create_console_user(settings.database_url, email, Role.operator)
-    short = {"login_free_failures": 2, "login_lock_after": 4}
+    short = {
+        "login_free_failures": 2,
+        "login_lock_after": 4,
+        "login_address_free_failures": 2,
+        "login_address_lock_after": 4,
+    }
     with console(settings, clock, **short) as client:
         _fail_until_locked(client, clock, email, free=2, lock_after=4)
         for _ in range(3):
@@ -179,10 +184,12 @@ def test_one_address_guessing_at_many_accounts_is_slowed_down(
     victim = _email()
     create_console_user(settings.database_url, victim, Role.operator)
     with console(settings, clock) as guesser:
-        for _ in range(5):
+        # An address gets more attempts than an account (an office shares one), then waits.
+        for _ in range(settings.login_address_free_failures):
             assert _attempt(guesser, _email(), WRONG).status_code == 401
         refused = _attempt(guesser, victim, PASSWORD)
         assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        assert "请 1 秒后再试" in refused.text
     # The account itself was never guessed at: its owner, elsewhere, signs in.
     with console(settings, clock) as owner:
         assert _attempt(owner, victim, PASSWORD).status_code == 303
@@ -208,7 +215,7 @@ def test_a_success_resets_the_account(settings: Settings, clock: FrozenClock) ->
 def test_a_client_cannot_pick_its_address_without_a_trusted_proxy(
     settings: Settings, clock: FrozenClock
 ) -> None:
-    with console(settings, clock) as client:
+    with console(settings, clock, login_address_free_failures=5) as client:
         for host in range(1, 6):
             forwarded = {"X-Forwarded-For": f"198.51.100.{host}"}
             assert _attempt(client, _email(), WRONG, **forwarded).status_code == 401
@@ -270,3 +277,19 @@ def test_sign_in_is_refused_not_left_open_when_redis_is_down(
         assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
         assert "登录暂时不可用" in refused.text
         assert client.get("/console/orders", follow_redirects=False).status_code == 303
+
+
+def test_colleagues_behind_one_address_sign_in_after_someone_mistyped(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    # Everyone in one office comes from the same address: one person's mistakes, and the
+    # others' successes, must not make the next colleague wait.
+    office = _address()
+    colleagues = [_email() for _ in range(4)]
+    for email in colleagues:
+        create_console_user(settings.database_url, email, Role.operator)
+    with console(settings, clock, address=office) as client:
+        for _ in range(9):
+            assert _attempt(client, _email(), WRONG).status_code == 401
+        for email in colleagues:
+            assert _attempt(client, email, PASSWORD).status_code == 303

@@ -68,12 +68,12 @@ class Policy:
     window: timedelta = timedelta(minutes=15)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
-        """The policy the settings describe."""
+    def from_settings(cls, settings: Settings, *, free: int, lock_after: int) -> Policy:
+        """The policy the settings describe, for one kind of key."""
         return cls(
-            free_failures=settings.login_free_failures,
+            free_failures=free,
             max_delay=timedelta(seconds=settings.login_max_delay_seconds),
-            lock_after=max(settings.login_lock_after, settings.login_free_failures + 1),
+            lock_after=max(lock_after, free + 1),
             lock_for=timedelta(minutes=settings.login_lock_minutes),
             window=timedelta(minutes=settings.login_window_minutes),
         )
@@ -84,6 +84,38 @@ class Policy:
             return None
         doublings = min(failures - self.free_failures, 32)
         return min(self.first_delay * 2**doublings, self.max_delay)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The account's policy and the address's: an address stands for a whole office behind one
+    router, so it gets more attempts than one account before it is slowed down or locked."""
+
+    account: Policy = field(default_factory=Policy)
+    address: Policy = field(default_factory=lambda: Policy(free_failures=20, lock_after=100))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policies:
+        """The policies the settings describe."""
+        return cls(
+            account=Policy.from_settings(
+                settings, free=settings.login_free_failures, lock_after=settings.login_lock_after
+            ),
+            address=Policy.from_settings(
+                settings,
+                free=settings.login_address_free_failures,
+                lock_after=settings.login_address_lock_after,
+            ),
+        )
+
+    def of(self, key: str) -> Policy:
+        """The policy of a key, by its kind."""
+        return self.address if key.startswith("address:") else self.account
+
+    @property
+    def window(self) -> timedelta:
+        """The longest a count is kept without an attempt."""
+        return max(self.account.window, self.address.window)
 
 
 @dataclass(frozen=True)
@@ -220,24 +252,26 @@ def _charged(state: KeyState, now: datetime, policy: Policy) -> KeyState:
 
 
 def _refunded(state: KeyState, policy: Policy) -> KeyState:
+    """A success gives back its charge and clears the wait it set: someone who knew a password
+    signed in, and the next person at the same address need not wait for it."""
     failures = max(state.failures - 1, 0)
     return KeyState(
         failures=failures,
         last_attempt_at=state.last_attempt_at,
-        next_attempt_at=state.next_attempt_at if failures >= policy.free_failures else None,
+        next_attempt_at=None,
         locked_until=state.locked_until if failures >= policy.lock_after else None,
     )
 
 
 def decide(
-    states: dict[str, KeyState], now: datetime, policy: Policy
+    states: dict[str, KeyState], now: datetime, policies: Policies
 ) -> tuple[Verdict, dict[str, KeyState] | None]:
     """The verdict on one attempt and, if it may go ahead, every key's state after the charge."""
-    live = {key: _live(state, now, policy) for key, state in states.items()}
+    live = {key: _live(state, now, policies.of(key)) for key, state in states.items()}
     waits = [w for w in (_wait(s, now) for s in live.values()) if w is not None]
     if waits:
         return Verdict(retry_after=max(1, math.ceil(max(waits).total_seconds()))), None
-    after = {key: _charged(state, now, policy) for key, state in live.items()}
+    after = {key: _charged(state, now, policies.of(key)) for key, state in live.items()}
     locked = tuple(
         Locked(key=key, failures=state.failures, until=state.locked_until)
         for key, state in after.items()
@@ -260,7 +294,7 @@ class ThrottleStore(Protocol):
 class DatabaseStore:
     """States in ``login_throttle``, changed in the caller's write transaction."""
 
-    policy: Policy
+    policy: Policies
 
     async def _lock_rows(
         self, session: AsyncSession, keys: Sequence[str], now: datetime
@@ -299,7 +333,8 @@ class DatabaseStore:
         """Reset the account, refund the address."""
         rows = await self._lock_rows(session, keys.both, now)
         await session.delete(rows[keys.account])
-        _store(rows[keys.address], _refunded(_state(rows[keys.address]), self.policy))
+        refunded = _refunded(_state(rows[keys.address]), self.policy.address)
+        _store(rows[keys.address], refunded)
 
     async def _prune(self, session: AsyncSession, keep: Sequence[str], now: datetime) -> None:
         """Forget a batch of keys with nothing left to remember (rows others hold are skipped)."""
@@ -342,12 +377,12 @@ class RedisStore:
     """States in Redis hashes, changed under WATCH so concurrent processes agree."""
 
     client: Any  # redis.asyncio.Redis; the package is an optional extra
-    policy: Policy
+    policy: Policies
     prefix: str = "tuoguan:login-throttle:"
     retries: int = 50
 
     @classmethod
-    def from_url(cls, url: str, policy: Policy) -> RedisStore:
+    def from_url(cls, url: str, policy: Policies) -> RedisStore:
         """A store on the Redis server at ``url``."""
         try:
             import redis.asyncio as aioredis
@@ -376,7 +411,7 @@ class RedisStore:
         def step(states: dict[str, KeyState]) -> dict[str, KeyState]:
             return {
                 keys.account: KeyState(),
-                keys.address: _refunded(states[keys.address], self.policy),
+                keys.address: _refunded(states[keys.address], self.policy.address),
             }
 
         await self._transact(keys.both, now, step)
@@ -456,7 +491,7 @@ class LoginThrottle:
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginThrottle:
         """Redis when ``redis_url`` is set, else the database."""
-        policy = Policy.from_settings(settings)
+        policy = Policies.from_settings(settings)
         store: ThrottleStore = (
             RedisStore.from_url(settings.redis_url, policy)
             if settings.redis_url

@@ -116,10 +116,13 @@ async def login_form(request: Request) -> HTMLResponse:
 
 
 def _login_refused(request: Request, csrf: str, error: str, status: int, wait: int = 0) -> Response:
-    # People read minutes, not seconds: "in a minute" below 61 s, else whole minutes up.
-    if error == "login_throttled" and wait <= 60:
+    # Seconds below a minute, "a minute" at one, else whole minutes up.
+    count = math.ceil(wait / 60)
+    if error == "login_throttled" and wait < 60:
+        error, count = "login_throttled_seconds", wait
+    elif error == "login_throttled" and wait == 60:
         error = "login_throttled_soon"
-    context = {"csrf": csrf, "error": error, "wait_minutes": math.ceil(wait / 60)}
+    context = {"csrf": csrf, "error": error, "wait_minutes": count}
     response = _render(request, "login.html", context, status)
     if wait:
         response.headers["Retry-After"] = str(wait)

@@ -8,6 +8,8 @@ from typing import Any
 from tests.builders.karrio import Recorded, connect_fedex, fedex  # noqa: F401
 from tests.builders.market import Market
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
+from tests.builders.workers import sweep_database
+from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
 
 BUYER_LEFT = {"reason": "buyer changed their mind"}
@@ -44,6 +46,16 @@ def test_a_booked_parcel_is_voided_before_the_order_is_cancelled(
     assert by_hand.status_code == 409
     second = m.post(f"/orders/{order['id']}/shipments", seller, {"service_code": "TG-EXPRESS"})
     assert second.status_code == 409
+    # and the label of a parcel being voided is not printed, alone or in a batch
+    voided = m.get(f"/shipments/{shipment['id']}/label.pdf", seller)
+    assert voided.status_code == 409 and voided.json()["rule"] == "label_void"
+    assert m.get("/labels.pdf", seller, params={"ids": [shipment["id"]]}).status_code == 409
+    # while it waits, the order still lists by its ship-by (the carrier may refuse)
+    listed = m.ok(
+        m.get("/orders", seller, params={"sort": "deadline", "status": "cancel_requested"})
+    )
+    assert [o["id"] for o in listed["items"]] == [order["id"]]
+    assert listed["items"][0]["next_deadline"]["kind"] == "ship_by"
     # when the carrier confirms, the order is cancelled with the buyer's reason
     clock.advance(timedelta(minutes=11))
     sandbox_carrier.tick(m.client)
@@ -113,3 +125,27 @@ def test_only_the_orders_cancellers_can_void_its_parcel(
         "created"
     )
     assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "awaiting_shipment"
+
+
+def test_a_lost_answer_is_polled_so_the_order_does_not_wait_forever(
+    live_market: Market,
+    sandbox_carrier: SandboxHandle,
+    clock: FrozenClock,
+    settings: Settings,
+    db_url: str,
+) -> None:  # O4 F10
+    # given a pushing carrier whose answer to the void never arrives
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    sandbox_carrier.sandbox.push_url = None
+    order = _order(m)
+    ship(m, order["id"], m.seller_tokens["a"])
+    m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))
+    clock.advance(timedelta(minutes=11))
+    sandbox_carrier.tick(m.client)
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "cancel_requested"
+    # when the worker runs once the poll interval has passed, it asks the carrier itself
+    clock.advance(timedelta(minutes=settings.carrier_poll_minutes))
+    assert sweep_database(db_url, clock, settings)["poll_carriers"] == 1
+    # then the carrier's yes is applied: the order is cancelled
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "cancelled"

@@ -96,6 +96,9 @@ INITIAL: dict[StoreMode, OrderStatus] = {
 DEADLINE_OF: dict[OrderStatus, str] = {
     S.awaiting_confirmation: "confirm_by",
     S.awaiting_shipment: "ship_by",
+    # While the carrier is asked to void the parcel, ship_by still runs: if it refuses, the
+    # order must ship by then (no breach is recorded in this state).
+    S.cancel_requested: "ship_by",
     S.shipped: "deliver_by",
     S.delivered: "auto_complete_at",
 }

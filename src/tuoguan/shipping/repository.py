@@ -151,14 +151,22 @@ async def due_polls(
     limit: int,
     skip_locked: bool,
 ) -> list[Shipment]:
-    """Live shipments on carriers that do not push, not asked since ``before``, longest first."""
+    """Live shipments on carriers that do not push, not asked since ``before``, longest first.
+
+    A cancellation a pushing carrier has not answered since ``before`` is polled too: a
+    lost push must not leave an order waiting on the carrier until an operator chases it.
+    """
     query = (
         select(Shipment)
         .join(CarrierAccount, CarrierAccount.code == Shipment.carrier_code)
         .where(
             Shipment.status.in_(statuses),
             CarrierAccount.active.is_(True),
-            CarrierAccount.adapter.not_in(pushing),
+            CarrierAccount.adapter.not_in(pushing)
+            | (
+                (Shipment.status == ShipmentStatus.cancel_requested)
+                & (Shipment.cancel_requested_at < before)
+            ),
             (Shipment.polled_at.is_(None)) | (Shipment.polled_at < before),
         )
         .order_by(Shipment.polled_at.is_not(None), Shipment.polled_at, Shipment.id)

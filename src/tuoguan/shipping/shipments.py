@@ -55,6 +55,8 @@ from tuoguan.sla import deadlines
 from tuoguan.stores import service as stores
 
 MAX_PICKUP_AHEAD = timedelta(days=7)
+# A label is not printed for a parcel that is voided or being voided (F10).
+UNPRINTABLE = (ShipmentStatus.cancelled, ShipmentStatus.cancel_requested)
 MAX_LABELS = 200  # one batch print; a bigger one would hold a render thread for seconds
 
 
@@ -108,7 +110,7 @@ async def printable(
     """Each listed order's live shipment the principal may see: its label can be printed."""
     found = await session.scalars(
         _visible(principal).where(
-            Shipment.order_id.in_(order_ids), Shipment.status != ShipmentStatus.cancelled
+            Shipment.order_id.in_(order_ids), Shipment.status.not_in(UNPRINTABLE)
         )
     )
     return {s.order_id: s for s in found}
@@ -476,9 +478,15 @@ async def label_batch(
         raise NotFound(f"shipment {missing[0]} not found", field="ids")
     names = {s.code: s.name for s in await repository.services(session)}
     today = ctx.clock.now().date().isoformat()
-    unprintable = [s.id for s in found.values() if s.status is ShipmentStatus.cancelled]
+    unprintable = [s for s in found.values() if s.status in UNPRINTABLE]
     if unprintable:
-        raise Conflict(f"shipment {unprintable[0]} is cancelled; its label is void", field="ids")
+        void = unprintable[0]
+        why = (
+            "is cancelled; its label is void"
+            if void.status is ShipmentStatus.cancelled
+            else "is being voided by the carrier; print it again only if the carrier refuses"
+        )
+        raise Conflict(f"shipment {void.id} {why}", field="ids", rule="label_void")
     issued = {
         x.shipment_id: x
         for x in await session.scalars(

@@ -175,6 +175,15 @@ def test_a_poisoned_row_is_set_aside_and_every_other_sweep_still_runs(
         again = sweep_once(client, clock, settings)
         assert again.set_aside == {} and again["record_breaches"] == 0
         assert m.ok(m.get(f"/sweep-failures/{row['id']}", m.operator))["attempts"] == 1
+        # and the operators' inbox said so once, not at every run that skips it
+        told = [
+            n for n in m.ok(m.get("/notifications", m.operator)) if n["kind"] == "sweep_set_aside"
+        ]
+        assert len(told) == 1 and told[0]["subject_id"] == poisoned["id"]
+        assert all(
+            n["kind"] != "sweep_set_aside"
+            for n in m.ok(m.get("/notifications", m.seller_tokens["b"]))
+        )
     # when the cause is gone and an operator retries it (idempotently)
     key = {"Idempotency-Key": m.new_key()}
     body = {"reason": "trigger removed"}

@@ -13,6 +13,7 @@ from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.kit.ids import new_id
+from tuoguan.notify import service as notify
 from tuoguan.ops import repository
 from tuoguan.ops.models import ERROR_LENGTH, FailureStatus, SweepFailure
 from tuoguan.ops.states import OPEN, FailureAction, next_status
@@ -87,6 +88,17 @@ async def set_aside(
     row.status = FailureStatus.set_aside
     row.resolved_at = None
     _event(session, ctx, row, "set_aside", source)
+    if source != FailureStatus.set_aside.value:
+        # The operators' inbox says so once, not at every batch that skips the row.
+        notify.notify(
+            session,
+            ctx=ctx,
+            seller_id=None,
+            kind="sweep_set_aside",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            message=f"the worker set a row aside ({sweep}): {row.error}"[:500],
+        )
     return row
 
 

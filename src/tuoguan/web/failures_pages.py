@@ -40,7 +40,7 @@ def local(at: datetime | None) -> str:
     if at is None:
         return ""
     shown = at.astimezone(OPERATOR_ZONE)
-    return f"{shown:%Y-%m-%d %H:%M} (UTC+8)"
+    return f"{shown:%Y-%m-%d %H:%M} UTC+8"
 
 
 async def _items(session: AsyncSession, rows: list[SweepFailure]) -> list[Item]:

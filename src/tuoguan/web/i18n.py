@@ -7,7 +7,7 @@ DEFAULT = "zh-CN"
 
 MESSAGES: dict[str, dict[str, str]] = {
     # What the worker set aside (web/failures_pages.py).
-    "sweep_failures": {"zh-CN": "任务异常", "en": "Set aside by the worker"},
+    "sweep_failures": {"zh-CN": "任务异常", "en": "Set aside"},
     "sweep_failures_help": {
         "zh-CN": "后台任务处理失败的记录已搁置，其余记录照常处理。修复原因后重试，或人工处理后关闭。",
         "en": "Rows a background sweep could not process are set aside; every other row goes on. "
@@ -15,10 +15,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "no_sweep_failures": {"zh-CN": "没有搁置的记录。", "en": "Nothing is set aside."},
     "failure_open": {"zh-CN": "待处理", "en": "Open"},
-    "failure_set_aside": {"zh-CN": "已搁置", "en": "set aside"},
-    "failure_retrying": {"zh-CN": "等待重试", "en": "retry pending"},
-    "failure_resolved": {"zh-CN": "已解决", "en": "resolved"},
-    "failure_dismissed": {"zh-CN": "已关闭", "en": "dismissed"},
+    "failure_set_aside": {"zh-CN": "已搁置", "en": "Set aside"},
+    "failure_retrying": {"zh-CN": "等待重试", "en": "Retry pending"},
+    "failure_resolved": {"zh-CN": "已解决", "en": "Resolved"},
+    "failure_dismissed": {"zh-CN": "已关闭", "en": "Dismissed"},
     "failure_do_retry": {"zh-CN": "重试", "en": "Retry"},
     "failure_do_dismiss": {"zh-CN": "关闭", "en": "Dismiss"},
     "failure_error": {"zh-CN": "错误", "en": "Error"},
@@ -186,6 +186,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "login_throttled": {
         "zh-CN": "尝试次数过多，请 {n} 分钟后再试",
         "en": "Too many attempts. Try again in {n} minutes.",
+    },
+    "login_throttled_seconds": {
+        "zh-CN": "尝试次数过多，请 {n} 秒后再试",
+        "en": "Too many attempts. Try again in {n} seconds.",
     },
     "login_throttled_soon": {
         "zh-CN": "尝试次数过多，请一分钟后再试",

@@ -50,6 +50,11 @@ def test_console_api_and_static_responses_carry_the_security_headers(
     _assert_hardened(listed)
     _assert_hardened(client.get("/api/v1/openapi.json"))
     _assert_hardened(client.get("/nowhere"))
+    # One person's pages and data are never kept by a cache (Back after sign-out shows nothing);
+    # static files may be.
+    for response in (client.get("/console/orders"), listed, client.get("/login")):
+        assert response.headers.get("cache-control") == "no-store"
+    assert client.get("/static/console.css").headers.get("cache-control") != "no-store"
     # Swagger UI is not the console: its CDN and inline bootstrap are allowed there only,
     # and it may not be framed either.
     docs = client.get("/api/v1/docs")

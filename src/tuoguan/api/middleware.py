@@ -57,7 +57,8 @@ PDF_CSP = "frame-ancestors 'none'"
 
 
 class SecurityHeaders:
-    """Add CSP, X-Frame-Options, Referrer-Policy and nosniff to every response.
+    """Add CSP, X-Frame-Options, Referrer-Policy and nosniff to every response, and
+    ``Cache-Control: no-store`` to everything but static files.
 
     A response that sets its own Content-Security-Policy keeps it.
     """
@@ -71,6 +72,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         docs = scope.get("path", "") in self.docs_paths
+        # Pages and API answers carry one person's data: no cache keeps them, and Back after
+        # signing out does not show them again. Static files may be cached.
+        private = not scope.get("path", "").startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,6 +94,7 @@ class SecurityHeaders:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-content-type-options", b"nosniff"),
+                    *([(b"cache-control", b"no-store")] if private else []),
                 ):
                     if name not in present:
                         headers.append((name, value))

@@ -7,20 +7,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+DRIBBLE_SECONDS = 6.0
+
+
 class Receiver:
-    """Records each POST; answers with ``status``, ``body`` and ``headers``."""
+    """Records each POST; answers with ``status``, ``body`` and ``headers``, or, with
+    ``dribble``, sends its answer's headers a byte at a time until closed."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.status = 200
         self.body = b""
         self.headers: dict[str, str] = {}
+        self.dribble = False
+        self.closed = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
+                if receiver.dribble:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    # A byte every 0.2 s, well within any read timeout, for DRIBBLE_SECONDS.
+                    for _ in range(int(DRIBBLE_SECONDS / 0.2)):
+                        if receiver.closed.wait(0.2):
+                            break
+                        self.wfile.write(b"X")
+                        self.wfile.flush()
+                    return
                 self.send_response(receiver.status)
                 for name, value in receiver.headers.items():
                     self.send_header(name, value)
@@ -37,5 +52,6 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.builders.market import Market
+from tests.builders.market import Market, auth
 from tests.builders.webhooks import Receiver
 from tests.builders.workers import sweep_once
+from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.notify import webhooks
 
 
 @pytest.fixture
@@ -127,3 +130,58 @@ def test_a_redirect_is_not_followed_and_the_receivers_body_is_never_shown(
         assert "s3cret" not in listed and "10.0.0.7" not in listed
     finally:
         elsewhere.close()
+
+
+def test_a_receiver_that_dribbles_its_answer_is_cut_off(
+    client: TestClient,
+    market: Market,
+    clock: FrozenClock,
+    settings: Settings,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # G5
+    # httpx's timeouts are per read: a byte every 0.2 s would hold a delivery for ever
+    monkeypatch.setattr(webhooks, "TOTAL_SECONDS", 1.0)
+    m = market
+    hook = m.ok(m.post("/webhooks", m.seller_tokens["b"], {"url": receiver.url}), 201)
+    receiver.dribble = True
+    m.place("b_full")
+    clock.advance(timedelta(hours=25))
+    started = time.monotonic()
+    assert sweep_once(client, clock, settings)["deliver_webhooks"] == 1
+    assert time.monotonic() - started < 5
+    (delivery,) = m.ok(m.get(f"/webhooks/{hook['id']}/deliveries", m.seller_tokens["b"]))
+    assert (delivery["status"], delivery["last_error"]) == ("pending", "timed out")
+
+
+def test_a_slow_receiver_never_holds_up_another_sellers_breach(
+    market: Market, clock: FrozenClock, settings: Settings, receiver: Receiver
+) -> None:  # O2 F1
+    # given the worker running, and seller b's receiver holding a delivery open
+    m = market
+    m.ok(m.post("/webhooks", m.seller_tokens["b"], {"url": receiver.url}), 201)
+    receiver.dribble = True
+    fast = settings.model_copy(update={"worker_interval_seconds": 0.05})
+    with TestClient(create_app(fast, clock=clock, run_worker=True)) as worker:
+        m.place("b_full")
+        clock.advance(timedelta(hours=25))
+        _wait_for(lambda: bool(receiver.received))
+        # when seller a's order misses its deadline meanwhile
+        late = m.place("a_full")
+        clock.advance(timedelta(hours=25))
+        # then its breach is recorded while b's delivery is still hanging (for 6 s)
+        _wait_for(lambda: _breached(worker, m, late["id"]), seconds=4)
+
+
+def _breached(http: TestClient, m: Market, order_id: str) -> bool:
+    found = http.get(
+        "/api/v1/breaches", params={"order_id": order_id}, headers=auth(m.operator)
+    ).json()
+    return bool(found)
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 4.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.05)

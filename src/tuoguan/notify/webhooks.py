@@ -45,7 +45,9 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=2)  # a claimed delivery is retried by anyone after this
-TIMEOUT_SECONDS = 5.0
+TIMEOUT_SECONDS = 5.0  # connect, and each read and write
+# The whole delivery, however the receiver dribbles its answer: httpx's timeouts are per read.
+TOTAL_SECONDS = 10.0
 MAX_ENDPOINTS = 5
 
 
@@ -276,7 +278,19 @@ def _failure(exc: httpx.HTTPError) -> str:
 
 
 async def send(client: outbound.GuardedClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
-    """POST one delivery; the status code and a short reason, never the answer's body."""
+    """POST one delivery; the status code and a short reason, never the answer's body.
+
+    The delivery has ``TOTAL_SECONDS`` in all: a receiver that sends its answer a
+    byte at a time cannot keep the worker waiting.
+    """
+    try:
+        async with asyncio.timeout(TOTAL_SECONDS):
+            return await _post(client, outgoing)
+    except TimeoutError:
+        return None, "timed out"
+
+
+async def _post(client: outbound.GuardedClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
     try:
         async with client.stream(
             "POST",

@@ -248,7 +248,7 @@ def _rows(rows: Rows) -> Sweep:
 
 
 # In this order, each on its own: one that fails is counted and the next still runs.
-SWEEPS = (
+DEADLINE_SWEEPS = (
     _rows(BREACHES),
     _rows(PENALTIES),
     _rows(WARNINGS),
@@ -256,9 +256,12 @@ SWEEPS = (
     _counted("escalate_cancellations", escalate_cancellations),
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),
-    _counted("deliver_webhooks", deliver_webhooks),
     _counted("prune_idempotency", prune_idempotency),
 )
+# Delivery waits on other people's servers: in the long-running worker it has a loop of its
+# own, so a slow receiver never delays a breach, a fine or another sweep.
+DELIVERY_SWEEPS = (_counted("deliver_webhooks", deliver_webhooks),)
+SWEEPS = DEADLINE_SWEEPS + DELIVERY_SWEEPS
 
 
 class Report(dict[str, int]):
@@ -316,14 +319,16 @@ async def _sweep_failed(db: Database, ctx: Ctx, name: str, exc: Exception) -> No
         log.warning("could not record the failure of %s", name, exc_info=True)
 
 
-async def run_once(db: Database, clock: Clock, settings: Settings) -> Report:
-    """Run every sweep until none finds a full batch, each isolated from the others' failures."""
+async def run_once(
+    db: Database, clock: Clock, settings: Settings, sweeps: tuple[Sweep, ...] = SWEEPS
+) -> Report:
+    """Run each sweep until it finds no full batch, each isolated from the others' failures."""
     await timetravel.sync(db, clock, settings)
     ctx = system_ctx(clock, settings)
     report = Report()
     async with db.read() as session:
         failing = await failures.failing_sweeps(session)
-    for sweep in SWEEPS:
+    for sweep in sweeps:
         try:
             await _drain(db, clock, settings, sweep, report)
             if sweep.name in failing:  # it failed last time and went through now
@@ -348,11 +353,18 @@ async def run_once(db: Database, clock: Clock, settings: Settings) -> Report:
 
 
 async def run_forever(db: Database, clock: Clock, settings: Settings) -> None:
-    """Sweep every ``worker_interval_seconds`` until cancelled."""
+    """Sweep every ``worker_interval_seconds`` until cancelled: the deadline sweeps and the
+    webhook deliveries in two loops side by side."""
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_loop(db, clock, settings, DEADLINE_SWEEPS))
+        group.create_task(_loop(db, clock, settings, DELIVERY_SWEEPS))
+
+
+async def _loop(db: Database, clock: Clock, settings: Settings, sweeps: tuple[Sweep, ...]) -> None:
     last = ""
     while True:
         try:
-            report = await run_once(db, clock, settings)
+            report = await run_once(db, clock, settings, sweeps)
             line = report.line()
             if any(report.values()) or report.failed or report.set_aside or line != last:
                 log.info("worker: %s", line)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Shift the application clock; only honoured outside production (demo time travel).
     clock_offset_seconds: int = 0
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Request bodies over this are refused (413) before anything parses them.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     secure_cookies: bool = False
     # Console sign-in throttle, per account and per client address (accounts/throttle.py).
     login_free_failures: int = Field(default=5, ge=1, le=100)

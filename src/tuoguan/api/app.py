@@ -11,10 +11,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from tuoguan import __version__
 from tuoguan.api import openapi, problems
-from tuoguan.api.middleware import RequestId, SecurityHeaders
+from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     meta,
     orders,
@@ -80,7 +81,7 @@ def create_app(
             if owned:
                 await app.state.db.dispose()
 
-    app = FastAPI(
+    app = _App(
         title="tuoguan",
         version=__version__,
         description="Back office of a managed-fulfillment marketplace (托管).",
@@ -119,6 +120,19 @@ def create_app(
     app.include_router(failures_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
-    app.add_middleware(RequestId)
-    app.add_middleware(SecurityHeaders, docs_paths=(f"{API_PREFIX}/docs",))
+    docs = (f"{API_PREFIX}/docs",)
+    app.outer = lambda inner: RequestId(
+        SecurityHeaders(BodyLimit(inner, max_bytes=settings.max_body_bytes), docs_paths=docs)
+    )
     return app
+
+
+class _App(FastAPI):
+    """FastAPI with tuoguan's middlewares outside Starlette's error middleware: even a 500
+    carries the request id and the security headers, and the body limit acts first."""
+
+    def outer(self, inner: ASGIApp) -> ASGIApp:
+        return inner
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.outer(super().build_middleware_stack())

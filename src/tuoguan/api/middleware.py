@@ -1,7 +1,10 @@
-"""Pure-ASGI middlewares: a request id (X-Request-ID) and the security headers of every response."""
+"""Pure-ASGI middlewares: a request id (X-Request-ID), the security headers of every response,
+and a limit on request bodies. They sit outside Starlette's error middleware, so a 500 has
+them too (``api/app.py``)."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -102,3 +105,81 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuse a request body over ``max_bytes`` with 413, before anything parses it.
+
+    FastAPI reads and parses a JSON body before the route's dependencies run (the
+    token is checked after), so without this anyone could make the server parse
+    a hundred megabytes. A declared Content-Length over the limit is refused at
+    once; a chunked body is read up to the limit and refused when it passes it.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        request_id = scope.get("state", {}).get("request_id")
+        body = {
+            "type": "urn:tuoguan:problem:body_too_large",
+            "title": "Request body too large",
+            "status": 413,
+            "detail": f"the request body is over {self.max_bytes} bytes",
+            "instance": scope.get("path", ""),
+            "field": "body",
+            "rule": "max_body_bytes",
+            **({"request_id": request_id} if request_id else {}),
+        }
+        raw = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(raw)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": raw})
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives back what was already read, then goes on reading."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed

@@ -34,6 +34,7 @@ DESCRIPTIONS = {
     403: "The caller's role, or whose object it is, does not allow this.",
     404: "No such object, or none the caller may see.",
     409: "The object's state or version does not allow this now, or it changed meanwhile.",
+    413: "The request body is over the server's limit (TUOGUAN_MAX_BODY_BYTES).",
     422: "Invalid input: `field` and `rule` name what to fix; nothing was changed.",
     429: "Too many requests: wait for the Retry-After seconds.",
     503: "The carrier could not be reached or failed: nothing was changed; try again later.",
@@ -162,6 +163,8 @@ def _statuses(
         p.get("in") == "query" and p.get("name") == "cursor" for p in parameters
     ):
         found.add(400)  # a body that is not UTF-8 JSON; a cursor the server never issued
+    if "requestBody" in operation:
+        found.add(413)  # over TUOGUAN_MAX_BODY_BYTES
     return found
 
 

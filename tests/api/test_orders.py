@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from tests.builders.market import Market
 from tuoguan.kit.clock import FrozenClock
@@ -180,9 +180,15 @@ def test_cross_border_order_gets_deliver_by_in_the_buyers_zone(market: Market) -
 def test_a_store_closed_day_moves_its_ship_by(market: Market) -> None:  # F1
     m = market
     seller = {"Authorization": f"Bearer {m.seller_tokens['a']}"}
+    # A seller announces closures a week ahead; tomorrow's is an emergency only an operator
+    # records, so no seller can push out the deadline of an order already placed.
+    late = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}", headers=seller, json={"closed_days": ["2026-11-19"]}
+    )
+    assert late.status_code == 422 and late.json()["rule"] == "closed_day_notice"
     store = m.client.patch(
         f"/api/v1/stores/{m.stores['a_semi']}",
-        headers=seller,
+        headers={"Authorization": f"Bearer {m.operator}"},
         json={"closed_days": ["2026-11-19", "2026-11-19"]},
     )
     assert store.status_code == 200 and store.json()["closed_days"] == ["2026-11-19"]
@@ -192,6 +198,17 @@ def test_a_store_closed_day_moves_its_ship_by(market: Market) -> None:  # F1
         f"/api/v1/stores/{m.stores['a_semi']}", headers=seller, json={"closed_days": ["someday"]}
     )
     assert bad.status_code == 422 and bad.json()["field"] == "closed_days.0"
+    ahead = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}",
+        headers=seller,
+        json={"closed_days": ["2026-11-19", "2026-11-26"]},  # kept, and a week ahead
+    )
+    assert ahead.status_code == 200, ahead.text
+    year = [(date(2027, 1, 1) + timedelta(days=n)).isoformat() for n in range(32)]
+    closed = m.client.patch(
+        f"/api/v1/stores/{m.stores['a_semi']}", headers=seller, json={"closed_days": year}
+    )
+    assert closed.status_code == 422 and closed.json()["rule"] == "closed_days_run"
     other = m.client.patch(
         f"/api/v1/stores/{m.stores['b_semi']}", headers=seller, json={"closed_days": ["2026-11-19"]}
     )

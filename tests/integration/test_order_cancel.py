@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.builders.karrio import Recorded, connect_fedex, fedex  # noqa: F401
-from tests.builders.market import Market
+from tests.builders.market import Market, auth
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
 from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
@@ -149,3 +149,27 @@ def test_a_lost_answer_is_polled_so_the_order_does_not_wait_forever(
     assert sweep_database(db_url, clock, settings)["poll_carriers"] == 1
     # then the carrier's yes is applied: the order is cancelled
     assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "cancelled"
+
+
+def test_a_resumed_order_keeps_the_ship_by_it_was_given(
+    market: Market,
+    fedex: Recorded,  # noqa: F811
+) -> None:  # O4 F10 F1
+    # given an order whose parcel is booked, and its store closed days after it was placed
+    m = market
+    connect_fedex(m)
+    order = _order(m)
+    ship(m, order["id"], m.seller_tokens["a"], service="TG-FEDEX-IP")
+    closure = {"closed_days": ["2026-11-19", "2026-11-20", "2026-11-23"]}
+    m.ok(
+        m.client.patch(
+            f"/api/v1/stores/{m.stores['a_self']}", json=closure, headers=auth(m.operator)
+        )
+    )
+    # when the carrier refuses to void the parcel and the order goes on
+    fedex.answer("PUT", "/ship/v1/shipments/cancel", "cancel_refused.json", status=400)
+    answer = m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))
+    assert answer["status"] == "awaiting_shipment"
+    # then its deadlines are the ones it was placed with, not recomputed on the new calendar
+    again = m.ok(m.get(f"/orders/{order['id']}", m.operator))
+    assert (again["ship_by"], again["deliver_by"]) == (order["ship_by"], order["deliver_by"])

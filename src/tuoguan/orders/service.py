@@ -118,6 +118,8 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
     # Stored and returned in UTC, whatever zone they were computed in; views localise them.
     if status is OrderStatus.awaiting_confirmation:
         order.confirm_by = as_utc(deadlines.confirm_by(order.placed_at))
+    elif status is OrderStatus.awaiting_shipment and order.ship_by is not None:
+        pass  # re-entered (F10 unship, a refused void): the deadline is the one first computed
     elif status is OrderStatus.awaiting_shipment:
         tz = ZoneInfo(store.timezone)
         ship_by = deadlines.ship_by(

@@ -141,7 +141,13 @@ async def _picked_up(
     """The pickup scan: G2's delivery commitment starts; a reweigh reprices (G1)."""
     shipment.picked_up_at = at
     store = await stores.get_store(session, principal=SYSTEM, store_id=shipment.store_id)
-    day = deadlines.pickup_day(at, ZoneInfo(store.timezone), stores.store_calendar(store))
+    zone = ZoneInfo(store.timezone)
+    try:
+        day = deadlines.pickup_day(at, zone, stores.store_calendar(store))
+    except ValueError:
+        # A calendar with no business day left in a year (closed days stored before they were
+        # bounded): the scan's own day counts, rather than the carrier's event failing.
+        day = at.astimezone(zone).date()
     country = shipment.receiver["country"]
     shipment.commit_by = as_utc(
         deadlines.deliver_by(

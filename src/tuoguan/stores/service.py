@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -173,6 +174,40 @@ def _sender(address: Address | None) -> dict[str, Any] | None:
     return stored
 
 
+# A seller announces a closure this many days ahead, so it never moves the deadlines of
+# orders already placed; operators may record an emergency closure at once.
+CLOSED_DAY_NOTICE_DAYS = 7
+# The longest closure in a row (Spring Festival closures run two to four weeks).
+MAX_CLOSED_RUN_DAYS = 31
+
+
+def _checked_closed_days(store: Store, ctx: Ctx, requested: list[str]) -> list[str]:
+    """The new closed days, sorted; refused if added at short notice or closed too long."""
+    days = sorted(set(requested))
+    today = ctx.clock.now().astimezone(ZoneInfo(store.timezone)).date()
+    added = set(days) - set(store.closed_days or [])
+    earliest = today + timedelta(days=CLOSED_DAY_NOTICE_DAYS)
+    short = sorted(d for d in added if date.fromisoformat(d) < earliest)
+    if short and ctx.principal.role is not Role.operator:
+        raise InvalidInput(
+            f"closed day {short[0]} is announced too late: add closed days at least "
+            f"{CLOSED_DAY_NOTICE_DAYS} days ahead (from {earliest.isoformat()}), so orders "
+            "already placed keep their deadlines",
+            field="closed_days",
+            rule="closed_day_notice",
+        )
+    run = 1
+    for before, after in zip(days, days[1:], strict=False):
+        run = run + 1 if date.fromisoformat(after) - date.fromisoformat(before) == timedelta(1) else 1
+        if run > MAX_CLOSED_RUN_DAYS:
+            raise InvalidInput(
+                f"closed days run longer than {MAX_CLOSED_RUN_DAYS} days in a row (to {after})",
+                field="closed_days",
+                rule="closed_days_run",
+            )
+    return days
+
+
 async def update_store(
     session: AsyncSession, *, ctx: Ctx, store_id: str, data: StoreUpdate
 ) -> Store:
@@ -182,7 +217,7 @@ async def update_store(
     if data.sender_address is not None:
         changes["sender_address"] = _sender(data.sender_address)
     if "closed_days" in changes:
-        changes["closed_days"] = sorted(set(changes["closed_days"]))
+        changes["closed_days"] = _checked_closed_days(store, ctx, changes["closed_days"])
     for key, value in changes.items():
         setattr(store, key, value)
     if changes:

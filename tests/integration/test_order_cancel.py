@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -173,3 +174,26 @@ def test_a_resumed_order_keeps_the_ship_by_it_was_given(
     # then its deadlines are the ones it was placed with, not recomputed on the new calendar
     again = m.ok(m.get(f"/orders/{order['id']}", m.operator))
     assert (again["ship_by"], again["deliver_by"]) == (order["ship_by"], order["deliver_by"])
+
+
+def test_a_cancel_racing_the_submit_ends_one_way_or_the_other(
+    live_market: Market, sandbox_carrier: SandboxHandle
+) -> None:  # O4 F10
+    # The two lock the same order and shipment: always in that order, so neither deadlocks.
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    seller = m.seller_tokens["a"]
+    for _ in range(6):
+        order = _order(m)
+        shipment = ship(m, order["id"], seller)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            cancel = pool.submit(m.post, f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT)
+            submit = pool.submit(m.post, f"/shipments/{shipment['id']}/submit", seller)
+            codes = (cancel.result().status_code, submit.result().status_code)
+        assert set(codes) <= {200, 409}, codes
+        now = m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"]
+        parcel = m.ok(m.get(f"/shipments/{shipment['id']}", seller))["status"]
+        assert (now, parcel) in {
+            ("cancel_requested", "cancel_requested"),  # the cancel came first
+            ("shipped", "submitted"),  # the submit came first: a shipped order is not cancelled
+        }, (codes, now, parcel)

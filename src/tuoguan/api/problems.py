@@ -9,13 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tuoguan.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # FastAPI's answer to a body it cannot decode (not UTF-8, not JSON at all).
 UNREADABLE_BODY = "There was an error parsing the body"
 log = logging.getLogger("tuoguan.api")
@@ -137,6 +139,20 @@ def install(app: FastAPI) -> None:
             title="The object changed while you were changing it",
             detail="another request changed this object first; reload and try again",
         )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        # Two transactions that waited on each other: PostgreSQL rolled one back whole.
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return problem(
+                request,
+                status=409,
+                code="concurrent_update",
+                title="The object changed while you were changing it",
+                detail="another request was changing the same objects; nothing was changed, "
+                "reload and try again",
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

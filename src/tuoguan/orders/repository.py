@@ -75,8 +75,11 @@ async def get_for_update(
     """Load a visible order fresh and lock its row until the transaction ends.
 
     PostgreSQL takes a row lock; SQLite has none, and there the write
-    transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    transaction (BEGIN IMMEDIATE) already excludes every other writer. Changes
+    this transaction has not flushed yet are flushed first: reading the row
+    afresh would otherwise drop them (a use case that locks the order twice).
     """
+    await session.flush()
     return await session.scalar(
         visible_orders(principal)
         .where(Order.id == order_id)

@@ -92,15 +92,16 @@ async def live_shipment(session: AsyncSession, order_id: str) -> Shipment | None
 
 
 async def shipment_by_tracking(
-    session: AsyncSession, carrier_code: str, tracking_number: str
+    session: AsyncSession, carrier_code: str, tracking_number: str, *, lock: bool = True
 ) -> Shipment | None:
-    """A shipment by its carrier's tracking number, locked for the update that follows."""
-    return await session.scalar(
-        select(Shipment)
-        .where(Shipment.carrier_code == carrier_code, Shipment.tracking_number == tracking_number)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """A shipment by its carrier's tracking number, locked for the update that follows
+    (lock its order first: rows are always locked order, then shipment)."""
+    query = select(Shipment).where(
+        Shipment.carrier_code == carrier_code, Shipment.tracking_number == tracking_number
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
 
 
 async def known_events(session: AsyncSession, carrier_code: str, event_ids: list[str]) -> set[str]:

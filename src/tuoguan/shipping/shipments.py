@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
+from tuoguan.accounts.principal import SYSTEM, Principal, Role
 from tuoguan.accounts.visibility import model_for
 from tuoguan.audit import service as audit
 from tuoguan.catalog import service as catalog
@@ -361,6 +361,9 @@ async def act(
     expected_version: int | None = None,
 ) -> Shipment:
     """Submit, arrange the handover, or ask to cancel: one step, its carrier call, its audit."""
+    seen = await get_shipment(session, principal=ctx.principal, shipment_id=shipment_id)
+    # The order first, then the shipment, as every writer locks them: no deadlock.
+    await orders.lock_order(session, principal=SYSTEM, order_id=seen.order_id)
     shipment = await _lock(session, ctx.principal, shipment_id)
     check_version("shipment", shipment_id, shipment.version, expected_version)
     source = shipment.status

@@ -59,16 +59,25 @@ async def ingest(
     session: AsyncSession, *, ctx: Ctx, carrier_code: str, scans: list[Scan]
 ) -> PushResult:
     """Store and apply a carrier's events, oldest first; repeats count as duplicates."""
-    parcels: dict[str, Shipment] = {}
-    for number in sorted({scan.tracking_number for scan in scans}):
-        found = await repository.shipment_by_tracking(session, carrier_code, number)
+    numbers = sorted({scan.tracking_number for scan in scans})
+    orders_of: dict[str, str] = {}
+    for number in numbers:
+        found = await repository.shipment_by_tracking(session, carrier_code, number, lock=False)
         if found is None:
             raise InvalidInput(
                 f"no parcel {number} with carrier {carrier_code}; nothing was applied",
                 field="tracking_number",
                 rule="unknown_parcel",
             )
-        parcels[number] = found
+        orders_of[number] = found.order_id
+    # Orders first, then their shipments, as every other writer locks them: no deadlock.
+    for order_id in sorted(set(orders_of.values())):
+        await orders.lock_order(session, principal=SYSTEM, order_id=order_id)
+    parcels: dict[str, Shipment] = {}
+    for number in numbers:
+        locked = await repository.shipment_by_tracking(session, carrier_code, number)
+        assert locked is not None  # it was there a moment ago, and shipments are never deleted
+        parcels[number] = locked
     known = await repository.known_events(session, carrier_code, [s.event_id for s in scans])
     accepted = duplicates = 0
     for scan in sorted(scans, key=lambda s: (as_utc(s.occurred_at), s.event_id)):

@@ -88,3 +88,12 @@ class BadRequest(DomainError):
     code = "bad_request"
     http_status = 400
     title = "Bad request"
+
+
+class Busy(DomainError):
+    """The server is doing as much of this as it takes at once; try again shortly."""
+
+    code = "busy"
+    http_status = 429
+    title = "Busy"
+    retry_after = 5

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from tests.builders.market import Market
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
 from tuoguan.orders import views
+from tuoguan.shipping import labels
 
 
 def _shipments(m: Market, count: int) -> list[str]:
@@ -92,3 +93,15 @@ def test_the_export_streams_every_order_once_in_chunks(
 
     assert rows() == placed[::-1]  # newest first, across three chunks, none twice
     assert rows(limit=3) == placed[::-1][:3]
+
+
+def test_labels_beyond_the_render_queue_are_told_to_come_back(
+    live_market: Market, sandbox_carrier: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:  # F8
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    (one,) = _shipments(m, 1)
+    monkeypatch.setattr(labels, "RENDER_QUEUE", 0)  # as if eight renders already waited
+    r = m.get(f"/shipments/{one}/label.pdf", m.seller_tokens["a"])
+    assert r.status_code == 429 and r.headers["retry-after"] == "5"
+    assert r.json()["type"] == "urn:tuoguan:problem:busy"

@@ -95,6 +95,14 @@ def _field_path(loc: tuple[Any, ...]) -> tuple[str, str]:
     return where, ".".join(rest) if rest else where
 
 
+def _headers(exc: DomainError) -> dict[str, str] | None:
+    if exc.http_status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if exc.http_status == 429:
+        return {"Retry-After": str(getattr(exc, "retry_after", 5))}
+    return None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn errors into problem+json."""
 
@@ -108,7 +116,7 @@ def install(app: FastAPI) -> None:
             detail=exc.detail,
             field=exc.field,
             extra=exc.extra,
-            headers={"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None,
+            headers=_headers(exc),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -23,14 +23,18 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from tuoguan.errors import Busy
+
 FONT = "NotoSansSC"
 LATIN = "DejaVuSansLatin"  # for the letters Noto Sans SC lacks (Polish ł, Vietnamese ơ)
 WIDTH, HEIGHT = 100 * mm, 150 * mm
 MARGIN = 4 * mm
 # ZPL at 8 dots/mm (203 dpi): 800 x 1200 dots.
 DOTS_PER_MM = 8
-# Renders running at once in worker threads; more wait their turn without holding the event loop.
+# Renders running at once in worker threads; more wait their turn without holding the event loop,
+# up to a queue this long, after which a request is told to come back (429).
 RENDER_THREADS = 2
+RENDER_QUEUE = 8
 _limiter: anyio.CapacityLimiter | None = None
 
 
@@ -260,15 +264,22 @@ def _render_limiter() -> anyio.CapacityLimiter:
     return _limiter
 
 
+def _turn() -> anyio.CapacityLimiter:
+    limiter = _render_limiter()
+    if limiter.statistics().tasks_waiting >= RENDER_QUEUE:
+        raise Busy("labels are being printed for many requests at once; try again in a moment")
+    return limiter
+
+
 async def pdf(labels: Sequence[LabelData]) -> bytes:
     """``render_pdf`` in a worker thread, so a long batch never stalls other requests."""
     _fonts()  # registered once, before threads share reportlab's font table
-    return await anyio.to_thread.run_sync(render_pdf, list(labels), limiter=_render_limiter())
+    return await anyio.to_thread.run_sync(render_pdf, list(labels), limiter=_turn())
 
 
 async def zpl(label: LabelData) -> str:
     """``render_zpl`` in a worker thread, like ``pdf``."""
-    return await anyio.to_thread.run_sync(render_zpl, label, limiter=_render_limiter())
+    return await anyio.to_thread.run_sync(render_zpl, label, limiter=_turn())
 
 
 def _merge(parts: Sequence[bytes]) -> bytes:

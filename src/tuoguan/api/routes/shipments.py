@@ -47,6 +47,7 @@ ZPL = {"content": {"text/plain": {"schema": {"type": "string"}}}, "description":
 VOID = refusal(
     409, "A label is void (its shipment is cancelled) or the carrier issued another format."
 )
+BUSY = refusal(429, "Labels are being drawn for many requests at once: wait Retry-After seconds.")
 UNSIGNED = refusal(401, "The push is not signed with the carrier's webhook secret, or is too old.")
 
 
@@ -141,37 +142,48 @@ async def shipment_events(
 @router.get(
     "/shipments/{shipment_id}/label.pdf",
     response_class=Response,
-    responses={200: PDF, **VOID},
+    responses={200: PDF, **VOID, **BUSY},
     **HANDLERS,
 )
-async def label_pdf(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
+async def label_pdf(shipment_id: str, ctx: CtxDep, request: Request) -> Response:
     """F8 step 3: the label as a 100 x 150 mm PDF with its fonts embedded."""
-    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id])
+    batch = await _label_data(request, ctx, [shipment_id], "PDF")
     return Response(await labels.pdf(batch), media_type="application/pdf")
+
+
+async def _label_data(
+    request: Request, ctx: Ctx, ids: list[str], fmt: str
+) -> list[labels.LabelData]:
+    """What the labels print, read in a session closed before they are drawn: a render that
+    waits its turn holds no database connection."""
+    async with get_database(request).read() as session:
+        return await shipments.label_batch(session, ctx=ctx, shipment_ids=ids, fmt=fmt)
 
 
 @router.get(
     "/shipments/{shipment_id}/label.zpl",
     response_class=Response,
-    responses={200: ZPL, **VOID},
+    responses={200: ZPL, **VOID, **BUSY},
     **HANDLERS,
 )
-async def label_zpl(shipment_id: str, ctx: CtxDep, session: ReadSession) -> Response:
+async def label_zpl(shipment_id: str, ctx: CtxDep, request: Request) -> Response:
     """F8 step 3: the label in ZPL II for 203 dpi thermal printers."""
-    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=[shipment_id], fmt="ZPL")
+    batch = await _label_data(request, ctx, [shipment_id], "ZPL")
     return Response(await labels.zpl(batch[0]), media_type="text/plain; charset=utf-8")
 
 
-@router.get("/labels.pdf", response_class=Response, responses={200: PDF, **VOID}, **HANDLERS)
+@router.get(
+    "/labels.pdf", response_class=Response, responses={200: PDF, **VOID, **BUSY}, **HANDLERS
+)
 async def label_batch(
     ctx: CtxDep,
-    session: ReadSession,
+    request: Request,
     ids: Annotated[
         list[str], Query(description="1 to 200 shipment ids; a repeated id prints once")
     ],
 ) -> Response:
     """Many labels as one PDF, in the order given (batch printing)."""
-    batch = await shipments.label_batch(session, ctx=ctx, shipment_ids=ids)
+    batch = await _label_data(request, ctx, ids, "PDF")
     return Response(await labels.pdf(batch), media_type="application/pdf")
 
 

@@ -83,10 +83,27 @@ def test_every_cursor_the_server_issues_is_read_back(market: Market) -> None:  #
 )
 def test_fuzzed_cursor_values_never_fail_the_server(market: Market, values: Any) -> None:  # O5
     m = market
-    for token in (m.operator, m.seller_tokens["a"], m.channel):
-        for sort in ("deadline", "newest"):
+    for token, sorts in (
+        (m.operator, ("deadline", "newest")),
+        (m.seller_tokens["a"], ("deadline", "newest")),
+        (m.channel, ("newest",)),
+    ):
+        for sort in sorts:
             r = m.get("/orders", token, params={"sort": sort, "cursor": _pack(values)})
             assert r.status_code in (200, 400), r.text
+
+
+def test_roles_that_see_no_deadlines_cannot_sort_or_filter_by_them(market: Market) -> None:
+    # The storefront's and the carrier's order views leave the seller's deadlines out; a
+    # deadline-sorted page (and its cursor, which carries the last deadline) would tell them.
+    m = market
+    m.place("a_full")
+    for token in (m.channel, m.carrier):
+        r = m.get("/orders", token, params={"sort": "deadline"})
+        assert r.status_code == 403 and r.json()["rule"] == "role_view", r.text
+        r = m.get("/orders", token, params={"due_before": "2026-12-01T00:00:00Z"})
+        assert r.status_code == 403 and r.json()["field"] == "due_before"
+        assert m.get("/orders", token, params={"sort": "newest"}).status_code == 200
 
 
 @_FUZZ

@@ -32,6 +32,8 @@ from tuoguan.stores.models import Store, StoreStatus
 from tuoguan.stores.service import store_calendar
 
 _PLACERS = (Role.buyer_channel, Role.operator)
+# Roles whose order view (schemas.ORDER_VIEWS) leaves out the seller's deadlines.
+_NO_DEADLINES = (Role.buyer_channel, Role.carrier)
 # When each action happened, stamped on the order.
 _STAMPED = {
     OrderAction.confirm: "confirmed_at",
@@ -301,6 +303,14 @@ async def list_orders(
     session: AsyncSession, *, principal: Principal, flt: OrderFilter
 ) -> tuple[list[Order], str | None]:
     """A page of the orders the principal may see."""
+    if principal.role in _NO_DEADLINES and (flt.sort == "deadline" or flt.due_before):
+        # Their view shows no seller deadlines; sorting or filtering by them would tell them.
+        raise Forbidden(
+            f"a {principal.role.value} does not see orders' deadlines, so cannot sort or "
+            "filter by them",
+            field="due_before" if flt.due_before else "sort",
+            rule="role_view",
+        )
     return await repository.page(session, principal, flt)
 
 

@@ -102,3 +102,11 @@ def test_the_allow_list_setting_is_checked() -> None:
     assert parse_allow("127.0.0.1, localhost,10.0.0.0/8 ,[::1]")[0] == {"localhost"}
     with pytest.raises(ValueError, match="no host, IP or CIDR"):
         parse_allow("http://127.0.0.1")
+
+
+@pytest.mark.parametrize("port", ["٨٠", "²", "８０", "80a", "000443x", "+80"])
+def test_a_port_is_written_in_ascii_digits(port: str) -> None:  # issue 10, finding 10
+    with pytest.raises(OutboundRefused) as refused:
+        check_url(f"https://hooks.example:{port}/", OutboundPolicy())
+    assert refused.value.rule in ("url_port", "url_characters")
+    assert "int()" not in refused.value.reason

@@ -217,7 +217,7 @@ def check_form(url: str, *, https_only: bool = False, max_length: int = MAX_URL_
         labels = host.split(".")
         if not all(_LABEL.match(label) for label in labels) or len(host) > 253:
             raise OutboundRefused("url_host", "the URL has no valid host name")
-        if labels[-1].isdigit():
+        if re.fullmatch(r"[0-9]+", labels[-1]):
             raise OutboundRefused("url_host", "the host is not a valid IPv4 address")
     return Target(scheme, host, port, ip)
 
@@ -236,7 +236,8 @@ def _host_port(authority: str, scheme: str) -> tuple[str, int]:
         raise OutboundRefused("url_host", "the URL has no host")
     if not port_text:
         return host, default
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    # ASCII digits only: str.isdigit() takes Arabic-Indic digits and superscripts, int() not all.
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
         raise OutboundRefused("url_port", "the port must be a number from 1 to 65535")
     return host, int(port_text)
 

@@ -1,4 +1,5 @@
-"""Label and quote speed: PDF labels, a 500-label batch, ZPL, and quote latency.
+"""Label and quote speed: PDF labels, a 500-label batch, ZPL, the event loop while a batch
+renders, and quote latency.
 
     python bench/labels.py [-n 200] [--quotes 1000]
 
@@ -36,6 +37,7 @@ from tuoguan.demo import load as demo  # noqa: E402
 from tuoguan.kit.clock import SystemClock  # noqa: E402
 from tuoguan.orders import service as orders  # noqa: E402
 from tuoguan.orders.models import Order  # noqa: E402
+from tuoguan.shipping import labels as drawing  # noqa: E402
 from tuoguan.shipping import quotes  # noqa: E402
 from tuoguan.shipping.labels import HEIGHT, WIDTH, LabelData, render_pdf, render_zpl  # noqa: E402
 
@@ -105,6 +107,55 @@ def labels(count: int) -> None:
     print(f"ZPL                                     {zpl:9.0f} labels/s  {zpl / baseline:.2f}x")
 
 
+async def _stall(render) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The longest the event loop went without running a 1 ms ticker during ``render``, and
+    how long the render took."""
+    longest = 0.0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            longest = max(longest, now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    start = time.perf_counter()
+    await render()
+    took = time.perf_counter() - start
+    done.set()
+    await task
+    return longest, took
+
+
+async def _loop_stalls() -> None:
+    """A 200-label batch drawn on the event loop (as before issue 10) and in a worker thread."""
+    batch = [replace(LABEL, tracking_number=f"TG{i:010d}CN") for i in range(200)]
+
+    async def inline() -> None:
+        render_pdf(batch)
+
+    async def threaded() -> None:
+        await drawing.pdf(batch)
+
+    idle, _ = await _stall(lambda: asyncio.sleep(0.5))
+    on_loop, took_inline = await _stall(inline)
+    off_loop, took_threaded = await _stall(threaded)
+    print(f"event loop, idle 0.5 s: longest gap     {idle * 1000:9.1f} ms (baseline)")
+    print(
+        f"200 labels drawn on the loop:           {on_loop * 1000:9.1f} ms gap  "
+        f"{on_loop / idle:.0f}x  (render {took_inline:.2f} s)"
+    )
+    print(
+        f"200 labels drawn in a thread:           {off_loop * 1000:9.1f} ms gap  "
+        f"{off_loop / idle:.1f}x  (render {took_threaded:.2f} s)"
+    )
+
+
 async def _quotes(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/bench.db")
@@ -145,6 +196,7 @@ def main() -> None:
     parser.add_argument("--quotes", type=int, default=1000)
     args = parser.parse_args()
     labels(args.n)
+    asyncio.run(_loop_stalls())
     asyncio.run(_quotes(args.quotes))
 
 

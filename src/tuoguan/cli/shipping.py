@@ -308,11 +308,11 @@ def label(
     """F8 step 3: write labels, many shipments as one PDF for batch printing."""
     from rich.progress import track
 
-    from tuoguan.shipping import labels, shipments
+    from tuoguan.shipping import labels, printing
 
     batch = run(
         in_session(
-            lambda s, ctx: shipments.label_batch(
+            lambda s, ctx: printing.label_batch(
                 s, ctx=ctx, shipment_ids=list(shipment_ids), fmt="ZPL" if zpl else "PDF"
             ),
             seller=seller,

@@ -55,12 +55,10 @@ from tuoguan.sla import deadlines
 from tuoguan.stores import service as stores
 
 MAX_PICKUP_AHEAD = timedelta(days=7)
-# A label is not printed for a parcel that is voided or being voided (F10).
-UNPRINTABLE = (ShipmentStatus.cancelled, ShipmentStatus.cancel_requested)
-MAX_LABELS = 200  # one batch print; a bigger one would hold a render thread for seconds
 
 
-def _visible(principal: Principal) -> Select[Shipment]:
+def visible_to(principal: Principal) -> Select[Shipment]:
+    """Shipments a principal may act on (and print): its own, or the parcels it carries."""
     query = select(Shipment)
     if principal.role in (Role.operator, Role.system):
         return query
@@ -76,7 +74,7 @@ def _readable(principal: Principal) -> Select[Shipment]:
     every order, every order's parcels (F9: the buyer tracks them). Reading is not printing."""
     if principal.role is Role.buyer_channel:
         return select(Shipment)
-    return _visible(principal)
+    return visible_to(principal)
 
 
 async def live_for_order(session: AsyncSession, order_id: str) -> Shipment | None:
@@ -88,7 +86,7 @@ async def get_shipment(
     session: AsyncSession, *, principal: Principal, shipment_id: str
 ) -> Shipment:
     """A shipment the principal may see; anyone else's is not found."""
-    found = await session.scalar(_visible(principal).where(Shipment.id == shipment_id))
+    found = await session.scalar(visible_to(principal).where(Shipment.id == shipment_id))
     if found is None:
         raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
     return found
@@ -102,18 +100,6 @@ async def read_shipment(
     if found is None:
         raise NotFound(f"shipment {shipment_id} not found", field="shipment_id")
     return found
-
-
-async def printable(
-    session: AsyncSession, *, principal: Principal, order_ids: list[str]
-) -> dict[str, Shipment]:
-    """Each listed order's live shipment the principal may see: its label can be printed."""
-    found = await session.scalars(
-        _visible(principal).where(
-            Shipment.order_id.in_(order_ids), Shipment.status.not_in(UNPRINTABLE)
-        )
-    )
-    return {s.order_id: s for s in found}
 
 
 async def for_order(
@@ -132,7 +118,7 @@ async def for_order(
 
 async def _lock(session: AsyncSession, principal: Principal, shipment_id: str) -> Shipment:
     found = await session.scalar(
-        _visible(principal)
+        visible_to(principal)
         .where(Shipment.id == shipment_id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -440,77 +426,6 @@ async def act(
             scans=dated,
         )
     return shipment
-
-
-def label_data(shipment: Shipment, service_name: str, printed_on: str) -> labels.LabelData:
-    """What the label of a shipment prints."""
-    return labels.LabelData(
-        shipment_id=shipment.id,
-        order_id=shipment.order_id,
-        tracking_number=shipment.tracking_number,
-        carrier_code=shipment.carrier_code,
-        service_code=shipment.service_code,
-        service_name=service_name,
-        zone=shipment.zone,
-        sender=shipment.sender,
-        receiver=shipment.receiver,
-        weight_g=shipment.weight_g,
-        insured=shipment.insured,
-        printed_on=printed_on,
-    )
-
-
-async def label_batch(
-    session: AsyncSession, *, ctx: Ctx, shipment_ids: list[str], fmt: str = "PDF"
-) -> list[labels.LabelData]:
-    """The labels of shipments the principal may see, in the order asked (batch printing).
-
-    A label the carrier issued is printed as the carrier's, in the carrier's format.
-    """
-    if not 1 <= len(shipment_ids) <= MAX_LABELS:
-        raise InvalidInput(
-            f"print 1 to {MAX_LABELS} labels at a time", field="ids", rule="max_labels"
-        )
-    shipment_ids = list(dict.fromkeys(shipment_ids))  # a label asked twice prints once
-    found = {
-        s.id: s
-        for s in await session.scalars(_visible(ctx.principal).where(Shipment.id.in_(shipment_ids)))
-    }
-    missing = [i for i in shipment_ids if i not in found]
-    if missing:
-        raise NotFound(f"shipment {missing[0]} not found", field="ids")
-    names = {s.code: s.name for s in await repository.services(session)}
-    today = ctx.clock.now().date().isoformat()
-    unprintable = [s for s in found.values() if s.status in UNPRINTABLE]
-    if unprintable:
-        void = unprintable[0]
-        why = (
-            "is cancelled; its label is void"
-            if void.status is ShipmentStatus.cancelled
-            else "is being voided by the carrier; print it again only if the carrier refuses"
-        )
-        raise Conflict(f"shipment {void.id} {why}", field="ids", rule="label_void")
-    issued = {
-        x.shipment_id: x
-        for x in await session.scalars(
-            select(CarrierLabel).where(CarrierLabel.shipment_id.in_(shipment_ids))
-        )
-    }
-    other = [i for i, x in issued.items() if x.format != fmt]
-    if other:
-        raise Conflict(
-            f"the carrier issued shipment {other[0]}'s label as {issued[other[0]].format}; "
-            f"print it as {issued[other[0]].format}",
-            field="ids",
-            rule="carrier_label_format",
-        )
-    batch = []
-    for i in shipment_ids:
-        data = label_data(found[i], names.get(found[i].service_code, ""), today)
-        if i in issued:
-            data = replace(data, carrier_label=issued[i].content, carrier_format=fmt)
-        batch.append(data)
-    return batch
 
 
 def present(shipment: Shipment, principal: Principal) -> ShipmentView:

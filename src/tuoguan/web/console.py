@@ -30,7 +30,7 @@ from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import cancellation, claims, shipments
+from tuoguan.shipping import cancellation, claims, printing, shipments
 from tuoguan.shipping.schemas import CancelReason
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
@@ -236,7 +236,7 @@ async def order_list(
         async with _db(request).read() as session:
             rows, next_cursor = await orders.list_orders(session, principal=principal, flt=flt)
             items = await views.present_many(session, rows, principal=principal, now=now)
-            labelled = await shipments.printable(
+            labelled = await printing.printable(
                 session, principal=principal, order_ids=[r.id for r in rows]
             )
     except DomainError:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tuoguan.accounts import service as accounts
 from tuoguan.errors import DomainError, NotFound
-from tuoguan.shipping import claims, labels, quotes, ratecheck, shipments, tracking
+from tuoguan.shipping import claims, labels, printing, quotes, ratecheck, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.schemas import (
@@ -352,7 +352,7 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
         )
     try:
         async with _db(request).read() as session:
-            batch = await shipments.label_batch(
+            batch = await printing.label_batch(
                 session, ctx=request_ctx(request, user), shipment_ids=ids, fmt=kind.upper()
             )
     except DomainError as exc:

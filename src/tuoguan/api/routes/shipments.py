@@ -14,7 +14,7 @@ from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, g
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL, refusal
 from tuoguan.context import Ctx
-from tuoguan.shipping import claims, labels, shipments, tracking
+from tuoguan.shipping import claims, labels, printing, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import carrier_for
 from tuoguan.shipping.models import CarrierAccount, ClaimStatus, InsuranceClaim, Shipment
@@ -157,7 +157,7 @@ async def _label_data(
     """What the labels print, read in a session closed before they are drawn: a render that
     waits its turn holds no database connection."""
     async with get_database(request).read() as session:
-        return await shipments.label_batch(session, ctx=ctx, shipment_ids=ids, fmt=fmt)
+        return await printing.label_batch(session, ctx=ctx, shipment_ids=ids, fmt=fmt)
 
 
 @router.get(

@@ -117,7 +117,7 @@ def test_a_seller_files_a_claim_and_an_operator_approves_it_in_the_console(
         form = {
             "csrf": _csrf(page),
             "kind": "loss",
-            "amount_minor": "45000",
+            "amount": "450.00",  # typed in dollars, as the form asks
             "description": "declared lost by the carrier",
             "evidence": "https://evidence.example/a.png\nhttps://evidence.example/b.pdf",
         }
@@ -133,17 +133,19 @@ def test_a_seller_files_a_claim_and_an_operator_approves_it_in_the_console(
         claim_id = page.split('data-claim="')[1].split('"')[0]
         seller_try = browser.post(
             f"/console/claims/{claim_id}/approve",
-            data={"csrf": _csrf(page), "amount_minor": "1", "reason": "me"},
+            data={"csrf": _csrf(page), "amount": "0.01", "reason": "me"},
         )
         assert seller_try.status_code == 403
         assert _login(browser, "op@example.com") == 303
         page = browser.get(f"/console/orders/{order['id']}").text
         approved = browser.post(
             f"/console/claims/{claim_id}/approve",
-            data={"csrf": _csrf(page), "amount_minor": "40000", "reason": "lost; depreciated"},
+            data={"csrf": _csrf(page), "amount": "400", "reason": "lost; depreciated"},
         )
         assert approved.status_code == 303
         assert 'data-claim-status="approved"' in browser.get(f"/console/orders/{order['id']}").text
+    claim = m.ok(m.get(f"/claims/{claim_id}", m.operator))
+    assert (claim["claimed_minor"], claim["approved_minor"]) == (45000, 40000)
 
 
 def test_a_seller_ticks_orders_on_the_list_and_prints_their_labels_as_one_pdf(

@@ -128,3 +128,38 @@ def test_an_operator_checks_the_carriers_prices_beside_the_quotes(
     seller_page = client.get(f"/console/orders/{order['id']}/ship?check=1").text
     assert 'data-testid="rate-check"' not in seller_page
     assert 'data-testid="carrier-price"' not in seller_page and len(fedex.sent) == asked
+
+
+def test_an_operator_types_a_value_band_in_money_not_minor_units(
+    client: TestClient, market: Market
+) -> None:  # F5
+    install_catalog(market, rules=False)
+    create_console_user(market.db_url, "op@example.com", Role.operator)
+    assert _login(client, "op@example.com") == 303
+    client.cookies.set("tg_lang", "en")
+    page = client.get("/console/logistics").text
+    assert "minor units" not in page
+    form = {
+        "csrf": _csrf(page),
+        "position": "7",
+        "name": "Valuable parcels travel tracked",
+        "effect": "deny",
+        "services": "TG-POST-SMALL",
+        "min_value": "50",
+    }
+    no_currency = client.post("/console/logistics/rules", data=form)
+    assert no_currency.status_code == 422 and "currency" in no_currency.text
+    too_fine = client.post(
+        "/console/logistics/rules", data={**form, "value_currency": "USD", "min_value": "0.001"}
+    )
+    assert too_fine.status_code == 422 and "at most 2 decimals" in too_fine.text
+    added = client.post(
+        "/console/logistics/rules",
+        data={**form, "value_currency": "usd", "min_value": "49.99"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    (rule,) = market.ok(market.get("/route-rules", market.operator))
+    assert rule["conditions"]["min_value_minor"] == 4999
+    shown = client.get("/console/logistics").text
+    assert "Declared value from $49.99" in shown and "4999" not in shown

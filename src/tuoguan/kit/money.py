@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -40,3 +40,25 @@ def format_minor(amount_minor: int, currency: str, locale: str = "en") -> str:
     units = Decimal(amount_minor).scaleb(-minor_digits(currency))
     loc = "zh_Hans_CN" if locale.startswith("zh") else "en_US"
     return str(format_currency(units, currency, locale=loc))
+
+
+def major_text(amount_minor: int, currency: str) -> str:
+    """An amount as a person types it into a form: 1999 USD -> "19.99" (no symbol, no grouping)."""
+    return str(Decimal(amount_minor).scaleb(-minor_digits(currency)))
+
+
+def parse_major(text: str, currency: str, *, field: str = "amount") -> int:
+    """What a person typed ("19.99", "19,99", "20") as minor units of ``currency``, or refuse it."""
+    cleaned = text.strip().replace(" ", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned) if len(cleaned) <= 30 else Decimal("NaN")
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or abs(amount) >= 10**15:
+        raise InvalidInput(f"{text[:40]!r} is not an amount of money", field=field, rule="money")
+    digits = minor_digits(currency)
+    if amount.as_tuple().exponent < -digits:  # type: ignore[operator]
+        raise InvalidInput(
+            f"{currency} amounts have at most {digits} decimals", field=field, rule="decimals"
+        )
+    return int(amount.scaleb(digits))

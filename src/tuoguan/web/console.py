@@ -23,7 +23,7 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import DomainError, Unauthorized
-from tuoguan.kit.money import format_minor
+from tuoguan.kit.money import format_minor, major_text
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.orders import views
@@ -66,6 +66,9 @@ def _render(
         "lang": lang,
         "other_lang": next(code for code in LANGUAGES if code != lang),
         "money": lambda minor, currency: format_minor(minor, currency, lang),
+        # Money typed into a form: the amount in its currency's units, and the input's step.
+        "major": major_text,
+        "money_step": lambda currency: major_text(1, currency),
         **context,
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)

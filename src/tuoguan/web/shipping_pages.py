@@ -8,12 +8,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
-from tuoguan.errors import DomainError, NotFound
+from tuoguan.context import Ctx
+from tuoguan.errors import DomainError, InvalidInput, NotFound
+from tuoguan.kit.money import check_currency, parse_major
 from tuoguan.shipping import claims, labels, printing, quotes, ratecheck, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import PUSHING
+from tuoguan.shipping.models import InsuranceClaim
 from tuoguan.shipping.schemas import (
     ClaimApprove,
     ClaimCreate,
@@ -39,7 +43,7 @@ from tuoguan.web.console import (
 
 router = APIRouter(include_in_schema=False)
 _LISTS = ("services", "store_ids", "countries", "categories")
-_NUMBERS = ("min_weight_g", "max_weight_g", "min_value_minor", "max_value_minor")
+_NUMBERS = ("min_weight_g", "max_weight_g")
 
 
 async def _logistics_page(
@@ -104,8 +108,18 @@ def _rule_from_form(form: dict[str, str]) -> RouteRuleWrite:
     for name in _NUMBERS:
         if form.get(name, "").strip():
             conditions[name] = form[name].strip()
-    if form.get("value_currency", "").strip():
-        conditions["value_currency"] = form["value_currency"].strip().upper()
+    currency = form.get("value_currency", "").strip().upper()
+    if currency:
+        conditions["value_currency"] = currency
+    # Value bands are typed in the currency's own units (19.99), and kept in minor units.
+    for name in ("min_value", "max_value"):
+        if form.get(name, "").strip():
+            if not currency:
+                raise InvalidInput(
+                    "a value band needs its currency", field="value_currency", rule="currency"
+                )
+            code = check_currency(currency, field="value_currency")
+            conditions[f"{name}_minor"] = parse_major(form[name], code, field=name)
     return RouteRuleWrite.model_validate(
         {
             "position": form.get("position", ""),
@@ -241,23 +255,23 @@ async def create_shipment(request: Request, order_id: str) -> Response:
 @router.post("/console/shipments/{shipment_id}/claim", response_model=None)
 async def file_claim(request: Request, shipment_id: str) -> Response:
     """G3: the seller claims on an insured parcel's loss or damage, with evidence URLs."""
-    return await _claim_step(
-        request,
-        lambda session, ctx, form: claims.file(
-            session,
-            ctx=ctx,
-            shipment_id=shipment_id,
-            data=ClaimCreate.model_validate(
-                {
-                    "kind": form.get("kind", ""),
-                    "amount_minor": form.get("amount_minor", ""),
-                    "description": form.get("description", ""),
-                    "evidence": form.get("evidence", "").split(),
-                },
-                strict=False,
-            ),
-        ),
-    )
+
+    async def work(session: AsyncSession, ctx: Ctx, form: dict[str, str]) -> InsuranceClaim:
+        shipment = await shipments.get_shipment(
+            session, principal=ctx.principal, shipment_id=shipment_id
+        )
+        data = ClaimCreate.model_validate(
+            {
+                "kind": form.get("kind", ""),
+                "amount_minor": parse_major(form.get("amount", ""), shipment.currency),
+                "description": form.get("description", ""),
+                "evidence": form.get("evidence", "").split(),
+            },
+            strict=False,
+        )
+        return await claims.file(session, ctx=ctx, shipment_id=shipment_id, data=data)
+
+    return await _claim_step(request, work)
 
 
 _STEPS = {
@@ -372,22 +386,24 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
 async def decide_claim(request: Request, claim_id: str, decision: str) -> Response:
     """An operator approves (an amount) or rejects a claim, with a reason."""
 
-    def body(form: dict[str, str]) -> ClaimApprove | ClaimReject:
+    async def work(session: AsyncSession, ctx: Ctx, form: dict[str, str]) -> InsuranceClaim:
+        body: ClaimApprove | ClaimReject
         if decision == "approve":
-            return ClaimApprove.model_validate(
-                {"amount_minor": form.get("amount_minor", ""), "reason": form.get("reason", "")},
+            claim = await claims.get_claim(session, principal=ctx.principal, claim_id=claim_id)
+            body = ClaimApprove.model_validate(
+                {
+                    "amount_minor": parse_major(form.get("amount", ""), claim.currency),
+                    "reason": form.get("reason", ""),
+                },
                 strict=False,
             )
-        if decision == "reject":
-            return ClaimReject.model_validate({"reason": form.get("reason", "")})
-        raise NotFound(f"no decision {decision}", field="decision")
+        elif decision == "reject":
+            body = ClaimReject.model_validate({"reason": form.get("reason", "")})
+        else:
+            raise NotFound(f"no decision {decision}", field="decision")
+        return await claims.decide(session, ctx=ctx, claim_id=claim_id, decision=body)
 
-    return await _claim_step(
-        request,
-        lambda session, ctx, form: claims.decide(
-            session, ctx=ctx, claim_id=claim_id, decision=body(form)
-        ),
-    )
+    return await _claim_step(request, work)
 
 
 async def _claim_step(request: Request, work: Any) -> Response:

@@ -220,7 +220,9 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, 
 
 def _bulk_processor(type_: Any, dialect: Dialect) -> Any:
     """A column type's bind conversion; psycopg adapts JSON itself when SQLAlchemy does not."""
-    processor = type_.bind_processor(dialect)
+    # The dialect's own type: a TypeDecorator's processor alone leaves SQLite's datetimes to
+    # the driver, which drops ".000000" and so breaks text comparisons with bound instants.
+    processor = type_.dialect_impl(dialect).bind_processor(dialect)
     if processor is None and isinstance(type_, JSON) and dialect.name == "postgresql":
         from psycopg.types.json import Json
 

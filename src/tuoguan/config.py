@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # URLs tuoguan calls (webhooks, carriers) never reach internal addresses, except the host
     # names, IPs and CIDRs listed here, comma-separated (development: "127.0.0.1,localhost").
     outbound_allow: str = ""
+    # O5: an order export up to this many rows streams inline; a larger one runs as an export job.
+    export_inline_rows: int = Field(default=10_000, ge=1, le=50_000)
+    # Where export jobs write their CSV files (kept 7 days, then deleted by the worker).
+    export_dir: str = "./var/exports"
 
     @field_validator("outbound_allow")
     @classmethod

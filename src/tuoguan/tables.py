@@ -4,11 +4,13 @@ from tuoguan.accounts import models as accounts_models
 from tuoguan.audit import models as audit_models
 from tuoguan.catalog import models as catalog_models
 from tuoguan.db import Base
+from tuoguan.exports import models as exports_models
 from tuoguan.finance import models as finance_models
 from tuoguan.kit import idempotency
 from tuoguan.notify import models as notify_models
 from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
+from tuoguan.orders import pace as orders_pace
 from tuoguan.shipping import models as shipping_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel
@@ -20,12 +22,14 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "catalog_models",
+    "exports_models",
     "finance_models",
     "idempotency",
     "metadata",
     "notify_models",
     "ops_models",
     "orders_models",
+    "orders_pace",
     "shipping_models",
     "sla_models",
     "stores_models",

@@ -21,9 +21,7 @@ def _huge_order(lines: int) -> bytes:
 def test_a_body_over_the_limit_is_refused_before_it_is_parsed(market: Market) -> None:  # O1
     m = market
     body = _huge_order(60_000)  # about 2 MB, no token: the parse used to come first
-    r = m.client.post(
-        "/api/v1/orders", content=body, headers={"Content-Type": "application/json"}
-    )
+    r = m.client.post("/api/v1/orders", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert (r.json()["field"], r.json()["rule"]) == ("body", "max_body_bytes")

@@ -144,3 +144,24 @@ def test_missed_deadlines_show_in_the_list_and_the_inbox(
     assert 'data-testid="missed"' in page
     inbox = client.get("/console/notifications").text
     assert order["id"] in inbox and "Confirmed late" in inbox
+
+
+def test_long_lists_go_on_to_the_next_page(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # O2, O5
+    create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
+    for _ in range(101):
+        market.place("a_full")
+    clock.advance(timedelta(hours=25))
+    assert client.portal is not None
+    client.portal.call(run_once, client.app.state.db, clock, settings)  # type: ignore[attr-defined]
+    assert _login(client, "a@example.com") == 303
+    row = 'href="/console/orders/ord_'  # one per breach, and per breach notification
+    for path in ("/console/breaches", "/console/notifications"):
+        first = client.get(path).text
+        link = re.search(r'<a href="([^"]+)">Next page', first)
+        assert link and first.count(row) == 100, path
+        second = client.get(link.group(1).replace("&amp;", "&")).text
+        assert second.count(row) == 1 and "Next page" not in second, path
+        bogus = client.get(f"{path}?cursor=not-ours", follow_redirects=False)
+        assert (bogus.status_code, bogus.headers["location"]) == (303, path)

@@ -17,6 +17,7 @@ from tuoguan import __version__
 from tuoguan.api import openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
+    exports,
     meta,
     orders,
     penalties,
@@ -107,17 +108,19 @@ def create_app(
         penalties,
         webhooks,
         sweep_failures,
+        exports,
     ):
         api.include_router(module.router)
     app.include_router(api)
     openapi.install(app)
 
-    from tuoguan.web import console, failures_pages, shipping_pages, sla_pages
+    from tuoguan.web import console, export_pages, failures_pages, shipping_pages, sla_pages
 
     app.include_router(console.router)
     app.include_router(sla_pages.router)
     app.include_router(shipping_pages.router)
     app.include_router(failures_pages.router)
+    app.include_router(export_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     docs = (f"{API_PREFIX}/docs",)

@@ -10,6 +10,8 @@ truth:
   version that does not allow the change, or a concurrent one), 422 on any input, 400 where
   a cursor is read; routes add their own (503 where a carrier is called) with `responses=`;
 - every write reads an optional `Idempotency-Key` header (api/mutation.py);
+- every list that answers an array and reads a `cursor` declares its `Link` rel=next
+  header (api/paging.py);
 - OpenAPI links say which response's ids feed which paths (stateful testing, clients).
 """
 
@@ -107,6 +109,7 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
         _declare_refusals(path, method, operation, schemas)
         if method in WRITES and operation.get("security"):
             _declare_idempotency_key(operation)
+        _declare_next_link(operation, schemas)
     _link(document, operations)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
@@ -211,6 +214,24 @@ def _declare_idempotency_key(operation: dict[str, Any]) -> None:
         }
     )
     operation["responses"].setdefault("422", {"description": DESCRIPTIONS[422]})
+
+
+def _declare_next_link(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A list answering an array with a ``cursor`` parameter points to its next page."""
+    if not any(
+        p.get("in") == "query" and p.get("name") == "cursor"
+        for p in operation.get("parameters", [])
+    ):
+        return
+    ok = operation["responses"].get("200", {})
+    schema = ok.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None or _resolve(schema, schemas).get("type") != "array":
+        return
+    ok.setdefault("headers", {})["Link"] = {
+        "description": 'The next page, when there is one: `<path?…&cursor=…>; rel="next"` '
+        "(RFC 8288), relative to this server.",
+        "schema": {"type": "string"},
+    }
 
 
 def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:

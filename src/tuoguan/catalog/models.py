@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -27,10 +37,14 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("weight_g > 0", name="weight_positive"),
         CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_not_negative"),
+        # The list (newest first): a store's, the storefront's active ones, both.
+        Index("ix_products_store", "store_id", "id"),
+        Index("ix_products_status", "status", "id"),
+        Index("ix_products_store_status", "store_id", "status", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     images: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -9,23 +9,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.catalog.models import Product, ProductStatus
+from tuoguan.kit.keyset import Keyset
 from tuoguan.stores.models import Store
+
+NEWEST = Keyset((Product.id,), ("id",), descending=True)
 
 
 async def list_products(
-    session: AsyncSession, *, principal: Principal, store_id: str | None, limit: int
-) -> list[Product]:
-    """Products the principal may see, newest first."""
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    store_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Product], str | None]:
+    """Products the principal may see, newest first, and the next page's cursor.
+
+    A seller's products are one ``(store_id, id)`` range per store of theirs, merged; the
+    storefront reads ``(status, id)`` or ``(store_id, status, id)``.
+    """
     query = select(Product)
-    if principal.role is Role.seller:
-        query = query.join(Store, Store.id == Product.store_id).where(
-            Store.seller_id == principal.seller_id
-        )
-    elif principal.role is Role.buyer_channel:
+    if principal.role is Role.buyer_channel:
         query = query.where(Product.status == ProductStatus.active)
-    if store_id:
-        query = query.where(Product.store_id == store_id)
-    return list(await session.scalars(query.order_by(Product.id.desc()).limit(limit)))
+    if principal.role is Role.seller:
+        owned = select(Store.id).where(Store.seller_id == principal.seller_id)
+        stores = list(await session.scalars(owned.order_by(Store.id)))
+        if store_id:
+            stores = [s for s in stores if s == store_id]
+        queries = [query.where(Product.store_id == s) for s in stores]
+    else:
+        queries = [query.where(Product.store_id == store_id) if store_id else query]
+    if not queries:
+        NEWEST.seek(cursor)  # a bad cursor is still a 400
+    return await NEWEST.page(session, queries, cursor=cursor, limit=limit)
 
 
 async def products_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Product]:

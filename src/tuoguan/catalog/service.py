@@ -46,7 +46,9 @@ def _check_on_sale_keeps_prices(product: Product, store: Store, changes: dict[st
     """A product on sale keeps the prices it sells at: delist it before clearing one."""
     if product.status is not ProductStatus.active:
         return
-    kept = ["price_minor"] + (["supply_price_minor"] if store.mode is StoreMode.full_managed else [])
+    kept = ["price_minor"] + (
+        ["supply_price_minor"] if store.mode is StoreMode.full_managed else []
+    )
     for field in kept:
         if field in changes and changes[field] is None:
             raise InvalidInput(
@@ -102,13 +104,18 @@ async def _can_see(session: AsyncSession, principal: Principal, product: Product
 
 
 async def list_products(
-    session: AsyncSession, *, principal: Principal, store_id: str | None = None, limit: int = 100
-) -> list[Product]:
-    """Products the principal may see."""
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    store_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[Product], str | None]:
+    """Products the principal may see, newest first, and the next page's cursor."""
     if principal.role is Role.carrier:
         raise Forbidden("carriers do not read the catalog")
     return await repository.list_products(
-        session, principal=principal, store_id=store_id, limit=limit
+        session, principal=principal, store_id=store_id, cursor=cursor, limit=limit
     )
 
 

@@ -25,6 +25,7 @@ demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+from tuoguan.cli import export as export_cli  # noqa: E402
 from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
@@ -35,6 +36,7 @@ app.add_typer(sla_cli.app, name="sla")
 app.add_typer(shipping_cli.app, name="shipping")
 app.add_typer(ops_cli.clock_app, name="clock")
 app.add_typer(worker_cli.app, name="worker")
+app.add_typer(export_cli.app, name="export")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -48,7 +50,8 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def upgrade_database(settings: Settings) -> None:
-    """Apply every Alembic migration (creating the SQLite file's folder first)."""
+    """Apply every Alembic migration (creating the SQLite file's folder first), then, on
+    SQLite, refresh the planner's statistics."""
     from alembic import command
     from alembic.config import Config
 
@@ -60,6 +63,23 @@ def upgrade_database(settings: Settings) -> None:
     config.attributes["database_url"] = url
     config.attributes["skip_logging"] = True
     command.upgrade(config, "head")
+    if is_sqlite(url) and ":memory:" not in url:
+        analyze_sqlite(url.split(":///", 1)[1])
+
+
+def analyze_sqlite(path: str) -> None:
+    """Give SQLite's query planner fresh statistics (sqlite_stat1), sampling a bounded number
+    of rows per index so it stays quick on a big file; the worker refreshes them hourly."""
+    import sqlite3
+    from contextlib import closing
+
+    from tuoguan.worker.exports import ANALYSIS_LIMIT
+
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA optimize")
+        conn.commit()
 
 
 @db_app.command("upgrade")

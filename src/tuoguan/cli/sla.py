@@ -291,3 +291,17 @@ def evaluate(
             )
         )
     out.print(table)
+
+
+@app.command("rebuild-pace")
+def rebuild_pace() -> None:
+    """G5: recount the sellers' pace and the lanes' lateness from the orders (after a bulk load
+    or a repair); the warnings read these aggregates."""
+    from tuoguan.cli.common import in_session, out, run
+    from tuoguan.orders import service as orders
+
+    async def work(session: Any, ctx: Any) -> int:
+        return await orders.rebuild_pace(session, now=ctx.clock.now())
+
+    rows = run(in_session(work, write=True))
+    out.print(f"pace aggregates rebuilt: {rows} rows", highlight=False)

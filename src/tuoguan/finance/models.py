@@ -56,8 +56,11 @@ class Penalty(Base):
     __tablename__ = "penalties"
     __table_args__ = (
         UniqueConstraint("breach_id", name="uq_penalties_breach"),
-        Index("ix_penalties_seller_assessed", "seller_id", "assessed_at"),
-        Index("ix_penalties_status_assessed", "status", "assessed_at"),
+        # The list (newest first) under each filter: none, status, seller, seller and status.
+        Index("ix_penalties_assessed", "assessed_at", "id"),
+        Index("ix_penalties_seller_assessed", "seller_id", "assessed_at", "id"),
+        Index("ix_penalties_status_assessed", "status", "assessed_at", "id"),
+        Index("ix_penalties_seller_status_assessed", "seller_id", "status", "assessed_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

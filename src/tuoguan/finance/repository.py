@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.finance.models import Penalty, PenaltyPolicy
 from tuoguan.finance.states import PenaltyStatus
+from tuoguan.kit.keyset import Keyset
 from tuoguan.sla.models import BreachKind
 
 
@@ -53,23 +54,26 @@ async def get_for_update(
     )
 
 
+NEWEST = Keyset((Penalty.assessed_at, Penalty.id), ("instant", "id"), descending=True)
+
+
 async def page(
     session: AsyncSession,
     principal: Principal,
     *,
     status: PenaltyStatus | None,
     seller_id: str | None,
+    cursor: str | None,
     limit: int,
-) -> list[Penalty]:
-    """Penalties newest first; appealed ones are the operator's queue."""
+) -> tuple[list[Penalty], str | None]:
+    """Penalties newest first and the next page's cursor; appealed ones are the operator's
+    queue. Each filter has its ``(…, assessed_at, id)`` index."""
     query = visible_penalties(principal)
     if status is not None:
         query = query.where(Penalty.status == status)
     if seller_id is not None:
         query = query.where(Penalty.seller_id == seller_id)
-    return list(
-        await session.scalars(query.order_by(Penalty.assessed_at.desc(), Penalty.id).limit(limit))
-    )
+    return await NEWEST.page(session, [query], cursor=cursor, limit=limit)
 
 
 async def rating_points(

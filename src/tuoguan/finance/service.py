@@ -182,13 +182,14 @@ async def list_penalties(
     principal: Principal,
     status: PenaltyStatus | None = None,
     seller_id: str | None = None,
+    cursor: str | None = None,
     limit: int = 100,
-) -> list[Penalty]:
-    """Penalties the principal may see, newest first."""
+) -> tuple[list[Penalty], str | None]:
+    """Penalties the principal may see, newest first, and the next page's cursor."""
     if principal.role not in (Role.operator, Role.seller):
         raise Forbidden("this role cannot read penalties")
     return await repository.page(
-        session, principal, status=status, seller_id=seller_id, limit=limit
+        session, principal, status=status, seller_id=seller_id, cursor=cursor, limit=limit
     )
 
 

@@ -30,6 +30,7 @@ PREFIXES = {
     "tracking": "trk",
     "claim": "clm",
     "sweep_failure": "swf",
+    "export": "exp",
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from tuoguan.errors import BadRequest
 
-Part = Literal["instant", "id"]
+Part = Literal["instant", "id", "int"]
 _ID = re.compile(r"^[a-z]{2,12}_[0-9A-Z]{26}$")
 _MAX_LENGTH = 500
 
@@ -55,7 +55,13 @@ def _id(value: Any) -> str:
     return value
 
 
-_READERS = {"instant": _instant, "id": _id}
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**31) <= value < 2**31:
+        raise _refuse("bad integer")
+    return value
+
+
+_READERS = {"instant": _instant, "id": _id, "int": _int}
 
 
 def decode_cursor(cursor: str, parts: tuple[Part, ...]) -> list[Any]:

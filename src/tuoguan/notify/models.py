@@ -28,6 +28,20 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_seller_id", "seller_id", "id"),
+        # The unread inbox, everyone's and a seller's (newest first).
+        Index(
+            "ix_notifications_unread",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+        Index(
+            "ix_notifications_seller_unread",
+            "seller_id",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
         # The webhook fan-out's range: notifications not yet handed to endpoints.
         Index(
             "ix_notifications_unfanned",

@@ -12,6 +12,7 @@ from tuoguan.context import Ctx
 from tuoguan.db import bulk_insert, table_of
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.kit.ids import new_id
+from tuoguan.kit.keyset import Keyset
 from tuoguan.notify.models import Notification
 
 
@@ -61,14 +62,22 @@ def _visible(principal: Principal) -> Select[Notification]:
     raise Forbidden("this role has no notifications")
 
 
+INBOX_NEWEST = Keyset((Notification.id,), ("id",), descending=True)
+
+
 async def inbox(
-    session: AsyncSession, *, principal: Principal, unread_only: bool = False, limit: int = 50
-) -> list[Notification]:
-    """The principal's notifications, newest first."""
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    unread_only: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Notification], str | None]:
+    """The principal's notifications, newest first, and the next page's cursor."""
     query = _visible(principal)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    return list(await session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    return await INBOX_NEWEST.page(session, [query], cursor=cursor, limit=limit)
 
 
 async def mark_read(session: AsyncSession, *, ctx: Ctx, notification_id: str) -> Notification:

@@ -290,7 +290,9 @@ async def send(client: outbound.GuardedClient, outgoing: Outgoing) -> tuple[int 
         return None, "timed out"
 
 
-async def _post(client: outbound.GuardedClient, outgoing: Outgoing) -> tuple[int | None, str | None]:
+async def _post(
+    client: outbound.GuardedClient, outgoing: Outgoing
+) -> tuple[int | None, str | None]:
     try:
         async with client.stream(
             "POST",

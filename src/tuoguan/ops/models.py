@@ -33,7 +33,8 @@ class SweepFailure(Base):
     __table_args__ = (
         # One row per sweep and subject; its prefix is the sweep's look-up of what to skip.
         UniqueConstraint("sweep", "subject_type", "subject_id", name="uq_sweep_failures_subject"),
-        Index("ix_sweep_failures_status_seen", "status", "last_seen_at"),
+        # The list: one range per status, most recently failed first.
+        Index("ix_sweep_failures_status_seen", "status", "last_seen_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.kit.keyset import Keyset
 from tuoguan.ops.models import FailureStatus, SweepFailure
 from tuoguan.ops.states import OPEN, SKIPPED
 
@@ -53,18 +54,16 @@ async def get_for_update(session: AsyncSession, failure_id: str) -> SweepFailure
     )
 
 
+LATEST = Keyset((SweepFailure.last_seen_at, SweepFailure.id), ("instant", "id"), descending=True)
+
+
 async def page(
-    session: AsyncSession, *, statuses: list[FailureStatus], limit: int
-) -> list[SweepFailure]:
-    """Rows in the given statuses, most recently failed first."""
-    return list(
-        await session.scalars(
-            select(SweepFailure)
-            .where(SweepFailure.status.in_(statuses))
-            .order_by(SweepFailure.last_seen_at.desc(), SweepFailure.id.desc())
-            .limit(limit)
-        )
-    )
+    session: AsyncSession, *, statuses: list[FailureStatus], cursor: str | None, limit: int
+) -> tuple[list[SweepFailure], str | None]:
+    """Rows in the given statuses, most recently failed first, and the next page's cursor:
+    one ``(status, last_seen_at, id)`` range per status, merged."""
+    queries = [select(SweepFailure).where(SweepFailure.status == s) for s in statuses]
+    return await LATEST.page(session, queries, cursor=cursor, limit=limit)
 
 
 async def open_counts(session: AsyncSession) -> dict[str, int]:

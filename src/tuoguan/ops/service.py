@@ -145,9 +145,22 @@ async def list_failures(
     limit: int = 100,
 ) -> list[SweepFailure]:
     """Operators: set-aside rows, the open ones unless a status is asked for, latest first."""
+    rows, _ = await page_failures(session, principal=principal, status=status, limit=limit)
+    return rows
+
+
+async def page_failures(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    status: FailureStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[SweepFailure], str | None]:
+    """A page of :func:`list_failures` and the cursor of the next."""
     _operator(principal)
     statuses = [status] if status else sorted(OPEN)
-    return await repository.page(session, statuses=statuses, limit=limit)
+    return await repository.page(session, statuses=statuses, cursor=cursor, limit=limit)
 
 
 async def get_failure(

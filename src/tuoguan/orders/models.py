@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tuoguan.db import Base, UTCDateTime
@@ -14,6 +26,8 @@ from tuoguan.stores.models import StoreMode
 _UNMISSED = (
     "deadline_missed_at IS NULL AND status IN ('awaiting_confirmation', 'awaiting_shipment')"
 )
+_RUNNING = "deadline_at IS NOT NULL"
+_SCORED = "risk_score IS NOT NULL"
 
 
 class Order(Base):
@@ -26,6 +40,21 @@ class Order(Base):
         Index("ix_orders_seller_created", "seller_id", "id"),
         Index("ix_orders_store", "store_id", "id"),
         Index("ix_orders_carrier", "carrier_code", "id"),
+        # Lists (O5): each filter and sort reads one index, newest by id, deadline soonest first.
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_seller_status_id", "seller_id", "status", "id"),
+        Index("ix_orders_store_status_id", "store_id", "status", "id"),
+        Index("ix_orders_carrier_status_id", "carrier_code", "status", "id"),
+        Index("ix_orders_carrier_store_status_id", "carrier_code", "store_id", "status", "id"),
+        *(
+            Index(name, *columns, postgresql_where=text(_RUNNING), sqlite_where=text(_RUNNING))
+            for name, columns in (
+                ("ix_orders_deadline", ("deadline_at", "id")),
+                ("ix_orders_seller_status_deadline", ("seller_id", "status", "deadline_at", "id")),
+                ("ix_orders_store_deadline", ("store_id", "deadline_at", "id")),
+                ("ix_orders_store_status_deadline", ("store_id", "status", "deadline_at", "id")),
+            )
+        ),
         # The breach sweep's range: running deadlines not yet recorded as missed.
         Index(
             "ix_orders_deadline_unmissed",
@@ -41,9 +70,23 @@ class Order(Base):
             postgresql_where=text("risk_check_at IS NOT NULL"),
             sqlite_where=text("risk_check_at IS NOT NULL"),
         ),
-        # Recent history for risk scores: a seller's shipments, a destination's deliveries.
-        Index("ix_orders_seller_shipped", "seller_id", "shipped_at"),
-        Index("ix_orders_country_delivered", "country", "delivered_at"),
+        # At-risk pages (G5): stored scores, highest first, then the deadline soonest.
+        *(
+            Index(
+                name,
+                *scope,
+                column("risk_score").desc(),
+                "deadline_at",
+                "id",
+                postgresql_where=text(_SCORED),
+                sqlite_where=text(_SCORED),
+            )
+            for name, scope in (
+                ("ix_orders_risk", ()),
+                ("ix_orders_seller_risk", ("seller_id",)),
+                ("ix_orders_store_risk", ("store_id",)),
+            )
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -88,6 +131,11 @@ class Order(Base):
     # When a cancel waited on the carrier voiding the booked parcel (F10, O4).
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # G5: the running deadline's risk as the warning sweep last scored it (None: not scored
+    # since the state was entered, or no deadline runs), its reasons and when.
+    risk_score: Mapped[int | None] = mapped_column(SmallInteger)
+    risk_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    risk_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", lazy="selectin"

@@ -13,13 +13,12 @@ from sqlalchemy import (
     Row,
     Select,
     String,
-    and_,
     any_,
     bindparam,
     func,
     literal_column,
-    or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.db import table_of
+from tuoguan.errors import BadRequest
 from tuoguan.kit.clock import as_utc
+from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
 from tuoguan.orders.states import OrderStatus
@@ -88,44 +89,61 @@ async def get_for_update(
     )
 
 
+NEWEST = Keyset((Order.id,), ("id",), descending=True)
+BY_DEADLINE = Keyset((Order.deadline_at, Order.id), ("instant", "id"))
+
+
+async def _list_scope(
+    session: AsyncSession, principal: Principal, store_id: str | None
+) -> list[ColumnElement[bool]] | None:
+    """The conditions that scope a list to what the principal may see, or None for nothing.
+
+    A seller's own store is read on its store index alone (the store proves the seller);
+    another seller's store is an empty page, found from the store row, not by a scan.
+    """
+    if principal.role in (Role.operator, Role.buyer_channel, Role.system):
+        scope: list[ColumnElement[bool]] = []
+    elif principal.role is Role.seller and principal.seller_id:
+        scope = [Order.seller_id == principal.seller_id]
+        if store_id:
+            owner = await session.scalar(select(Store.seller_id).where(Store.id == store_id))
+            if owner != principal.seller_id:
+                return None
+            scope = []
+    elif principal.role is Role.carrier and principal.carrier_code:
+        scope = [Order.carrier_code == principal.carrier_code]
+    else:
+        return None
+    if store_id:
+        scope.append(Order.store_id == store_id)
+    return scope
+
+
 async def page(
     session: AsyncSession, principal: Principal, flt: OrderFilter
 ) -> tuple[list[Order], str | None]:
-    """One page of orders and the cursor of the next, keyset-paginated."""
-    query = visible_orders(principal)
-    if flt.statuses:
-        query = query.where(Order.status.in_(list(flt.statuses)))
-    if flt.store_id:
-        query = query.where(Order.store_id == flt.store_id)
+    """One page of orders and the cursor of the next, keyset-paginated on an index.
+
+    Each status asked for is its own index range (``(status, id)``, ``(seller_id, status,
+    deadline_at, id)``…), merged here; the database never sorts.
+    """
+    scope = await _list_scope(session, principal, flt.store_id)
+    keyset = BY_DEADLINE if flt.sort == "deadline" else NEWEST
+    if scope is None:
+        keyset.seek(flt.cursor)  # a bad cursor is still a 400
+        return [], None
     if flt.due_before:
-        query = query.where(Order.deadline_at <= flt.due_before)
+        scope.append(Order.deadline_at <= flt.due_before)
     if flt.sort == "deadline":
         # Deadline order lists the orders that have a deadline running.
-        query = query.where(Order.deadline_at.is_not(None))
-        if flt.cursor:
-            at, last_id = decode_cursor(flt.cursor, ("instant", "id"))
-            query = query.where(
-                or_(
-                    Order.deadline_at > at,
-                    and_(Order.deadline_at == at, Order.id > last_id),
-                )
-            )
-        query = query.order_by(Order.deadline_at, Order.id)
-    else:
-        if flt.cursor:
-            (last_id,) = decode_cursor(flt.cursor, ("id",))
-            query = query.where(Order.id < last_id)
-        query = query.order_by(Order.id.desc())
-    rows = list(await session.scalars(query.limit(flt.limit + 1)))
-    if len(rows) <= flt.limit:
-        return rows, None
-    rows = rows[: flt.limit]
-    last = rows[-1]
-    key: list[object] = [last.id]
-    if flt.sort == "deadline":
-        assert last.deadline_at is not None
-        key = [as_utc(last.deadline_at), last.id]
-    return rows, encode_cursor(key)
+        scope.append(Order.deadline_at.is_not(None))
+    base = select(Order).where(*scope)
+    statuses = list(dict.fromkeys(flt.statuses))
+    if not statuses and principal.role is Role.carrier and flt.store_id:
+        # A carrier's orders of one store: its (carrier_code, store_id, status, id) ranges.
+        statuses = list(OrderStatus)
+    queries = [base.where(Order.status == s) for s in statuses] or [base]
+    return await keyset.page(session, queries, cursor=flt.cursor, limit=flt.limit)
 
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
@@ -255,57 +273,96 @@ async def due_risk_checks(
     return list(await session.scalars(query))
 
 
-async def set_risk_checks(session: AsyncSession, next_checks: dict[str, datetime | None]) -> None:
-    """Set risk_check_at per order in one executemany, outside the ORM's versioning."""
-    if not next_checks:
+async def set_risk_checks(session: AsyncSession, checks: Sequence[RiskCheck]) -> None:
+    """Store each order's score and next checkpoint in one executemany, outside the ORM's
+    versioning."""
+    if not checks:
         return
     orders = table_of(Order)
     await session.execute(
         update(orders)
         .where(orders.c.id == bindparam("order_id"))
-        .values(risk_check_at=bindparam("next_check")),
-        [{"order_id": k, "next_check": v} for k, v in next_checks.items()],
+        .values(
+            risk_check_at=bindparam("next_check"),
+            risk_score=bindparam("score"),
+            risk_reasons=bindparam("reasons", type_=orders.c.risk_reasons.type),
+            risk_scored_at=bindparam("scored_at", type_=orders.c.risk_scored_at.type),
+        ),
+        [
+            {
+                "order_id": c.order_id,
+                "next_check": c.next_check,
+                "score": c.score,
+                "reasons": c.reasons,
+                "scored_at": c.scored_at,
+            }
+            for c in checks
+        ],
     )
 
 
-async def open_by_deadline(
-    session: AsyncSession, principal: Principal, *, store_id: str | None, limit: int
-) -> list[Order]:
-    """The principal's open orders with a running deadline, soonest first."""
-    query = visible_orders(principal).where(
-        Order.status.in_(OPEN_WITH_DEADLINE), Order.deadline_at.is_not(None)
-    )
+@dataclass(frozen=True)
+class RiskCheck:
+    """What one look at an order's risk found (G5): the score, its reasons, the next look."""
+
+    order_id: str
+    next_check: datetime | None
+    score: int | None
+    reasons: list[dict[str, Any]] | None
+    scored_at: datetime
+
+
+async def at_risk_page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    min_score: int,
+    store_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Order], str | None]:
+    """Scored orders, highest score first, then deadline soonest, then id (G5).
+
+    Read off the partial indexes ``ix_orders_{,seller_,store_}risk`` (risk_score DESC,
+    deadline_at, id) as two ranges: the rest of the cursor's score, then lower scores.
+    """
+    after = decode_cursor(cursor, ("int", "instant", "id")) if cursor else None
+    if after is not None and not 0 <= after[0] <= 100:
+        raise BadRequest("cursor is not one this server issued", field="cursor", rule="cursor")
+    if principal.role is Role.operator:
+        scope: list[ColumnElement[bool]] = []
+    elif principal.role is Role.seller and principal.seller_id:
+        scope = [Order.seller_id == principal.seller_id]
+    else:
+        return [], None
     if store_id:
-        query = query.where(Order.store_id == store_id)
-    return list(await session.scalars(query.order_by(Order.deadline_at, Order.id).limit(limit)))
-
-
-async def seller_work(
-    session: AsyncSession, *, seller_id: str, done_field: str, deadline_field: str, since: datetime
-) -> list[tuple[datetime, datetime, datetime]]:
-    """(placed, done, deadline) of a seller's work finished since an instant (confirm or ship)."""
-    done = getattr(Order, done_field)
-    rows = await session.execute(
-        select(Order.placed_at, done, getattr(Order, deadline_field)).where(
-            Order.seller_id == seller_id, done >= since, getattr(Order, deadline_field).is_not(None)
-        )
+        scope.append(Order.store_id == store_id)
+    query = select(Order).where(
+        Order.risk_score.is_not(None), Order.risk_score >= min_score, *scope
     )
-    return [(as_utc(p), as_utc(d), as_utc(x)) for p, d, x in rows]
-
-
-async def lane_deliveries(
-    session: AsyncSession, *, origin: str, destination: str, since: datetime
-) -> list[tuple[datetime, datetime, datetime]]:
-    """(shipped, delivered, deliver_by) of parcels on a lane delivered since an instant."""
-    rows = await session.execute(
-        select(Order.shipped_at, Order.delivered_at, Order.deliver_by)
-        .join(Store, Store.id == Order.store_id)
-        .where(
-            Order.country == destination,
-            Order.delivered_at >= since,
-            Store.country == origin,
-            Order.shipped_at.is_not(None),
-            Order.deliver_by.is_not(None),
+    rows: list[Order] = []
+    if after is not None:
+        score, at, last_id = after
+        rest = tuple_(Order.deadline_at, Order.id) > tuple_(
+            bindparam(None, at, type_=Order.deadline_at.type),
+            bindparam(None, last_id, type_=Order.id.type),
         )
-    )
-    return [(as_utc(s), as_utc(d), as_utc(b)) for s, d, b in rows if s and d and b]
+        rows = list(
+            await session.scalars(
+                query.where(Order.risk_score == score, rest)
+                .order_by(Order.deadline_at, Order.id)
+                .limit(limit + 1)
+            )
+        )
+        query = query.where(Order.risk_score < score)
+    if len(rows) <= limit:
+        rows += await session.scalars(
+            query.order_by(Order.risk_score.desc(), Order.deadline_at, Order.id).limit(
+                limit + 1 - len(rows)
+            )
+        )
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    assert last.risk_score is not None and last.deadline_at is not None
+    return rows[:limit], encode_cursor([last.risk_score, as_utc(last.deadline_at), last.id])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,9 @@ from tuoguan.finance import service as finance
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.kit.money import check_currency
-from tuoguan.orders import repository
+from tuoguan.orders import pace, repository
 from tuoguan.orders.models import Order, OrderLine
-from tuoguan.orders.repository import OrderFilter, Overdue
+from tuoguan.orders.repository import OrderFilter, Overdue, RiskCheck
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
 from tuoguan.sla import breaches, deadlines, explain, risk
@@ -42,6 +42,13 @@ _STAMPED = {
     OrderAction.complete: "completed_at",
     OrderAction.cancel: "cancelled_at",
     OrderAction.request_cancel: "cancel_requested_at",
+}
+
+# Finished work counted in the pace aggregates (G5), by the deadline it was due by.
+_PACED = {
+    OrderAction.confirm: "confirm_by",
+    OrderAction.ship: "ship_by",
+    OrderAction.deliver: "deliver_by",
 }
 
 
@@ -143,12 +150,10 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
     field = DEADLINE_OF.get(status)
     order.deadline_at = getattr(order, field) if field else None
     order.deadline_missed_at = None
+    # G5: a new state's risk is unknown until the worker scores it, at the window's start.
+    order.risk_score = order.risk_reasons = order.risk_scored_at = None
     start = window_start(order)
-    order.risk_check_at = (
-        risk.next_checkpoint(start, order.deadline_at, now)
-        if start is not None and order.deadline_at is not None
-        else None
-    )
+    order.risk_check_at = start if order.deadline_at is not None else None
 
 
 def window_start(order: Order) -> datetime | None:
@@ -202,15 +207,19 @@ async def act(
         if not isinstance(body, CancelBody):
             raise InvalidInput("cancelling needs a reason", field="reason")
         order.cancel_reason = body.reason
-    elif action is OrderAction.unship:
+    store = await session.get(Store, order.store_id)
+    assert store is not None
+    if action is OrderAction.unship:
+        # F10: the shipment is undone, and so is its count in the seller's pace.
+        await pace.count(session, order=order, kind="ship_by", origin=store.country, undo=True)
         order.carrier_code = order.tracking_number = order.shipped_at = None
     if action in _STAMPED:
         setattr(order, _STAMPED[action], now)
+    if action in _PACED:
+        await pace.count(session, order=order, kind=_PACED[action], origin=store.country)
     reason = getattr(body, "reason", None)
     source = order.status
     order.status = target
-    store = await session.get(Store, order.store_id)
-    assert store is not None
     _enter_state(order, store, target, now, ctx)
     audit.record(
         session,
@@ -413,16 +422,45 @@ async def due_risk_checks(
     )
 
 
-async def set_risk_checks(session: AsyncSession, next_checks: dict[str, datetime | None]) -> None:
-    """Move orders' next risk checkpoints (G5) without bumping their versions."""
-    await repository.set_risk_checks(session, next_checks)
+async def set_risk_checks(session: AsyncSession, checks: list[RiskCheck]) -> None:
+    """Store orders' risk scores and next checkpoints (G5) without bumping their versions."""
+    await repository.set_risk_checks(session, checks)
 
 
-async def open_by_deadline(
-    session: AsyncSession, *, principal: Principal, store_id: str | None = None, limit: int = 500
-) -> list[Order]:
-    """The principal's open orders with a running deadline, soonest first."""
-    return await repository.open_by_deadline(session, principal, store_id=store_id, limit=limit)
+async def at_risk_page(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    min_score: int,
+    store_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Order], str | None]:
+    """The principal's scored orders, highest stored score first, and the next page's cursor."""
+    return await repository.at_risk_page(
+        session, principal, min_score=min_score, store_id=store_id, cursor=cursor, limit=limit
+    )
+
+
+async def seller_pace(
+    session: AsyncSession, *, seller_id: str, kind: str, since: date
+) -> risk.History:
+    """How long the seller took to confirm or ship (``kind``) since a day, as a histogram."""
+    return await pace.history(session, kind=kind, key=seller_id, since=since)
+
+
+async def lane_pace(
+    session: AsyncSession, *, origin: str, destination: str, since: date
+) -> risk.History:
+    """How long parcels on a lane took to arrive since a day, as a histogram."""
+    return await pace.history(
+        session, kind="deliver_by", key=pace.lane(origin, destination), since=since
+    )
+
+
+async def rebuild_pace(session: AsyncSession, *, now: datetime) -> int:
+    """Recount the pace aggregates from the orders (after a bulk load or a repair)."""
+    return await pace.rebuild(session, now=now)
 
 
 async def lock_order(session: AsyncSession, *, principal: Principal, order_id: str) -> Order:

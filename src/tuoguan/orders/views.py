@@ -110,36 +110,44 @@ def orders_csv(orders: Sequence[Order], *, header: bool = True) -> str:
 
 
 EXPORT_CHUNK = 1_000
+Reader = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-async def export_csv(
-    read: Callable[[], AbstractAsyncContextManager[AsyncSession]],
-    *,
-    principal: Principal,
-    flt: OrderFilter,
-) -> AsyncIterator[str]:
-    """O5: the export as CSV chunks, newest first, up to ``flt.limit`` orders.
+async def csv_pages(
+    read: Reader, *, principal: Principal, flt: OrderFilter
+) -> AsyncIterator[tuple[str, int]]:
+    """O5: the export as (CSV text, rows in it) per chunk, newest first, up to ``flt.limit``.
 
-    Each chunk is one short keyset-paginated read, so a big export holds
-    neither the memory of every row nor the event loop between chunks. The
-    first chunk is read before anything is sent, so a refusal is still a 4xx.
+    Each chunk is one short keyset-paginated read in a session of its own, written
+    to a small buffer and handed on before the next is read: memory stays that of
+    one chunk whatever the limit. The header comes with the first chunk.
     """
     remaining = flt.limit
-
-    async def chunk(cursor: str | None) -> tuple[list[Order], str | None]:
+    cursor: str | None = None
+    header = True
+    while True:
         step = replace(flt, sort="newest", cursor=cursor, limit=min(EXPORT_CHUNK, remaining))
         async with read() as session:
-            return await repository.page(session, principal, step)
+            rows, cursor = await repository.page(session, principal, step)
+            text = orders_csv(rows, header=header)
+        yield text, len(rows)
+        remaining -= len(rows)
+        header = False
+        if not cursor or remaining <= 0:
+            return
 
-    rows, cursor = await chunk(None)
+
+async def export_csv(read: Reader, *, principal: Principal, flt: OrderFilter) -> AsyncIterator[str]:
+    """O5: the export as CSV chunks (``csv_pages``) for a streamed response.
+
+    The first chunk is read before anything is sent, so a refusal is still a 4xx.
+    """
+    pages = csv_pages(read, principal=principal, flt=flt)
+    first, _ = await anext(pages)
 
     async def body() -> AsyncIterator[str]:
-        nonlocal remaining, rows, cursor
-        yield orders_csv(rows)
-        remaining -= len(rows)
-        while cursor and remaining > 0:
-            rows, cursor = await chunk(cursor)
-            yield orders_csv(rows, header=False)
-            remaining -= len(rows)
+        yield first
+        async for text, _ in pages:
+            yield text
 
     return body()

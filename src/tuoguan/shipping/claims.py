@@ -23,7 +23,9 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
+from tuoguan.kit.keyset import Keyset
 from tuoguan.notify import service as notify
+from tuoguan.orders import service as orders
 from tuoguan.shipping import shipments
 from tuoguan.shipping.models import (
     ClaimKind,
@@ -169,22 +171,38 @@ async def get_claim(
     return found
 
 
+CLAIMS_NEWEST = Keyset((InsuranceClaim.id,), ("id",), descending=True)
+
+
 async def list_claims(
     session: AsyncSession,
     *,
     principal: Principal,
     status: ClaimStatus | None = None,
     order_id: str | None = None,
+    cursor: str | None = None,
     limit: int = 100,
-) -> list[InsuranceClaim]:
-    """Claims newest first: a seller its own, operators all (status=filed is the queue)."""
+) -> tuple[list[InsuranceClaim], str | None]:
+    """Claims newest first and the next page's cursor: a seller its own, operators all
+    (status=filed is the queue); each filter reads its ``(…, id)`` index."""
     query = _visible(principal)
+    if order_id is not None:
+        # The order's own range; a seller's filter by an order not theirs is an empty page.
+        if principal.role is Role.seller:
+            try:
+                await orders.get_order(session, principal=principal, order_id=order_id)
+            except NotFound:
+                CLAIMS_NEWEST.seek(cursor)  # a bad cursor is still a 400
+                return [], None
+            query = select(InsuranceClaim)
+        query = query.where(InsuranceClaim.order_id == order_id)
+        # One (order_id, status, id) range per status, merged.
+        statuses = [status] if status is not None else list(ClaimStatus)
+        queries = [query.where(InsuranceClaim.status == s) for s in statuses]
+        return await CLAIMS_NEWEST.page(session, queries, cursor=cursor, limit=limit)
     if status is not None:
         query = query.where(InsuranceClaim.status == status)
-    if order_id is not None:
-        query = query.where(InsuranceClaim.order_id == order_id)
-    rows = await session.scalars(query.order_by(InsuranceClaim.id.desc()).limit(limit))
-    return list(rows.all())
+    return await CLAIMS_NEWEST.page(session, [query], cursor=cursor, limit=limit)
 
 
 async def decide(

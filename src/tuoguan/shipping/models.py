@@ -312,6 +312,8 @@ class InsuranceClaim(Base):
         ),
         Index("ix_insurance_claims_status", "status", "id"),
         Index("ix_insurance_claims_seller", "seller_id", "id"),
+        Index("ix_insurance_claims_seller_status", "seller_id", "status", "id"),
+        Index("ix_insurance_claims_order_status", "order_id", "status", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

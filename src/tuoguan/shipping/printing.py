@@ -68,7 +68,9 @@ async def label_batch(
     shipment_ids = list(dict.fromkeys(shipment_ids))  # a label asked twice prints once
     found = {
         s.id: s
-        for s in await session.scalars(visible_to(ctx.principal).where(Shipment.id.in_(shipment_ids)))
+        for s in await session.scalars(
+            visible_to(ctx.principal).where(Shipment.id.in_(shipment_ids))
+        )
     }
     missing = [i for i in shipment_ids if i not in found]
     if missing:

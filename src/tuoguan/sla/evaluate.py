@@ -83,12 +83,10 @@ class _Seller:
     done: list[tuple[datetime, datetime, timedelta, bool]] = field(default_factory=list)
 
     def history(self, at: datetime) -> risk.History:
-        """What the seller had shown by ``at``: the last 30 days of shipped orders."""
+        """What the seller had shown by ``at``: 30 days of shipments, as the live histogram."""
         end = bisect.bisect_left(self.done, (at,))
         recent = [d for d in self.done[:end] if d[1] >= at - timedelta(days=HISTORY_DAYS)]
-        return risk.History(
-            durations=[d[2] for d in recent], total=len(recent), late=sum(d[3] for d in recent)
-        )
+        return risk.History.of((d[2] for d in recent), late=sum(d[3] for d in recent))
 
 
 def simulate(orders: int = 20_000, sellers: int = 40, seed: int = 7) -> Evaluation:

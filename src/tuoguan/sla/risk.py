@@ -9,7 +9,8 @@ are the figures of this code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,31 +30,88 @@ class Reason:
     message: str
 
 
+def _steps(start_h: float, stop_h: float, step_min: int) -> list[int]:
+    return list(range(int(start_h * 3600), int(stop_h * 3600), step_min * 60))
+
+
+# Lower edges (seconds) of the duration histogram, fine where windows are decided: 10 min
+# steps to 2 h, 30 min to 48 h, 2 h to 7 days, 12 h to 30 days; the last bucket is open.
+EDGES: tuple[int, ...] = (
+    *_steps(0, 2, 10),
+    *_steps(2, 48, 30),
+    *_steps(48, 168, 120),
+    *_steps(168, 720, 720),
+    720 * 3600,
+)
+
+
+def bucket_of(duration: timedelta) -> int:
+    """The histogram bucket a duration falls in (negative durations count as zero)."""
+    return max(0, bisect.bisect_right(EDGES, duration.total_seconds()) - 1)
+
+
 @dataclass(frozen=True)
 class History:
-    """What a seller (or a lane) did recently: durations of the same work, and how often late."""
+    """What a seller (or a lane) did recently: a histogram of how long the same work took.
 
-    durations: Sequence[timedelta] = ()
+    ``counts`` maps a bucket of ``EDGES`` to how many pieces of work took that long;
+    ``total`` and ``late`` count the work and how much of it missed its deadline.
+    Within a bucket durations are taken as spread evenly (the open last bucket as
+    longer than anything asked about).
+    """
+
+    counts: Mapping[int, int] = field(default_factory=dict)
     total: int = 0
     late: int = 0
 
+    @classmethod
+    def of(cls, durations: Iterable[timedelta], late: int = 0) -> History:
+        """The histogram of these durations, ``late`` of them done late."""
+        counts: dict[int, int] = {}
+        for duration in durations:
+            bucket = bucket_of(duration)
+            counts[bucket] = counts.get(bucket, 0) + 1
+        return cls(counts=counts, total=sum(counts.values()), late=late)
+
+    def _longer_than(self, at: timedelta) -> float:
+        """How many durations exceed ``at`` (interpolated within its bucket)."""
+        seconds = at.total_seconds()
+        found = 0.0
+        for bucket, n in self.counts.items():
+            low = EDGES[bucket]
+            high = EDGES[bucket + 1] if bucket + 1 < len(EDGES) else None
+            if high is None or low >= seconds:
+                found += n
+            elif high > seconds:
+                found += n * (high - seconds) / (high - low)
+        return found
+
     def typical(self, share: float = 0.75) -> timedelta | None:
         """The duration this share of the work was done within (None with too little history)."""
-        if len(self.durations) < MIN_HISTORY:
+        n = sum(self.counts.values())
+        if n < MIN_HISTORY:
             return None
-        ordered = sorted(self.durations)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+        rank, seen = share * n, 0
+        for bucket in sorted(self.counts):
+            count = self.counts[bucket]
+            if seen + count > rank:
+                if bucket + 1 == len(EDGES):
+                    return timedelta(seconds=EDGES[bucket])
+                low, high = EDGES[bucket], EDGES[bucket + 1]
+                return timedelta(seconds=low + (high - low) * (rank - seen) / count)
+            seen += count
+        return timedelta(seconds=EDGES[max(self.counts)])
 
     def chance_late(self, spent: timedelta, window: timedelta) -> float | None:
         """Of past work still undone after ``spent``, the share that took longer than ``window``.
 
         Laplace-smoothed; None when fewer than MIN_HISTORY past items lasted that long.
         """
-        still_open = [d for d in self.durations if d > spent]
-        if len(still_open) < MIN_HISTORY:
+        still_open = self._longer_than(spent)
+        if still_open < MIN_HISTORY:
             return None
-        over = sum(d > window for d in still_open)
-        return (over + 1) / (len(still_open) + 2)
+        over = self._longer_than(max(spent, window))
+        return (over + 1) / (still_open + 2)
 
     @property
     def late_rate(self) -> float | None:
@@ -150,9 +208,13 @@ def assess(
 def next_checkpoint(
     window_start: datetime, deadline_at: datetime, after: datetime
 ) -> datetime | None:
-    """The first checkpoint of the window later than ``after`` (None once past the last)."""
+    """The first checkpoint of the window later than ``after``: then the deadline, then None.
+
+    The window's start is its first checkpoint (set when the state is entered); the
+    deadline its last, where the stored score becomes 100.
+    """
     window = deadline_at - window_start
-    for share in CHECKPOINTS:
+    for share in (*CHECKPOINTS, 1.0):
         at = window_start + window * share
         if at > after:
             return at

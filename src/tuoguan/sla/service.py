@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden
+from tuoguan.errors import Forbidden, NotFound
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import Rating
 from tuoguan.kit.clock import as_utc
+from tuoguan.kit.keyset import Keyset
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.sla import breaches, repository
@@ -131,20 +132,35 @@ async def assessable_ids(
     return [breach.id for breach, _ in ready]
 
 
+BREACHES_NEWEST = Keyset((Breach.detected_at, Breach.id), ("instant", "id"), descending=True)
+
+
 async def list_breaches(
-    session: AsyncSession, *, principal: Principal, order_id: str | None = None, limit: int = 100
-) -> list[Breach]:
-    """Breaches the principal may see: operators all, a seller its own; newest first."""
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    order_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[Breach], str | None]:
+    """Breaches the principal may see, newest first, and the next page's cursor: operators
+    all, a seller its own (indexes ``(detected_at, id)``, ``(seller_id|order_id, …)``)."""
     query = select(Breach)
-    if principal.role is Role.seller and principal.seller_id:
-        query = query.where(Breach.seller_id == principal.seller_id)
-    elif principal.role is not Role.operator:
+    if principal.role is not Role.operator and not (
+        principal.role is Role.seller and principal.seller_id
+    ):
         raise Forbidden("this role cannot read breaches")
     if order_id:
+        # The order's own range; a seller's filter by an order not theirs is an empty page.
+        try:
+            await orders.get_order(session, principal=principal, order_id=order_id)
+        except NotFound:
+            BREACHES_NEWEST.seek(cursor)  # a bad cursor is still a 400
+            return [], None
         query = query.where(Breach.order_id == order_id)
-    return list(
-        await session.scalars(query.order_by(Breach.detected_at.desc(), Breach.id).limit(limit))
-    )
+    elif principal.role is Role.seller:
+        query = query.where(Breach.seller_id == principal.seller_id)
+    return await BREACHES_NEWEST.page(session, [query], cursor=cursor, limit=limit)
 
 
 async def seller_rating(

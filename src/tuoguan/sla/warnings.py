@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,22 +15,20 @@ from tuoguan.errors import Forbidden
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
-from tuoguan.orders import repository as order_queries
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
+from tuoguan.orders.repository import RiskCheck
 from tuoguan.orders.states import DEADLINE_OF
 from tuoguan.sla import risk
 from tuoguan.sla.models import RiskWarning
 
 SELLER_DAYS = 30  # a seller's pace is read from the last 30 days
 LANE_DAYS = 7  # "a lane running late this week"
-# For each deadline, the order stamp that marks the work done.
-_DONE = {"confirm_by": "confirmed_at", "ship_by": "shipped_at"}
 
 
 @dataclass
 class Histories:
-    """Seller and lane histories read once per request or sweep batch."""
+    """Seller and lane histograms read once per request or sweep batch, from the aggregates."""
 
     now: datetime
     sellers: dict[tuple[str, str], risk.History] = field(default_factory=dict)
@@ -40,36 +38,23 @@ class Histories:
         """How long the seller recently took for this kind of work, and how often late."""
         key = (seller_id, kind)
         if key not in self.sellers:
-            rows = await order_queries.seller_work(
-                session,
-                seller_id=seller_id,
-                done_field=_DONE[kind],
-                deadline_field=kind,
-                since=self.now - timedelta(days=SELLER_DAYS),
+            self.sellers[key] = await orders.seller_pace(
+                session, seller_id=seller_id, kind=kind, since=self._since(SELLER_DAYS)
             )
-            self.sellers[key] = _history(rows)
         return self.sellers[key]
 
     async def lane(self, session: AsyncSession, origin: str, destination: str) -> risk.History:
         """How long parcels on the lane took this week, and how often they arrived late."""
         key = (origin, destination)
         if key not in self.lanes:
-            rows = await order_queries.lane_deliveries(
-                session,
-                origin=origin,
-                destination=destination,
-                since=self.now - timedelta(days=LANE_DAYS),
+            self.lanes[key] = await orders.lane_pace(
+                session, origin=origin, destination=destination, since=self._since(LANE_DAYS)
             )
-            self.lanes[key] = _history(rows)
         return self.lanes[key]
 
-
-def _history(rows: list[tuple[datetime, datetime, datetime]]) -> risk.History:
-    return risk.History(
-        durations=[done - start for start, done, _ in rows],
-        total=len(rows),
-        late=sum(done > deadline for _, done, deadline in rows),
-    )
+    def _since(self, days: int) -> date:
+        # Whole UTC days: the aggregates count work per day.
+        return (self.now - timedelta(days=days)).date()
 
 
 async def score(session: AsyncSession, order: Order, histories: Histories) -> risk.Risk | None:
@@ -115,13 +100,21 @@ async def warn_due(
         session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
     )
     histories = Histories(now)
-    next_checks: dict[str, datetime | None] = {}
+    checks: list[RiskCheck] = []
     for order in due:
         start = orders.window_start(order)
         verdict = await score(session, order, histories)
         deadline = as_utc(order.deadline_at) if order.deadline_at else None
-        next_checks[order.id] = (
-            risk.next_checkpoint(start, deadline, now) if start and deadline else None
+        checks.append(
+            RiskCheck(
+                order_id=order.id,
+                next_check=(
+                    risk.next_checkpoint(start, deadline, now) if start and deadline else None
+                ),
+                score=verdict.score if verdict else None,
+                reasons=[asdict(r) for r in verdict.reasons] if verdict else None,
+                scored_at=now,
+            )
         )
         if verdict is None or not verdict.warn or verdict.seconds_left <= 0:
             continue
@@ -162,7 +155,7 @@ async def warn_due(
             data={"score": verdict.score, "deadline_kind": verdict.deadline_kind},
         )
     # Bookkeeping, not a change a client acted on: the orders' versions stay as they were.
-    await orders.set_risk_checks(session, next_checks)
+    await orders.set_risk_checks(session, checks)
     return len(due)
 
 
@@ -176,6 +169,21 @@ async def due_ids(
     return [order.id for order in due]
 
 
+def stored(order: Order, now: datetime) -> risk.Risk | None:
+    """The order's score as the sweep stored it, with the time left counted now."""
+    kind = DEADLINE_OF.get(order.status)
+    if order.risk_score is None or kind is None or order.deadline_at is None:
+        return None
+    deadline = as_utc(order.deadline_at)
+    return risk.Risk(
+        deadline_kind=kind,
+        deadline_at=deadline,
+        seconds_left=int((deadline - now).total_seconds()),
+        score=order.risk_score,
+        reasons=[risk.Reason(**reason) for reason in order.risk_reasons or []],
+    )
+
+
 async def at_risk(
     session: AsyncSession,
     *,
@@ -183,16 +191,23 @@ async def at_risk(
     now: datetime,
     min_score: int,
     store_id: str | None = None,
+    cursor: str | None = None,
     limit: int = 50,
-) -> list[tuple[Order, risk.Risk]]:
-    """Open orders whose running deadline is at risk, sorted by time left (G5)."""
+) -> tuple[list[tuple[Order, risk.Risk]], str | None]:
+    """Open orders by stored score, highest first, then deadline soonest (G5); next cursor.
+
+    One page read off an index of the scores the warning sweep stored: no history is
+    loaded and nothing is scored here.
+    """
     if principal.role not in (Role.operator, Role.seller):
         raise Forbidden("this role has no at-risk list")
-    histories = Histories(now)
-    found = []
-    for order in await orders.open_by_deadline(session, principal=principal, store_id=store_id):
-        verdict = await score(session, order, histories)
-        if verdict is not None and verdict.score >= min_score:
-            found.append((order, verdict))
-    found.sort(key=lambda pair: pair[1].seconds_left)
-    return found[:limit]
+    rows, next_cursor = await orders.at_risk_page(
+        session,
+        principal=principal,
+        min_score=min_score,
+        store_id=store_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    found = [(order, verdict) for order in rows if (verdict := stored(order, now)) is not None]
+    return found, next_cursor

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
@@ -43,10 +43,13 @@ class Store(Base):
     """A storefront of one seller, run in one mode."""
 
     __tablename__ = "stores"
-    __table_args__ = (CheckConstraint("ship_promise_days IN (1, 2)", name="ship_promise"),)
+    __table_args__ = (
+        CheckConstraint("ship_promise_days IN (1, 2)", name="ship_promise"),
+        Index("ix_stores_seller", "seller_id", "id"),  # a seller's stores, listed by id
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
     name: Mapped[str] = mapped_column(String(200))
     mode: Mapped[StoreMode] = mapped_column(Enum(StoreMode, native_enum=False, length=20))
     status: Mapped[StoreStatus] = mapped_column(

@@ -6,7 +6,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Principal, Role
+from tuoguan.kit.keyset import Keyset
 from tuoguan.stores.models import Seller, Store
+
+STORES = Keyset((Store.id,), ("id",))
+SELLERS = Keyset((Seller.id,), ("id",))
 
 
 def visible_stores(principal: Principal) -> Select[Store]:
@@ -29,11 +33,15 @@ async def get_seller(session: AsyncSession, seller_id: str) -> Seller | None:
     return await session.get(Seller, seller_id)
 
 
-async def list_visible(session: AsyncSession, principal: Principal) -> list[Store]:
-    """Every store the principal may see, by name."""
-    return list(await session.scalars(visible_stores(principal).order_by(Store.name, Store.id)))
+async def list_visible(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[Store], str | None]:
+    """The stores the principal may see, by id (``(seller_id, id)`` for a seller)."""
+    return await STORES.page(session, [visible_stores(principal)], cursor=cursor, limit=limit)
 
 
-async def list_sellers(session: AsyncSession) -> list[Seller]:
-    """All sellers, by name."""
-    return list(await session.scalars(select(Seller).order_by(Seller.name, Seller.id)))
+async def list_sellers(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[Seller], str | None]:
+    """All sellers, by id, and the next page's cursor."""
+    return await SELLERS.page(session, [select(Seller)], cursor=cursor, limit=limit)

@@ -52,13 +52,16 @@ async def get_seller(session: AsyncSession, *, principal: Principal, seller_id: 
     return seller
 
 
-async def list_sellers(session: AsyncSession, *, principal: Principal) -> list[Seller]:
-    """Operators list every seller; a seller sees itself."""
+async def list_sellers(
+    session: AsyncSession, *, principal: Principal, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Seller], str | None]:
+    """Operators list every seller, by id; a seller sees itself."""
     if principal.is_operator:
-        return await repository.list_sellers(session)
+        return await repository.list_sellers(session, cursor=cursor, limit=limit)
     if principal.role is Role.seller and principal.seller_id:
+        repository.SELLERS.seek(cursor)  # a bad cursor is still a 400
         seller = await repository.get_seller(session, principal.seller_id)
-        return [seller] if seller else []
+        return ([seller] if seller and not cursor else []), None
     raise Forbidden("this role cannot list sellers")
 
 
@@ -82,11 +85,13 @@ def can_see_store(principal: Principal, store: Store) -> bool:
     return principal.role is Role.seller and principal.seller_id == store.seller_id
 
 
-async def list_stores(session: AsyncSession, *, principal: Principal) -> list[Store]:
-    """The stores this principal may see."""
+async def list_stores(
+    session: AsyncSession, *, principal: Principal, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Store], str | None]:
+    """The stores this principal may see, by id, and the next page's cursor."""
     if principal.role not in (Role.operator, Role.seller):
         raise Forbidden("this role cannot list stores")
-    return await repository.list_visible(session, principal)
+    return await repository.list_visible(session, principal, cursor=cursor, limit=limit)
 
 
 async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) -> Store:
@@ -198,7 +203,9 @@ def _checked_closed_days(store: Store, ctx: Ctx, requested: list[str]) -> list[s
         )
     run = 1
     for before, after in zip(days, days[1:], strict=False):
-        run = run + 1 if date.fromisoformat(after) - date.fromisoformat(before) == timedelta(1) else 1
+        run = (
+            run + 1 if date.fromisoformat(after) - date.fromisoformat(before) == timedelta(1) else 1
+        )
         if run > MAX_CLOSED_RUN_DAYS:
             raise InvalidInput(
                 f"closed days run longer than {MAX_CLOSED_RUN_DAYS} days in a row (to {after})",

@@ -22,7 +22,7 @@ from tuoguan.accounts.throttle import LoginThrottle, ThrottleUnavailable, Verdic
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.errors import DomainError, Unauthorized
+from tuoguan.errors import BadRequest, DomainError, Unauthorized
 from tuoguan.kit.money import format_minor, major_text
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
@@ -270,15 +270,24 @@ async def order_list(
 
 
 @router.get("/console/orders.csv", response_model=None)
-async def order_export(request: Request) -> Response:
-    """O5: the signed-in user's orders as CSV."""
+async def order_export(
+    request: Request,
+    rows: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    """O5: the signed-in user's orders as CSV, up to the inline limit; more is an export job,
+    started from the exports page."""
     current = await _current(request)
     if current is None:
         return _to_login()
+    picked = OrderStatus(status) if status in set(OrderStatus) else None
+    inline = request.app.state.settings.export_inline_rows
+    if rows is not None and rows > inline:
+        query = {"rows": rows, **({"status": picked.value} if picked else {})}
+        return RedirectResponse(f"/console/exports?{urlencode(query)}", status_code=303)
     principal = accounts.principal_for_user(current[0])
-    chunks = await views.export_csv(
-        _db(request).read, principal=principal, flt=OrderFilter(limit=10_000)
-    )
+    flt = OrderFilter(statuses=(picked,) if picked else (), limit=rows or inline)
+    chunks = await views.export_csv(_db(request).read, principal=principal, flt=flt)
     return StreamingResponse(
         chunks,
         media_type="text/csv",
@@ -287,14 +296,22 @@ async def order_export(request: Request) -> Response:
 
 
 @router.get("/console/notifications", response_model=None)
-async def notifications(request: Request) -> Response:
+async def notifications(
+    request: Request, cursor: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     """The signed-in user's notifications, newest first (breaches, O2/F1)."""
     current = await _current(request)
     if current is None:
         return _to_login()
     user, web_session = current
-    async with _db(request).read() as session:
-        rows = await notify.inbox(session, principal=accounts.principal_for_user(user), limit=100)
+    try:
+        async with _db(request).read() as session:
+            rows, next_cursor = await notify.inbox(
+                session, principal=accounts.principal_for_user(user), cursor=cursor, limit=100
+            )
+    except BadRequest:  # a cursor that is not ours: start again from the first page
+        return RedirectResponse("/console/notifications", status_code=303)
+    next_url = next_cursor and "/console/notifications?" + urlencode({"cursor": next_cursor})
     return _render(
         request,
         "notifications.html",
@@ -302,6 +319,7 @@ async def notifications(request: Request) -> Response:
             "user": user,
             "csrf": web_session.csrf_token,
             "notes": rows,
+            "next_url": next_url,
         },
     )
 
@@ -323,7 +341,7 @@ async def _detail(
     (view,) = await views.present_many(session, [order], principal=principal, now=now)
     timeline = await orders.events(session, principal=principal, order_id=order_id)
     parcels = await shipments.for_order(session, principal=principal, order_id=order_id)
-    order_claims = await claims.list_claims(session, principal=principal, order_id=order_id)
+    order_claims, _ = await claims.list_claims(session, principal=principal, order_id=order_id)
     return _render(
         request,
         "order.html",

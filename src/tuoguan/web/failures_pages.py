@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
-from tuoguan.errors import DomainError
+from tuoguan.errors import BadRequest, DomainError
 from tuoguan.ops import service as failures
 from tuoguan.ops.models import FailureStatus, SweepFailure
 from tuoguan.ops.states import FailureAction, allowed_actions
@@ -68,6 +69,7 @@ async def _page(
     error: str | None = None,
     message: str | None = None,
     status_code: int = 200,
+    cursor: str | None = None,
 ) -> Response:
     current = await _current(request)
     if current is None:
@@ -76,10 +78,12 @@ async def _page(
     principal = accounts.principal_for_user(user)
     try:
         async with _db(request).read() as session:
-            rows = await failures.list_failures(
-                session, principal=principal, status=status, limit=200
+            rows, next_cursor = await failures.page_failures(
+                session, principal=principal, status=status, cursor=cursor, limit=100
             )
             items = await _items(session, rows)
+    except BadRequest:  # a cursor that is not ours: start again from the first page
+        return RedirectResponse("/console/sweep-failures", status_code=303)
     except DomainError as exc:
         return _render(
             request,
@@ -96,6 +100,9 @@ async def _page(
             "items": items,
             "status": status,
             "statuses": list(FailureStatus),
+            "next_url": next_cursor
+            and "/console/sweep-failures?"
+            + urlencode({"cursor": next_cursor, **({"status": status.value} if status else {})}),
             "local": local,
             "error": error,
             "message": message,
@@ -109,10 +116,11 @@ async def sweep_failures(
     request: Request,
     status_param: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """What the worker set aside (open ones unless a status is picked), to retry or dismiss."""
     status = FailureStatus(status_param) if status_param in set(FailureStatus) else None
-    return await _page(request, status, message="done" if done else None)
+    return await _page(request, status, message="done" if done else None, cursor=cursor)
 
 
 @router.post("/console/sweep-failures/{failure_id}/{action}", response_model=None)

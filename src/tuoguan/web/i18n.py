@@ -45,6 +45,42 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sweep_fan_out_webhooks": {"zh-CN": "分发 Webhook", "en": "Queueing webhooks"},
     "sweep_deliver_webhooks": {"zh-CN": "投递 Webhook", "en": "Delivering webhooks"},
     "sweep_prune_idempotency": {"zh-CN": "清理幂等记录", "en": "Pruning idempotency keys"},
+    "sweep_run_exports": {"zh-CN": "生成导出文件", "en": "Writing export files"},
+    "sweep_expire_exports": {"zh-CN": "清理过期导出文件", "en": "Deleting expired exports"},
+    "sweep_optimize_sqlite": {"zh-CN": "更新数据库统计", "en": "Refreshing database statistics"},
+    # Export jobs (web/export_pages.py).
+    "exports": {"zh-CN": "导出任务", "en": "Exports"},
+    "exports_help": {
+        "zh-CN": "大批量导出在后台生成文件，完成后可下载，文件保留 7 天。",
+        "en": "Large exports are written in the background; download the file when it is "
+        "ready. Files are kept for 7 days.",
+    },
+    "export_large": {"zh-CN": "批量导出…", "en": "Large export…"},
+    "export_start": {"zh-CN": "开始导出", "en": "Start export"},
+    "export_rows": {"zh-CN": "最多行数", "en": "Up to rows"},
+    "export_inline_hint": {
+        "zh-CN": "不超过此行数时直接下载 CSV：",
+        "en": "Up to this many rows the CSV downloads at once:",
+    },
+    "export_started": {"zh-CN": "导出任务已开始。", "en": "The export has started."},
+    "export_bad_rows": {"zh-CN": "请选择行数。", "en": "Choose how many rows."},
+    "export_queued": {"zh-CN": "排队中", "en": "Queued"},
+    "export_running": {"zh-CN": "生成中", "en": "Running"},
+    "export_done": {"zh-CN": "已完成", "en": "Ready"},
+    "export_failed": {"zh-CN": "失败", "en": "Failed"},
+    "export_expired": {"zh-CN": "已过期", "en": "Expired"},
+    "export_failed_help": {
+        "zh-CN": "导出未能完成，运营人员已收到通知，请稍后重新导出。",
+        "en": "The export could not be finished; the operators have been told. "
+        "Start it again later.",
+    },
+    "export_rows_of": {"zh-CN": "行，共", "en": "rows of"},
+    "export_filter": {"zh-CN": "筛选", "en": "Filter"},
+    "export_created": {"zh-CN": "创建于", "en": "Started"},
+    "export_finished": {"zh-CN": "完成于", "en": "Finished"},
+    "export_expires": {"zh-CN": "文件保留至", "en": "Kept until"},
+    "export_download": {"zh-CN": "下载", "en": "Download"},
+    "no_exports": {"zh-CN": "还没有导出任务。", "en": "No exports yet."},
     "claim_filed": {"zh-CN": "理赔审核中", "en": "claim filed"},
     "claim_approved": {"zh-CN": "理赔已批准", "en": "claim approved"},
     "claim_rejected": {"zh-CN": "理赔已驳回", "en": "claim rejected"},
@@ -245,11 +281,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "time": {"zh-CN": "时间", "en": "Time"},
     "at_risk": {"zh-CN": "风险预警", "en": "At risk"},
     "at_risk_help": {
-        "zh-CN": "可能超时的订单，按剩余时间排序；分数及原因来自卖家和线路的近期表现。",
-        "en": "Orders likely to miss their deadline, least time left first; "
-        "scores and reasons come from the seller's and the lane's recent record.",
+        "zh-CN": "可能超时的订单，风险分最高的在前，同分时截止时间最近的在前；"
+        "分数及原因来自卖家和线路的近期表现，由系统在时限的各个检查点更新。",
+        "en": "Orders likely to miss their deadline, highest risk first, then the nearest "
+        "deadline; scores and reasons come from the seller's and the lane's recent record "
+        "and are refreshed at checkpoints of each deadline's window.",
     },
     "nothing_at_risk": {"zh-CN": "暂无风险订单", "en": "Nothing at risk"},
+    "left_days": {"zh-CN": "{d}天{h}小时", "en": "{d} d {h} h"},
+    "left_hours": {"zh-CN": "{h}小时{m}分钟", "en": "{h} h {m} min"},
+    "left_minutes": {"zh-CN": "{m}分钟", "en": "{m} min"},
     "risk": {"zh-CN": "风险", "en": "Risk"},
     "why": {"zh-CN": "原因", "en": "Why"},
     "risk_high": {"zh-CN": "高", "en": "high"},
@@ -309,12 +350,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "delivered": {"zh-CN": "已妥投", "en": "Delivered"},
     "completed": {"zh-CN": "交易完成", "en": "Completed"},
     "cancelled": {"zh-CN": "已取消", "en": "Cancelled"},
-    "cancel_requested": {"zh-CN": "取消中（等待物流商作废运单）", "en": "Cancelling (carrier to void the parcel)"},
+    "cancel_requested": {
+        "zh-CN": "取消中（等待物流商作废运单）",
+        "en": "Cancelling (carrier to void the parcel)",
+    },
     "order_cancel_waiting": {
         "zh-CN": "该订单的运单已打印，已请物流商作废运单；物流商确认后订单即取消，拒绝则订单继续待发货。",
         "en": "This order's parcel was booked, so the carrier has been asked to void it. The order is cancelled when the carrier confirms, and goes on awaiting shipment if it refuses.",
     },
-    "request_cancel": {"zh-CN": "申请取消（运单待作废）", "en": "Cancel asked (parcel to be voided)"},
+    "request_cancel": {
+        "zh-CN": "申请取消（运单待作废）",
+        "en": "Cancel asked (parcel to be voided)",
+    },
     "resume": {"zh-CN": "物流商拒绝作废，继续发货", "en": "Carrier kept the parcel; order goes on"},
     "place": {"zh-CN": "下单", "en": "Placed"},
     "confirm": {"zh-CN": "确认接单", "en": "Confirm"},

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.principal import Role
-from tuoguan.errors import DomainError
+from tuoguan.errors import BadRequest, DomainError
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
@@ -33,45 +34,77 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/console/at-risk", response_model=None)
-async def at_risk(request: Request) -> Response:
-    """G5: open orders likely to miss their running deadline, least time left first."""
+async def at_risk(
+    request: Request, cursor: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """G5: open orders likely to miss their running deadline, highest risk first (the API's
+    order), a page at a time."""
     current = await _current(request)
     if current is None:
         return _to_login()
     user, web_session = current
     principal = accounts.principal_for_user(user)
     now = request.app.state.clock.now()
-    async with _db(request).read() as session:
-        found = await warnings.at_risk(session, principal=principal, now=now, min_score=40)
-        zones = await views.store_zones(session, {order.store_id for order, _ in found})
+    try:
+        async with _db(request).read() as session:
+            found, next_cursor = await warnings.at_risk(
+                session, principal=principal, now=now, min_score=40, cursor=cursor, limit=50
+            )
+            zones = await views.store_zones(session, {order.store_id for order, _ in found})
+    except BadRequest:  # a cursor that is not ours: start again from the first page
+        return RedirectResponse("/console/at-risk", status_code=303)
     rows = [
         {
             "order": order,
             "risk": verdict,
             "deadline": orders.next_deadline(order, zones[order.store_id], now),
+            "left": _time_left(verdict.seconds_left),
         }
         for order, verdict in found
     ]
+    next_url = next_cursor and "/console/at-risk?" + urlencode({"cursor": next_cursor})
     return _render(
         request,
         "at_risk.html",
-        {"user": user, "csrf": web_session.csrf_token, "rows": rows, "now": now},
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "rows": rows,
+            "now": now,
+            "next_url": next_url,
+        },
     )
 
 
+def _time_left(seconds: int) -> dict[str, Any]:
+    """Time left as a person reads it: an i18n key, its numbers, and whether it is overdue."""
+    minutes = abs(seconds) // 60
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    key = "left_days" if days else "left_hours" if hours else "left_minutes"
+    return {"key": key, "parts": {"d": days, "h": hours, "m": mins}, "overdue": seconds < 0}
+
+
 @router.get("/console/breaches", response_model=None)
-async def breaches(request: Request) -> Response:
+async def breaches(
+    request: Request, cursor: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     """The breach queue: missed confirm (O2) and ship (F1) deadlines, newest first."""
     current = await _current(request)
     if current is None:
         return _to_login()
     user, web_session = current
-    async with _db(request).read() as session:
-        rows = await sla.list_breaches(
-            session, principal=accounts.principal_for_user(user), limit=200
-        )
+    try:
+        async with _db(request).read() as session:
+            rows, next_cursor = await sla.list_breaches(
+                session, principal=accounts.principal_for_user(user), cursor=cursor, limit=100
+            )
+    except BadRequest:  # a cursor that is not ours: start again from the first page
+        return RedirectResponse("/console/breaches", status_code=303)
+    next_url = next_cursor and "/console/breaches?" + urlencode({"cursor": next_cursor})
     return _render(
-        request, "breaches.html", {"user": user, "csrf": web_session.csrf_token, "rows": rows}
+        request,
+        "breaches.html",
+        {"user": user, "csrf": web_session.csrf_token, "rows": rows, "next_url": next_url},
     )
 
 
@@ -82,6 +115,7 @@ async def _penalties_page(
     error: str | None = None,
     message: str | None = None,
     status_code: int = 200,
+    cursor: str | None = None,
 ) -> Response:
     current = await _current(request)
     if current is None:
@@ -90,7 +124,12 @@ async def _penalties_page(
     principal = accounts.principal_for_user(user)
     now = request.app.state.clock.now()
     async with _db(request).read() as session:
-        rows = await finance.list_penalties(session, principal=principal, status=status, limit=200)
+        try:
+            rows, next_cursor = await finance.list_penalties(
+                session, principal=principal, status=status, cursor=cursor, limit=100
+            )
+        except BadRequest:  # a cursor that is not ours: start again from the first page
+            return RedirectResponse("/console/penalties", status_code=303)
         rating = (
             await sla.seller_rating(
                 session, principal=principal, seller_id=principal.seller_id, now=now
@@ -108,6 +147,9 @@ async def _penalties_page(
             "items": items,
             "status": status,
             "statuses": list(PenaltyStatus),
+            "next_url": next_cursor
+            and "/console/penalties?"
+            + urlencode({"cursor": next_cursor, **({"status": status.value} if status else {})}),
             "rating": rating,
             "error": error,
             "message": message,
@@ -121,10 +163,11 @@ async def penalties(
     request: Request,
     status_param: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Sellers: their penalties and rating, with appeal; operators: the appeal queue to decide."""
     status = PenaltyStatus(status_param) if status_param in set(PenaltyStatus) else None
-    return await _penalties_page(request, status, message="done" if done else None)
+    return await _penalties_page(request, status, message="done" if done else None, cursor=cursor)
 
 
 @router.post("/console/penalties/{penalty_id}/{action}", response_model=None)

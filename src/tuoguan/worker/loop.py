@@ -30,6 +30,7 @@ from tuoguan.shipping import shipments, tracking
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
+from tuoguan.worker import exports
 from tuoguan.worker.isolation import (
     Outcome,
     Rows,
@@ -257,11 +258,15 @@ DEADLINE_SWEEPS = (
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),
     _counted("prune_idempotency", prune_idempotency),
+    _counted("expire_exports", exports.expire_exports),
+    _counted("optimize_sqlite", exports.optimize_sqlite),
 )
 # Delivery waits on other people's servers: in the long-running worker it has a loop of its
 # own, so a slow receiver never delays a breach, a fine or another sweep.
 DELIVERY_SWEEPS = (_counted("deliver_webhooks", deliver_webhooks),)
-SWEEPS = DEADLINE_SWEEPS + DELIVERY_SWEEPS
+# An export of a million rows takes a while: it has a loop of its own too (O5).
+EXPORT_SWEEPS = (Sweep(exports.RUN_EXPORTS, exports.run_exports),)
+SWEEPS = DEADLINE_SWEEPS + DELIVERY_SWEEPS + EXPORT_SWEEPS
 
 
 class Report(dict[str, int]):
@@ -353,11 +358,12 @@ async def run_once(
 
 
 async def run_forever(db: Database, clock: Clock, settings: Settings) -> None:
-    """Sweep every ``worker_interval_seconds`` until cancelled: the deadline sweeps and the
-    webhook deliveries in two loops side by side."""
+    """Sweep every ``worker_interval_seconds`` until cancelled: the deadline sweeps, the
+    webhook deliveries and the export jobs in three loops side by side."""
     async with asyncio.TaskGroup() as group:
         group.create_task(_loop(db, clock, settings, DEADLINE_SWEEPS))
         group.create_task(_loop(db, clock, settings, DELIVERY_SWEEPS))
+        group.create_task(_loop(db, clock, settings, EXPORT_SWEEPS))
 
 
 async def _loop(db: Database, clock: Clock, settings: Settings, sweeps: tuple[Sweep, ...]) -> None:

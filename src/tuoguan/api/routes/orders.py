@@ -22,6 +22,7 @@ from tuoguan.api.deps import (
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL
 from tuoguan.context import Ctx
+from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import UTCInstant
 from tuoguan.orders import service, views
 from tuoguan.orders.models import Order
@@ -132,10 +133,26 @@ async def export_orders(
     principal: PrincipalDep,
     status: StatusQuery = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1_000_000,
+            description="At most this many orders (default and maximum: the inline limit, "
+            "TUOGUAN_EXPORT_INLINE_ROWS); more is a 422: start an export job (POST /exports).",
+        ),
+    ] = None,
 ) -> Response:
-    """O5: export the caller's orders as CSV, streamed in chunks, newest first."""
-    flt = _filter(status, store_id, None, OrderSort.newest, None, limit)
+    """O5: export the caller's orders as CSV, streamed in chunks as they are read, newest first."""
+    inline = request.app.state.settings.export_inline_rows
+    if limit is not None and limit > inline:
+        raise InvalidInput(
+            f"an inline export has at most {inline} rows; for more, start an export job "
+            "(POST /api/v1/exports)",
+            field="limit",
+            rule="export_inline_max",
+        )
+    flt = _filter(status, store_id, None, OrderSort.newest, None, limit or inline)
     chunks = await views.export_csv(get_database(request).read, principal=principal, flt=flt)
     return StreamingResponse(
         chunks,

@@ -11,6 +11,7 @@ from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.context import Ctx
 from tuoguan.finance import service as finance
 from tuoguan.finance.models import Penalty, PenaltyPolicy
@@ -87,16 +88,26 @@ async def list_policies(
 
 @router.get("/penalties", response_model=list[PenaltyRead], **STAFF)
 async def list_penalties(
+    request: Request,
+    response: Response,
     ctx: CtxDep,
     session: ReadSession,
     status: PenaltyStatus | None = None,
     seller_id: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PenaltyRead]:
-    """Penalties newest first: a seller its own; operators all (status=appealed is the queue)."""
-    rows = await finance.list_penalties(
-        session, principal=ctx.principal, status=status, seller_id=seller_id, limit=limit
+    """Penalties newest first: a seller its own; operators all (status=appealed is the queue).
+    More pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await finance.list_penalties(
+        session,
+        principal=ctx.principal,
+        status=status,
+        seller_id=seller_id,
+        cursor=cursor,
+        limit=limit,
     )
+    next_link(request, response, next_cursor)
     return [present_penalty(p, ctx) for p in rows]
 
 

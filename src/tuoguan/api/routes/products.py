@@ -12,6 +12,7 @@ from tuoguan.accounts.visibility import model_for
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.catalog import service
 from tuoguan.catalog.models import Product
 from tuoguan.catalog.schemas import (
@@ -54,13 +55,20 @@ async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> 
 
 @router.get("/products", **access.views(PRODUCT_VIEWS, array=True))
 async def list_products(
+    request: Request,
+    response: Response,
     principal: PrincipalDep,
     session: ReadSession,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ProductView]:
-    """Products the caller may see, newest first (the storefront: active ones, C2)."""
-    rows = await service.list_products(session, principal=principal, store_id=store_id, limit=limit)
+    """Products the caller may see, newest first (the storefront: active ones, C2); more
+    pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await service.list_products(
+        session, principal=principal, store_id=store_id, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
     return [present(p, principal) for p in rows]
 
 

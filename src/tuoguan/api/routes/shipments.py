@@ -13,6 +13,7 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, get_database
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL, refusal
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.context import Ctx
 from tuoguan.shipping import claims, labels, printing, shipments, tracking
 from tuoguan.shipping import service as shipping
@@ -326,16 +327,26 @@ async def file_claim(
 
 @router.get("/claims", response_model=list[ClaimRead], **STAFF)
 async def list_claims(
+    request: Request,
+    response: Response,
     ctx: CtxDep,
     session: ReadSession,
     status: ClaimStatus | None = None,
     order_id: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ClaimRead]:
-    """Claims newest first: a seller its own; operators all (status=filed is the queue)."""
-    rows = await claims.list_claims(
-        session, principal=ctx.principal, status=status, order_id=order_id, limit=limit
+    """Claims newest first: a seller its own; operators all (status=filed is the queue).
+    More pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await claims.list_claims(
+        session,
+        principal=ctx.principal,
+        status=status,
+        order_id=order_id,
+        cursor=cursor,
+        limit=limit,
     )
+    next_link(request, response, next_cursor)
     return [ClaimRead.model_validate(row) for row in rows]
 
 

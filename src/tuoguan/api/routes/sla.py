@@ -14,6 +14,8 @@ from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
+from tuoguan.kit.clock import as_utc
 from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
 from tuoguan.orders import service as orders
@@ -59,13 +61,20 @@ class NotificationRead(BaseModel):
 
 @router.get("/breaches", response_model=list[BreachRead], **STAFF)
 async def list_breaches(
+    request: Request,
+    response: Response,
     principal: PrincipalDep,
     session: ReadSession,
     order_id: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[BreachRead]:
-    """Missed confirm (O2) and ship (F1) deadlines: operators all, a seller its own."""
-    rows = await sla.list_breaches(session, principal=principal, order_id=order_id, limit=limit)
+    """Missed confirm (O2) and ship (F1) deadlines, newest first: operators all, a seller its
+    own. More pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await sla.list_breaches(
+        session, principal=principal, order_id=order_id, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
     return [BreachRead.model_validate(b) for b in rows]
 
 
@@ -83,14 +92,18 @@ class RiskRead(BaseModel):
     status: str
     deadline_kind: str
     deadline_at: datetime
-    seconds_left: int
+    seconds_left: int = Field(description="Time left to the deadline, counted at this request.")
     score: int = Field(ge=0, le=100)
     level: str = Field(description="high (≥70), medium (≥40) or low.")
     warn: bool = Field(description="Whether the score reaches the warning threshold (50).")
     reasons: list[ReasonRead]
+    scored_at: datetime = Field(
+        description="When the score was computed: by the warning sweep at a checkpoint of the "
+        "window (the at-risk list), or at this request (an order's risk)."
+    )
 
 
-def _risk(order: Order, verdict: Risk) -> RiskRead:
+def _risk(order: Order, verdict: Risk, scored_at: datetime) -> RiskRead:
     return RiskRead(
         order_id=order.id,
         store_id=order.store_id,
@@ -102,46 +115,64 @@ def _risk(order: Order, verdict: Risk) -> RiskRead:
         level=verdict.level,
         warn=verdict.warn,
         reasons=[ReasonRead(**asdict(reason)) for reason in verdict.reasons],
+        scored_at=scored_at,
     )
 
 
 @router.get("/at-risk", response_model=list[RiskRead], **STAFF)
 async def at_risk(
+    request: Request,
+    response: Response,
     ctx: CtxDep,
     session: ReadSession,
     min_score: Annotated[int, Query(ge=0, le=100)] = 40,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[RiskRead]:
-    """Open orders likely to miss their running deadline, least time left first (G5)."""
-    found = await warnings.at_risk(
+    """Open orders likely to miss their running deadline (G5): highest score first, then the
+    deadline soonest. Scores are the warning sweep's, stored at each checkpoint of the window;
+    more pages: the ``Link`` header's rel=next."""
+    found, next_cursor = await warnings.at_risk(
         session,
         principal=ctx.principal,
         now=ctx.clock.now(),
         min_score=min_score,
         store_id=store_id,
+        cursor=cursor,
         limit=limit,
     )
-    return [_risk(order, verdict) for order, verdict in found]
+    next_link(request, response, next_cursor)
+    return [
+        _risk(order, verdict, as_utc(order.risk_scored_at or ctx.clock.now()))
+        for order, verdict in found
+    ]
 
 
 @router.get("/orders/{order_id}/risk", response_model=RiskRead | None, **STAFF)
 async def order_risk(order_id: str, ctx: CtxDep, session: ReadSession) -> RiskRead | None:
-    """The order's risk score and its reasons; null when no deadline is running."""
+    """The order's risk score and its reasons, scored now; null when no deadline is running."""
     order = await orders.get_order(session, principal=ctx.principal, order_id=order_id)
-    verdict = await warnings.score(session, order, warnings.Histories(ctx.clock.now()))
-    return _risk(order, verdict) if verdict else None
+    now = ctx.clock.now()
+    verdict = await warnings.score(session, order, warnings.Histories(now))
+    return _risk(order, verdict, now) if verdict else None
 
 
 @router.get("/notifications", response_model=list[NotificationRead], **STAFF)
 async def list_notifications(
+    request: Request,
+    response: Response,
     principal: PrincipalDep,
     session: ReadSession,
     unread: bool = False,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[NotificationRead]:
-    """The caller's in-app notifications, newest first."""
-    rows = await notify.inbox(session, principal=principal, unread_only=unread, limit=limit)
+    """The caller's in-app notifications, newest first; more pages: the ``Link`` rel=next."""
+    rows, next_cursor = await notify.inbox(
+        session, principal=principal, unread_only=unread, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
     return [NotificationRead.model_validate(n) for n in rows]
 
 

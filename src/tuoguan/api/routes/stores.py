@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.stores import service
 from tuoguan.stores.models import Seller, Store
 from tuoguan.stores.schemas import SellerCreate, SellerRead, StoreCreate, StoreRead, StoreUpdate
@@ -38,12 +41,20 @@ async def create_seller(request: Request, ctx: CtxDep, body: SellerCreate) -> Re
 
 
 @router.get("/sellers", response_model=list[SellerRead], **STAFF)
-async def list_sellers(principal: PrincipalDep, session: ReadSession) -> list[SellerRead]:
-    """Sellers the caller may see."""
-    return [
-        SellerRead.model_validate(s)
-        for s in await service.list_sellers(session, principal=principal)
-    ]
+async def list_sellers(
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: ReadSession,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[SellerRead]:
+    """Sellers the caller may see, by id; more pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await service.list_sellers(
+        session, principal=principal, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
+    return [SellerRead.model_validate(s) for s in rows]
 
 
 @router.get("/sellers/{seller_id}", response_model=SellerRead, **STAFF)
@@ -66,11 +77,20 @@ async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Resp
 
 
 @router.get("/stores", response_model=list[StoreRead], **STAFF)
-async def list_stores(principal: PrincipalDep, session: ReadSession) -> list[StoreRead]:
-    """Stores the caller may see."""
-    return [
-        StoreRead.model_validate(s) for s in await service.list_stores(session, principal=principal)
-    ]
+async def list_stores(
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: ReadSession,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[StoreRead]:
+    """Stores the caller may see, by id; more pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await service.list_stores(
+        session, principal=principal, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
+    return [StoreRead.model_validate(s) for s in rows]
 
 
 @router.get("/stores/{store_id}", response_model=StoreRead, **STAFF)

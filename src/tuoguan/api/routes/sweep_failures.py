@@ -11,6 +11,7 @@ from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.context import Ctx
 from tuoguan.ops import service as failures
 from tuoguan.ops.models import FailureStatus, SweepFailure
@@ -30,14 +31,21 @@ def present(row: SweepFailure) -> SweepFailureRead:
 
 @router.get("/sweep-failures", response_model=list[SweepFailureRead], **OPERATORS)
 async def list_failures(
+    request: Request,
+    response: Response,
     principal: PrincipalDep,
     session: ReadSession,
     status: FailureStatus | None = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SweepFailureRead]:
     """Operators: rows a sweep set aside, the open ones (set aside, retrying) unless a status
-    is asked for, most recently failed first. Sellers and other roles get 403."""
-    rows = await failures.list_failures(session, principal=principal, status=status, limit=limit)
+    is asked for, most recently failed first; more pages: the ``Link`` header's rel=next.
+    Sellers and other roles get 403."""
+    rows, next_cursor = await failures.page_failures(
+        session, principal=principal, status=status, cursor=cursor, limit=limit
+    )
+    next_link(request, response, next_cursor)
     return [present(row) for row in rows]
 
 

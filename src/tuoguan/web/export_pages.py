@@ -1,0 +1,156 @@
+"""Console page of export jobs (O5): start a large export, follow it, download its file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from tuoguan.accounts import service as accounts
+from tuoguan.errors import DomainError
+from tuoguan.exports import service as exports
+from tuoguan.exports.models import ExportJob
+from tuoguan.exports.schemas import MAX_ROWS, ExportCreate
+from tuoguan.exports.states import ExportStatus
+from tuoguan.orders.states import OrderStatus
+from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
+from tuoguan.web.failures_pages import local
+
+router = APIRouter(include_in_schema=False)
+LARGER = (100_000, MAX_ROWS)  # the row counts offered above the inline limit
+
+
+@dataclass(frozen=True)
+class Item:
+    """One job as the page shows it: its progress as a share of the rows expected."""
+
+    job: ExportJob
+    percent: int
+    statuses: list[OrderStatus]
+
+
+def _item(job: ExportJob) -> Item:
+    if job.status is ExportStatus.done:
+        percent = 100
+    else:
+        percent = min(99, job.rows_written * 100 // job.rows_expected) if job.rows_expected else 0
+    return Item(job, percent, [OrderStatus(s) for s in job.statuses])
+
+
+def _choices(inline: int) -> list[int]:
+    return [inline, *(n for n in LARGER if n > inline)]
+
+
+def _status(value: str | None) -> OrderStatus | None:
+    return OrderStatus(value) if value in set(OrderStatus) else None
+
+
+async def _page(
+    request: Request,
+    *,
+    rows: int | None = None,
+    status: OrderStatus | None = None,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    principal = accounts.principal_for_user(user)
+    inline = request.app.state.settings.export_inline_rows
+    async with _db(request).read() as session:
+        jobs, _ = await exports.list_exports(session, principal=principal, cursor=None, limit=50)
+    return _render(
+        request,
+        "exports.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "items": [_item(job) for job in jobs],
+            "choices": _choices(inline),
+            "inline": inline,
+            "rows": rows if rows in _choices(inline) else inline,
+            "status": status,
+            "statuses": list(OrderStatus),
+            "local": local,
+            "message": message,
+            "error": error,
+        },
+        status_code,
+    )
+
+
+@router.get("/console/exports", response_model=None)
+async def export_list(
+    request: Request,
+    rows: Annotated[int | None, Query(ge=1, le=MAX_ROWS)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    started: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """The signed-in user's export jobs, newest first, and the form that starts one."""
+    return await _page(
+        request,
+        rows=rows,
+        status=_status(status),
+        message="export_started" if started else None,
+    )
+
+
+@router.post("/console/exports", response_model=None)
+async def export_start(request: Request) -> Response:
+    """Start an export (CSRF-checked): up to the inline limit the CSV comes at once."""
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    user, _, form = checked
+    status = _status(form.get("status"))
+    inline = request.app.state.settings.export_inline_rows
+    rows = int(form["rows"]) if form.get("rows", "").isdigit() else 0
+    if rows not in _choices(inline):
+        return await _page(request, status=status, error="export_bad_rows", status_code=422)
+    if rows <= inline:
+        query = {"rows": rows, **({"status": status.value} if status else {})}
+        return RedirectResponse(f"/console/orders.csv?{urlencode(query)}", status_code=303)
+    try:
+        async with _db(request).write() as session:
+            await exports.create_export(
+                session,
+                ctx=request_ctx(request, user),
+                data=ExportCreate(status=[status] if status else [], limit=rows),
+            )
+            await session.commit()
+    except DomainError as exc:
+        return await _page(request, status=status, error=exc.detail, status_code=exc.http_status)
+    return RedirectResponse("/console/exports?started=1", status_code=303)
+
+
+@router.get("/console/exports/{export_id}/file", response_model=None)
+async def export_file(request: Request, export_id: str) -> Response:
+    """The finished file of one of the user's exports."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    try:
+        async with _db(request).read() as session:
+            job, path = await exports.export_file(
+                session,
+                principal=accounts.principal_for_user(user),
+                job_id=export_id,
+                export_dir=request.app.state.settings.export_dir,
+            )
+    except DomainError as exc:
+        return _render(
+            request,
+            "error.html",
+            {"user": user, "csrf": web_session.csrf_token, "error": exc.detail},
+            exc.http_status,
+        )
+    return FileResponse(
+        path, media_type="text/csv", filename=f"orders-{job.created_at:%Y%m%d-%H%M}.csv"
+    )

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "key", "kind", "day", "bucket", name="pk_pace_buckets"),
         sqlite_with_rowid=False,
     )
+    op.create_index("ix_pace_buckets_day", "pace_buckets", ["day"], unique=False)
     with op.batch_alter_table("orders", schema=None) as batch_op:
         # The risk scores read the aggregates now, not the orders' recent history.
         batch_op.drop_index("ix_orders_seller_shipped")

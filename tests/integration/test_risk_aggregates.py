@@ -247,3 +247,23 @@ def test_the_at_risk_pages_and_the_pace_reads_use_their_indexes(
     finally:
         planner.close()
     assert not faults, "\n".join(faults)
+
+
+def test_the_worker_drops_days_no_window_reads_any_more(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # G5
+    m = market
+    a, seller = m.seller_tokens["a"], m.sellers["a"]
+    old = m.place("a_semi")
+    clock.advance(timedelta(hours=2))
+    m.ok(m.post(f"/orders/{old['id']}/ship", a, SHIP))
+    clock.advance(timedelta(days=20))
+    recent = m.place("a_semi")
+    clock.advance(timedelta(hours=4))
+    m.ok(m.post(f"/orders/{recent['id']}/ship", a, {**SHIP, "tracking_number": "LP00777777777CN"}))
+    assert len(_table(m)) == 2
+
+    _sweep_at(client, clock, settings, clock.now() + timedelta(days=15))
+    # The first shipment is 35 days old: past every window (30 days), its day is dropped.
+    assert [row[4] for row in _table(m)] == list(_bucket(4))
+    assert _pace(m, "ship_by", seller).counts == _bucket(4)

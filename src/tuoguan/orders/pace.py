@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, SmallInteger, String, delete, or_, select
+from sqlalchemy import Date, Index, Integer, SmallInteger, String, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +40,8 @@ class PaceBucket(Base):
 
     __tablename__ = "pace_buckets"
     # Clustered on the primary key in SQLite: a window's rows lie together, read in one seek.
-    __table_args__ = {"sqlite_with_rowid": False}
+    # By day: the worker drops the days no window reads any more (``prune``).
+    __table_args__ = (Index("ix_pace_buckets_day", "day"), {"sqlite_with_rowid": False})
 
     scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # seller | lane
     key: Mapped[str] = mapped_column(String(40), primary_key=True)  # seller id | "CN>US"
@@ -160,3 +161,17 @@ async def rebuild(session: AsyncSession, *, now: datetime) -> int:
     for at in range(0, len(rows), _BATCH):
         await bulk_insert(session, table_of(PaceBucket), rows[at : at + _BATCH])
     return len(rows)
+
+
+async def prune(session: AsyncSession, *, now: datetime) -> int:
+    """Drop the oldest day older than any window reads (KEEP_DAYS); the rows dropped.
+
+    One day per call, found and deleted on ``ix_pace_buckets_day``; the caller commits
+    and calls again until nothing is left to drop.
+    """
+    cutoff = (now - timedelta(days=KEEP_DAYS)).date()
+    oldest = await session.scalar(select(func.min(PaceBucket.day)))
+    if oldest is None or oldest >= cutoff:
+        return 0
+    result = await session.execute(delete(PaceBucket).where(PaceBucket.day == oldest))
+    return max(1, int(getattr(result, "rowcount", 1) or 1))

@@ -458,6 +458,11 @@ async def lane_pace(
     )
 
 
+async def prune_pace(session: AsyncSession, *, now: datetime) -> int:
+    """Drop the oldest day of pace aggregates that no window reads any more (G5)."""
+    return await pace.prune(session, now=now)
+
+
 async def rebuild_pace(session: AsyncSession, *, now: datetime) -> int:
     """Recount the pace aggregates from the orders (after a bulk load or a repair)."""
     return await pace.rebuild(session, now=now)

@@ -234,6 +234,14 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
     return count
 
 
+async def prune_pace(db: Database, clock: Clock, settings: Settings) -> int:
+    """Drop a day of pace aggregates older than any early-warning window (G5)."""
+    async with db.write() as session:
+        dropped = await service.prune_pace(session, now=clock.now())
+        await session.commit()
+    return dropped
+
+
 def _counted(name: str, sweep: Callable[[Database, Clock, Settings], Awaitable[int]]) -> Sweep:
     async def batch(db: Database, clock: Clock, settings: Settings) -> Outcome:
         return Outcome(handled=await sweep(db, clock, settings))
@@ -258,6 +266,7 @@ DEADLINE_SWEEPS = (
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),
     _counted("prune_idempotency", prune_idempotency),
+    _counted("prune_pace", prune_pace),
     _counted("expire_exports", exports.expire_exports),
     _counted("optimize_sqlite", exports.optimize_sqlite),
 )

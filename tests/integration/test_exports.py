@@ -3,7 +3,9 @@ jobs the worker writes to a file, with progress, a download link, a lease and an
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from tests.builders.faults import refusing
-from tests.builders.market import PASSWORD, Market, auth, create_console_user
+from tests.builders.market import ADDRESS, PASSWORD, Market, auth, create_console_user
 from tests.builders.workers import race_workers, sweep_once
 from tuoguan.accounts.principal import Role
 from tuoguan.audit import service as audit
@@ -277,7 +279,9 @@ def test_two_workers_share_the_jobs_without_taking_one_twice(
 ) -> None:  # O5
     m = market
     _place(m, 3)
-    jobs = [_start(m, m.operator, {"limit": n})["id"] for n in (1, 2, 3, 3)]
+    # Three of the operator's (the most one owner may have open) and one of a seller's.
+    owners = [m.operator, m.operator, m.operator, m.seller_tokens["a"]]
+    jobs = [_start(m, o, {"limit": n})["id"] for o, n in zip(owners, (1, 2, 3, 3), strict=True)]
 
     async def exports_sweep(db: Database, clock: Clock, settings: Settings) -> int:
         return (await run_exports(db, clock, settings)).handled
@@ -285,8 +289,8 @@ def test_two_workers_share_the_jobs_without_taking_one_twice(
     assert client.portal is not None
     counts = race_workers(client, exports_sweep, clock, settings)
     assert sum(counts) == len(jobs)
-    for job_id, rows in zip(jobs, (1, 2, 3, 3), strict=True):
-        job = m.ok(m.get(f"/exports/{job_id}", m.operator))
+    for job_id, owner, rows in zip(jobs, owners, (1, 2, 3, 3), strict=True):
+        job = m.ok(m.get(f"/exports/{job_id}", owner))
         assert job["status"] == "done" and job["rows_written"] == rows
 
         async def started(session: AsyncSession, job_id: str = job_id) -> list[str]:
@@ -467,3 +471,36 @@ def test_the_console_starts_a_large_export_and_shows_its_progress(
     csv_file = client.get(link.group(1))
     assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
     assert {line.split(",")[0] for line in csv_file.text.splitlines()[1:]} == mine
+
+
+def test_an_owner_has_at_most_three_jobs_open_at_once(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # O5
+    m = market
+    seller_a, seller_b = m.seller_tokens["a"], m.seller_tokens["b"]
+    _place(m, 1)
+    for _ in range(3):
+        _start(m, seller_a, {"limit": 1_000_000})
+    flood = m.post("/exports", seller_a, {"limit": 1_000_000})
+    assert flood.status_code == 409
+    assert flood.json()["rule"] == "export_jobs_open" and flood.json()["field"] == "limit"
+    assert len(m.ok(m.get("/exports", seller_a))) == 3  # the refusal changed nothing
+    _start(m, seller_b)  # another seller's export is not held back
+    sweep_once(client, clock, settings)
+    _start(m, seller_a)  # its jobs are done: it may start another
+
+
+def test_exported_text_never_runs_as_a_spreadsheet_formula(market: Market) -> None:  # O5
+    m = market
+    name = '=HYPERLINK("http://x.example","a")'
+    m.place("a_self", address={**ADDRESS, "name": name, "city": "+cmd|' /C calc'!A0"})
+    rows = list(csv.reader(io.StringIO(_inline(m, m.seller_tokens["a"]))))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["recipient_name"] == "'" + name
+    assert record["city"] == "'+cmd|' /C calc'!A0"
+
+
+def test_an_export_id_longer_than_any_id_is_refused_before_any_lookup(market: Market) -> None:
+    # O5
+    response = market.get("/exports/" + "x" * 5000, market.operator)
+    assert response.status_code == 422 and response.json()["field"] == "export_id"

@@ -38,6 +38,18 @@ async def count_orders(
     return int(await session.scalar(select(func.count()).select_from(bounded)) or 0)
 
 
+async def count_open(session: AsyncSession, *, owner_id: str, seller_id: str | None) -> int:
+    """Queued or running jobs of a seller (any of its tokens or users), else of one owner.
+
+    Reads ix_export_jobs_status_lease: only open jobs, which the cap keeps few.
+    """
+    mine = ExportJob.seller_id == seller_id if seller_id else ExportJob.owner_id == owner_id
+    query = select(func.count()).where(
+        ExportJob.status.in_([ExportStatus.queued, ExportStatus.running]), mine
+    )
+    return int(await session.scalar(query) or 0)
+
+
 async def get(session: AsyncSession, job_id: str, *, lock: bool = False) -> ExportJob | None:
     """One job, freshly read; locked until the transaction ends when ``lock``."""
     query = select(ExportJob).where(ExportJob.id == job_id)

@@ -80,6 +80,12 @@ def _move(session: AsyncSession, ctx: Ctx, job: ExportJob, to: ExportStatus, act
     _event(session, ctx, job, action, source)
 
 
+# Open (queued or running) jobs a seller, across its tokens and users, or an operator may
+# have at once: a flood of million-row jobs would fill the disk and hold every other
+# owner's export behind it in the worker's queue.
+MAX_OPEN_PER_OWNER = 3
+
+
 async def create_export(session: AsyncSession, *, ctx: Ctx, data: ExportCreate) -> ExportJob:
     """O5: queue an export of the caller's orders; a seller's store_id must be its own (404)."""
     principal = ctx.principal
@@ -87,6 +93,18 @@ async def create_export(session: AsyncSession, *, ctx: Ctx, data: ExportCreate) 
         raise Forbidden("only operators and sellers export orders")
     if data.store_id is not None:
         await stores.get_store(session, principal=principal, store_id=data.store_id)
+    running = await repository.count_open(
+        session,
+        owner_id=principal.actor_id,
+        seller_id=principal.seller_id if principal.role is Role.seller else None,
+    )
+    if running >= MAX_OPEN_PER_OWNER:
+        raise Conflict(
+            f"{running} exports of yours are still queued or running; start another when one "
+            f"is done (at most {MAX_OPEN_PER_OWNER} at a time)",
+            field="limit",
+            rule="export_jobs_open",
+        )
     statuses = list(dict.fromkeys(data.status))
     expected = await repository.count_orders(
         session, principal, statuses=statuses, store_id=data.store_id, upto=data.limit

@@ -88,6 +88,11 @@ EXPORT_COLUMNS = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: text a buyer typed
+# (a name, a city) could then open links or run commands on the seller's machine.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
@@ -95,6 +100,8 @@ def _cell(value: object) -> object:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as the text it is (OWASP's advice for CSV injection)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from tuoguan.exports.states import ExportStatus
 
 router = APIRouter(tags=["exports"])
 EXPORTERS = access.roles(Role.operator, Role.seller)  # O5: each their own jobs
+ExportId = Annotated[str, Path(max_length=40, description="The job's id (exp_…).")]
 
 
 def present(job: ExportJob) -> ExportRead:
@@ -66,7 +67,7 @@ async def list_exports(
 
 
 @router.get("/exports/{export_id}", response_model=ExportRead, **EXPORTERS)
-async def get_export(export_id: str, principal: PrincipalDep, session: ReadSession) -> ExportRead:
+async def get_export(export_id: ExportId, principal: PrincipalDep, session: ReadSession) -> ExportRead:
     """One of the caller's export jobs and its progress; another's is not found."""
     return present(await exports.get_export(session, principal=principal, job_id=export_id))
 
@@ -81,7 +82,7 @@ async def get_export(export_id: str, principal: PrincipalDep, session: ReadSessi
     **EXPORTERS,
 )
 async def download_export(
-    export_id: str, request: Request, principal: PrincipalDep, session: ReadSession
+    export_id: ExportId, request: Request, principal: PrincipalDep, session: ReadSession
 ) -> Response:
     """The finished file of one of the caller's jobs; 409 while it runs, failed or expired."""
     job, path = await exports.export_file(

@@ -34,6 +34,7 @@ from tuoguan.exports.models import ExportJob
 from tuoguan.exports.service import KEEP, LEASE, MAX_ATTEMPTS
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import views
+from tuoguan.web import export_pages
 from tuoguan.worker.exports import run_exports
 from tuoguan.worker.isolation import system_ctx
 
@@ -444,10 +445,11 @@ def test_the_console_starts_a_large_export_and_shows_its_progress(
     # up to the inline limit, the export is the CSV at once
     direct = client.get("/console/orders.csv", params={"rows": settings.export_inline_rows})
     assert direct.status_code == 200 and direct.headers["content-type"].startswith("text/csv")
-    # above it, the exports page, whose form starts a job
-    above = client.get("/console/orders.csv", params={"rows": 100_000}, follow_redirects=False)
-    assert above.status_code == 303 and above.headers["location"].startswith("/console/exports")
-    page = client.get(above.headers["location"])
+    # asked for more, the orders that are there still fit: the CSV at once too
+    fits = client.get("/console/orders.csv", params={"rows": 100_000}, follow_redirects=False)
+    assert fits.status_code == 200 and len(fits.text.splitlines()) == 3
+    # the exports page's form starts a job
+    page = client.get("/console/exports")
     assert "Exports" in page.text and "No exports yet." in page.text
     forged = {"csrf": "forged", "rows": "100000"}
     assert client.post("/console/exports", data=forged).status_code == 403
@@ -504,3 +506,143 @@ def test_an_export_id_longer_than_any_id_is_refused_before_any_lookup(market: Ma
     # O5
     response = market.get("/exports/" + "x" * 5000, market.operator)
     assert response.status_code == 422 and response.json()["field"] == "export_id"
+
+
+def _console_login(client: TestClient, m: Market, role: Role = Role.seller) -> None:
+    email = f"{role.value}@example.com"
+    seller = m.sellers["a"] if role is Role.seller else None
+    create_console_user(m.db_url, email, role, seller)
+    login = client.get("/login")
+    data = {"email": email, "password": PASSWORD, "csrf": _csrf(login.text)}
+    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+
+
+def _visible(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_the_order_lists_export_starts_a_job_when_the_orders_exceed_the_inline_limit(
+    client: TestClient,
+    market: Market,
+    clock: FrozenClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # O5
+    m = market
+    monkeypatch.setattr(settings, "export_inline_rows", 2)
+    _console_login(client, m)
+    first = set(_place(m, 2, "a_self"))
+    # given orders that fit the inline limit, the order list's export is the CSV at once
+    fits = client.get("/console/orders.csv", follow_redirects=False)
+    assert fits.status_code == 200 and fits.headers["content-type"].startswith("text/csv")
+    assert {line.split(",")[0] for line in fits.text.splitlines()[1:]} == first
+    # when one more order makes them exceed it, the same link starts a job for all of them
+    everything = first | set(_place(m, 1, "a_self"))
+    big = client.get("/console/orders.csv", follow_redirects=False)
+    assert big.status_code == 303 and big.headers["location"] == "/console/exports?large=1"
+    page = client.get(big.headers["location"]).text
+    assert "so the export runs in the background" in page
+    assert 'data-status="queued"' in page and "0 rows of 3" in page
+    sweep_once(client, clock, settings)
+    done = client.get("/console/exports").text
+    link = re.search(r'href="/console/exports/([^"/]+)/file"', done)
+    assert link is not None
+    job_id = link.group(1)
+    rows = client.get(f"/console/exports/{job_id}/file").text.splitlines()[1:]
+    assert {line.split(",")[0] for line in rows} == everything
+
+    async def actions(session: AsyncSession) -> list[str]:
+        events = await audit.timeline(session, subject_type="export", subject_id=job_id)
+        return [e.action for e in events]
+
+    assert client.portal is not None
+    assert client.portal.call(_read, _db(client), actions) == [
+        "export_created",
+        "export_started",
+        "export_done",
+    ]
+
+
+def test_the_order_lists_export_says_so_when_too_many_jobs_are_open(
+    client: TestClient, market: Market, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # O5
+    m = market
+    monkeypatch.setattr(settings, "export_inline_rows", 1)
+    _console_login(client, m)
+    _place(m, 2, "a_self")
+    for _ in range(3):
+        assert client.get("/console/orders.csv", follow_redirects=False).status_code == 303
+    # the fourth is refused (409 export_jobs_open), and the exports page says why
+    refused = client.get("/console/orders.csv")
+    assert refused.status_code == 200
+    assert "as many exports queued or running as allowed" in refused.text
+    assert refused.text.count('class="card export-job"') == 3
+    assert "export_jobs_open" not in _visible(refused.text)
+    client.get("/lang/zh-CN")
+    again = client.get("/console/orders.csv")
+    assert "排队或生成中的导出任务已达上限" in again.text
+    # the exports page's own form says the same, with the refusal's status
+    form = {"csrf": _csrf(again.text), "rows": "1", "status": ""}
+    posted = client.post("/console/exports", data=form)
+    assert posted.status_code == 409 and "排队或生成中的导出任务已达上限" in posted.text
+    assert 'value="1" selected' in posted.text
+
+
+def test_the_exports_page_refreshes_itself_while_a_job_runs(
+    client: TestClient, market: Market, clock: FrozenClock, settings: Settings
+) -> None:  # O5
+    m = market
+    _console_login(client, m)
+    _place(m, 1, "a_self")
+    page = client.get("/console/exports").text
+    assert 'http-equiv="refresh"' not in page  # nothing to follow
+    form = {"csrf": _csrf(page), "rows": "100000", "status": "awaiting_shipment"}
+    started = client.post("/console/exports", data=form)
+    assert started.status_code == 200 and "The export has started." in started.text
+    # while it is queued, the page reloads itself, without the one-time "started" notice
+    refresh = re.search(r'<meta http-equiv="refresh" content="3; url=([^"]+)">', started.text)
+    assert refresh is not None
+    again = client.get(refresh.group(1).replace("&amp;", "&"))
+    assert "started" not in refresh.group(1) and "The export has started." not in again.text
+    assert 'http-equiv="refresh"' in again.text
+    # the filters chosen stay selected
+    assert 'value="100000" selected' in again.text
+    assert 'value="awaiting_shipment" selected' in again.text
+    sweep_once(client, clock, settings)
+    done = client.get(refresh.group(1).replace("&amp;", "&")).text
+    assert 'data-status="done"' in done and 'http-equiv="refresh"' not in done
+
+
+def test_the_exports_pages_form_always_starts_a_job(
+    client: TestClient, market: Market, settings: Settings
+) -> None:  # O5
+    m = market
+    _console_login(client, m)
+    _place(m, 1, "a_self")
+    page = client.get("/console/exports").text
+    inline = str(settings.export_inline_rows)
+    form = {"csrf": _csrf(page), "rows": inline, "status": ""}
+    started = client.post("/console/exports", data=form, follow_redirects=False)
+    assert started.status_code == 303 and "orders.csv" not in started.headers["location"]
+    shown = client.get(started.headers["location"]).text
+    assert 'data-status="queued"' in shown and f'value="{inline}" selected' in shown
+
+
+def test_the_exports_page_goes_on_to_the_next_page(
+    client: TestClient, market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:  # O5
+    m = market
+    monkeypatch.setattr(export_pages, "PAGE_SIZE", 2)
+    _console_login(client, m, Role.operator)
+    csrf = _csrf(client.get("/console/exports").text)
+    for _ in range(3):
+        client.post("/console/exports", data={"csrf": csrf, "rows": "100000", "status": ""})
+    client.get("/lang/zh-CN")
+    first = client.get("/console/exports").text
+    assert first.count('class="card export-job"') == 2
+    link = re.search(r'<a href="([^"]+)">下一页', first)
+    assert link is not None
+    second = client.get(link.group(1).replace("&amp;", "&")).text
+    assert second.count('class="card export-job"') == 1 and "下一页" not in second
+    bogus = client.get("/console/exports?cursor=not-ours", follow_redirects=False)
+    assert (bogus.status_code, bogus.headers["location"]) == (303, "/console/exports")

@@ -127,6 +127,7 @@ def test_a_seller_on_a_phone_sees_the_risk_then_appeals_the_penalty(
     order = m.place("a_semi")
     placed, ship_by = (datetime.fromisoformat(order[k]) for k in ("placed_at", "ship_by"))
     clock.current = placed + (ship_by - placed) * 0.8
+    sweep_database(m.db_url, clock, settings)  # the at-risk page shows the scores stored
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     _sign_in(page, live_server, "seller-a@example.com")
     page.click("a[href='/console/at-risk']")

@@ -165,3 +165,24 @@ def test_long_lists_go_on_to_the_next_page(
         assert second.count(row) == 1 and "Next page" not in second, path
         bogus = client.get(f"{path}?cursor=not-ours", follow_redirects=False)
         assert (bogus.status_code, bogus.headers["location"]) == (303, path)
+
+
+def test_finished_orders_are_listed_newest_first_under_the_default_sort(
+    client: TestClient, market: Market
+) -> None:  # O5
+    m = market
+    create_console_user(m.db_url, "op@example.com", Role.operator)
+    older, newer = m.place("a_full"), m.place("a_full")
+    waiting = m.place("a_full")
+    for order in (older, newer):
+        m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, {"reason": "changed my mind"}))
+    assert _login(client, "op@example.com") == 303
+    # cancelled orders have no deadline running: the list is newest first, and says so
+    for params in ({"status": "cancelled"}, {"status": "cancelled", "sort": "deadline"}):
+        page = client.get("/console/orders", params=params).text
+        assert "No orders" not in page, params
+        assert page.index(newer["id"]) < page.index(older["id"]) and waiting["id"] not in page
+        assert '<option value="newest" selected>' in page
+    # a status with a deadline running keeps the deadline order
+    page = client.get("/console/orders", params={"status": "awaiting_confirmation"}).text
+    assert waiting["id"] in page and '<option value="deadline" selected>' in page

@@ -329,14 +329,12 @@ async def at_risk_page(
     after = decode_cursor(cursor, ("int", "instant", "id")) if cursor else None
     if after is not None and not 0 <= after[0] <= 100:
         raise BadRequest("cursor is not one this server issued", field="cursor", rule="cursor")
-    if principal.role is Role.operator:
-        scope: list[ColumnElement[bool]] = []
-    elif principal.role is Role.seller and principal.seller_id:
-        scope = [Order.seller_id == principal.seller_id]
-    else:
+    if principal.role not in (Role.operator, Role.seller):
         return [], None
-    if store_id:
-        scope.append(Order.store_id == store_id)
+    # A seller's own store is read on the store's index alone, another's is an empty page.
+    scope = await _list_scope(session, principal, store_id)
+    if scope is None:
+        return [], None
     query = select(Order).where(
         Order.risk_score.is_not(None), Order.risk_score >= min_score, *scope
     )

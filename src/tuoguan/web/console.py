@@ -23,13 +23,16 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import BadRequest, DomainError, Unauthorized
+from tuoguan.exports import repository as export_queries
+from tuoguan.exports import service as exports
+from tuoguan.exports.schemas import MAX_ROWS, ExportCreate
 from tuoguan.kit.money import format_minor, major_text
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
-from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.orders.states import DEADLINE_OF, OrderAction, OrderStatus
 from tuoguan.shipping import cancellation, claims, printing, shipments
 from tuoguan.shipping.schemas import CancelReason
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
@@ -231,6 +234,9 @@ async def order_list(
     # The filter form sends "" for "all"; anything unknown falls back to the default view.
     status = OrderStatus(status_param) if status_param in set(OrderStatus) else None
     sort = sort_param if sort_param in ("newest", "deadline") else "deadline"
+    # Finished orders have no deadline running, so the deadline order would list none.
+    if status is not None and status not in DEADLINE_OF:
+        sort = "newest"
     user, web_session = current
     principal = accounts.principal_for_user(user)
     now = request.app.state.clock.now()
@@ -272,27 +278,55 @@ async def order_list(
 @router.get("/console/orders.csv", response_model=None)
 async def order_export(
     request: Request,
-    rows: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    rows: Annotated[int | None, Query(ge=1, le=MAX_ROWS)] = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Response:
-    """O5: the signed-in user's orders as CSV, up to the inline limit; more is an export job,
-    started from the exports page."""
+    """O5: the signed-in user's orders as CSV at once if they fit the inline limit; else an
+    export job starts and the exports page follows it."""
     current = await _current(request)
     if current is None:
         return _to_login()
+    user = current[0]
     picked = OrderStatus(status) if status in set(OrderStatus) else None
+    statuses = [picked] if picked else []
     inline = request.app.state.settings.export_inline_rows
-    if rows is not None and rows > inline:
-        query = {"rows": rows, **({"status": picked.value} if picked else {})}
-        return RedirectResponse(f"/console/exports?{urlencode(query)}", status_code=303)
-    principal = accounts.principal_for_user(current[0])
-    flt = OrderFilter(statuses=(picked,) if picked else (), limit=rows or inline)
+    wanted = rows or MAX_ROWS
+    principal = accounts.principal_for_user(user)
+    if wanted > inline:
+        async with _db(request).read() as session:
+            matching = await export_queries.count_orders(
+                session, principal, statuses=statuses, store_id=None, upto=inline + 1
+            )
+        if matching > inline:
+            return await _start_export(request, user, statuses, wanted)
+    flt = OrderFilter(statuses=statuses, limit=min(wanted, inline))
     chunks = await views.export_csv(_db(request).read, principal=principal, flt=flt)
     return StreamingResponse(
         chunks,
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
+
+
+async def _start_export(
+    request: Request, user: User, statuses: list[OrderStatus], rows: int
+) -> RedirectResponse:
+    """Start an export job of more orders than the inline limit; the exports page tells how
+    it went (a refusal by its rule, e.g. too many jobs open)."""
+    query = {"status": statuses[0].value} if statuses else {}
+    try:
+        async with _db(request).write() as session:
+            await exports.create_export(
+                session,
+                ctx=request_ctx(request, user),
+                data=ExportCreate(status=statuses, limit=rows),
+            )
+            await session.commit()
+    except DomainError as exc:
+        query["refused"] = str(exc.extra.get("rule") or exc.code)
+    else:
+        query["large"] = "1"
+    return RedirectResponse(f"/console/exports?{urlencode(query)}", status_code=303)
 
 
 @router.get("/console/notifications", response_model=None)

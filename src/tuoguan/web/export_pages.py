@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tuoguan.accounts import service as accounts
-from tuoguan.errors import DomainError
+from tuoguan.errors import BadRequest, DomainError
 from tuoguan.exports import service as exports
 from tuoguan.exports.models import ExportJob
 from tuoguan.exports.schemas import MAX_ROWS, ExportCreate
@@ -21,6 +21,11 @@ from tuoguan.web.failures_pages import local
 
 router = APIRouter(include_in_schema=False)
 LARGER = (100_000, MAX_ROWS)  # the row counts offered above the inline limit
+PAGE_SIZE = 50
+REFRESH_SECONDS = 3
+OPEN = (ExportStatus.queued, ExportStatus.running)
+# Refusals of a start, by rule or error code, as the message keys that explain them.
+REFUSALS = {"export_jobs_open": "export_jobs_open", "forbidden": "export_forbidden"}
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,26 @@ def _status(value: str | None) -> OrderStatus | None:
     return OrderStatus(value) if value in set(OrderStatus) else None
 
 
+def _refusal(rule: str | None) -> str:
+    """The message key of a refused start, by the refusal's rule or error code."""
+    return REFUSALS.get(rule or "", "export_refused")
+
+
+def _query(rows: int | None, status: OrderStatus | None, **more: str) -> str:
+    params = {
+        **({"rows": str(rows)} if rows else {}),
+        **({"status": status.value} if status else {}),
+        **more,
+    }
+    return "/console/exports" + (f"?{urlencode(params)}" if params else "")
+
+
 async def _page(
     request: Request,
     *,
     rows: int | None = None,
     status: OrderStatus | None = None,
+    cursor: str | None = None,
     message: str | None = None,
     error: str | None = None,
     status_code: int = 200,
@@ -63,8 +83,16 @@ async def _page(
     user, web_session = current
     principal = accounts.principal_for_user(user)
     inline = request.app.state.settings.export_inline_rows
-    async with _db(request).read() as session:
-        jobs, _ = await exports.list_exports(session, principal=principal, cursor=None, limit=50)
+    try:
+        async with _db(request).read() as session:
+            jobs, next_cursor = await exports.list_exports(
+                session, principal=principal, cursor=cursor, limit=PAGE_SIZE
+            )
+    except BadRequest:  # a cursor that is not ours: start again from the first page
+        return RedirectResponse("/console/exports", status_code=303)
+    rows = rows if rows in _choices(inline) else inline
+    here = {"cursor": cursor} if cursor else {}
+    open_jobs = any(job.status in OPEN for job in jobs)
     return _render(
         request,
         "exports.html",
@@ -74,12 +102,16 @@ async def _page(
             "items": [_item(job) for job in jobs],
             "choices": _choices(inline),
             "inline": inline,
-            "rows": rows if rows in _choices(inline) else inline,
+            "rows": rows,
             "status": status,
             "statuses": list(OrderStatus),
             "local": local,
             "message": message,
             "error": error,
+            # While a job moves, the page reloads itself, without the one-time notices.
+            "refresh_url": _query(rows, status, **here) if open_jobs else None,
+            "refresh_seconds": REFRESH_SECONDS,
+            "next_url": next_cursor and _query(rows, status, cursor=next_cursor),
         },
         status_code,
     )
@@ -90,20 +122,29 @@ async def export_list(
     request: Request,
     rows: Annotated[int | None, Query(ge=1, le=MAX_ROWS)] = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
     started: Annotated[str | None, Query(max_length=10)] = None,
+    large: Annotated[str | None, Query(max_length=10)] = None,
+    refused: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """The signed-in user's export jobs, newest first, and the form that starts one."""
+    """The signed-in user's export jobs, newest first, and the form that starts one.
+
+    ``started``, ``large`` and ``refused`` are one-time notices of the start just tried.
+    """
+    message = "export_started_large" if large else "export_started" if started else None
     return await _page(
         request,
         rows=rows,
         status=_status(status),
-        message="export_started" if started else None,
+        cursor=cursor,
+        message=message,
+        error=_refusal(refused) if refused else None,
     )
 
 
 @router.post("/console/exports", response_model=None)
 async def export_start(request: Request) -> Response:
-    """Start an export (CSRF-checked): up to the inline limit the CSV comes at once."""
+    """Start an export job (CSRF-checked), whatever the row count chosen."""
     checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
@@ -113,9 +154,6 @@ async def export_start(request: Request) -> Response:
     rows = int(form["rows"]) if form.get("rows", "").isdigit() else 0
     if rows not in _choices(inline):
         return await _page(request, status=status, error="export_bad_rows", status_code=422)
-    if rows <= inline:
-        query = {"rows": rows, **({"status": status.value} if status else {})}
-        return RedirectResponse(f"/console/orders.csv?{urlencode(query)}", status_code=303)
     try:
         async with _db(request).write() as session:
             await exports.create_export(
@@ -125,8 +163,14 @@ async def export_start(request: Request) -> Response:
             )
             await session.commit()
     except DomainError as exc:
-        return await _page(request, status=status, error=exc.detail, status_code=exc.http_status)
-    return RedirectResponse("/console/exports?started=1", status_code=303)
+        return await _page(
+            request,
+            rows=rows,
+            status=status,
+            error=_refusal(exc.extra.get("rule") or exc.code),
+            status_code=exc.http_status,
+        )
+    return RedirectResponse(_query(rows, status, started="1"), status_code=303)
 
 
 @router.get("/console/exports/{export_id}/file", response_model=None)

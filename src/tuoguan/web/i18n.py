@@ -64,6 +64,33 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "export_started": {"zh-CN": "导出任务已开始。", "en": "The export has started."},
     "export_bad_rows": {"zh-CN": "请选择行数。", "en": "Choose how many rows."},
+    "export_started_large": {
+        "zh-CN": "订单较多，无法直接下载，已在后台生成导出文件；完成后在此下载。",
+        "en": "There are too many orders to download at once, so the export runs in the "
+        "background; download it here when it is ready.",
+    },
+    "export_jobs_open": {
+        "zh-CN": "排队或生成中的导出任务已达上限，请待其中一个完成后再开始新的导出。",
+        "en": "You have as many exports queued or running as allowed; start another when "
+        "one is done.",
+    },
+    "export_forbidden": {
+        "zh-CN": "你的账户不能导出订单。",
+        "en": "Your account cannot export orders.",
+    },
+    "export_refused": {
+        "zh-CN": "无法开始导出，请稍后再试。",
+        "en": "The export could not be started; try again later.",
+    },
+    "export_job_hint": {
+        "zh-CN": "在此开始的导出都在后台生成。订单列表的“导出 CSV”不超过此行数时直接下载：",
+        "en": "Exports started here run in the background. The order list's Export CSV "
+        "downloads at once up to this many rows:",
+    },
+    "export_refreshing": {
+        "zh-CN": "导出进行中，本页会自动刷新。",
+        "en": "While an export runs, this page refreshes by itself.",
+    },
     "export_queued": {"zh-CN": "排队中", "en": "Queued"},
     "export_running": {"zh-CN": "生成中", "en": "Running"},
     "export_done": {"zh-CN": "已完成", "en": "Ready"},

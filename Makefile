@@ -44,6 +44,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/orders.py --load
 	$(PY) bench/sla.py
 	$(PY) bench/labels.py
+	$(PY) bench/reads.py --keep var/bench-reads
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

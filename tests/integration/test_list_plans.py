@@ -159,6 +159,7 @@ class Seeded:
     m: Market
     orders: dict[str, list[str]] = field(default_factory=dict)  # store key -> order ids
     breach_order: str = ""
+    webhook: str = ""
     penalty_status: str = "appealed"
 
 
@@ -190,6 +191,9 @@ def _seed(m: Market, client: TestClient, clock: FrozenClock, settings: Settings)
         m.ok(m.post(f"/orders/{ids[3]}/deliver", m.carrier))
         m.ok(m.post(f"/orders/{ids[4]}/cancel", m.channel, {"reason": "changed my mind"}))
         clock.advance(timedelta(minutes=7))
+    # Seller a's webhook: every notification becomes a delivery (nobody listens on port 9).
+    hook = m.ok(m.post("/webhooks", m.seller_tokens["a"], {"url": "http://127.0.0.1:9/h"}), 201)
+    seeded.webhook = hook["id"]
     # Every deadline still running is missed: breaches, notifications, then settled penalties.
     clock.advance(timedelta(days=6))
     sweep_once(client, clock, settings)
@@ -270,6 +274,7 @@ def _cases(s: Seeded) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("G5", "/sweep-failures", "operator", {}),
         ("G5", "/sweep-failures", "operator", {"status": "set_aside"}),
         ("G5", "/sweep-failures", "operator", {"status": "dismissed"}),
+        ("G5", f"/webhooks/{s.webhook}/deliveries", "seller", {}),
     ]
     for role in ("operator", "seller", "channel"):
         for flt in ({}, {"store_id": own}, {"store_id": foreign}):

@@ -99,7 +99,7 @@ class WebhookDelivery(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
-        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

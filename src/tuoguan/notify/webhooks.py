@@ -33,6 +33,7 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.kit import outbound
 from tuoguan.kit.ids import new_id
+from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.signing import sign
 from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
 
@@ -141,19 +142,24 @@ async def disable(session: AsyncSession, *, ctx: Ctx, endpoint_id: str) -> Webho
     return endpoint
 
 
+DELIVERIES_NEWEST = Keyset(
+    (WebhookDelivery.created_at, WebhookDelivery.id), ("instant", "id"), descending=True
+)
+
+
 async def deliveries(
-    session: AsyncSession, *, principal: Principal, endpoint_id: str, limit: int = 50
-) -> list[WebhookDelivery]:
-    """An endpoint's recent deliveries, newest first."""
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    endpoint_id: str,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[WebhookDelivery], str | None]:
+    """An endpoint's deliveries, newest first, and the next page's cursor
+    (``ix_webhook_deliveries_endpoint``: endpoint, created_at, id)."""
     await get_endpoint(session, principal=principal, endpoint_id=endpoint_id)
-    return list(
-        await session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.endpoint_id == endpoint_id)
-            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-            .limit(limit)
-        )
-    )
+    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    return await DELIVERIES_NEWEST.page(session, [query], cursor=cursor, limit=limit)
 
 
 async def fan_out(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool) -> int:

@@ -13,6 +13,7 @@ from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.kit.outbound import WebUrl
 from tuoguan.notify import webhooks
 from tuoguan.notify.models import DeliveryStatus, WebhookEndpoint
@@ -98,12 +99,17 @@ async def disable_webhook(webhook_id: str, request: Request, ctx: CtxDep) -> Res
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryRead], **STAFF)
 async def list_deliveries(
     webhook_id: str,
+    request: Request,
+    response: Response,
     principal: PrincipalDep,
     session: ReadSession,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DeliveryRead]:
-    """Recent deliveries with their attempts, last status code and a short reason (no bodies)."""
-    rows = await webhooks.deliveries(
-        session, principal=principal, endpoint_id=webhook_id, limit=limit
+    """Deliveries newest first with their attempts, last status code and a short reason (no
+    bodies); more pages: the ``Link`` header's rel=next."""
+    rows, next_cursor = await webhooks.deliveries(
+        session, principal=principal, endpoint_id=webhook_id, cursor=cursor, limit=limit
     )
+    next_link(request, response, next_cursor)
     return [DeliveryRead.model_validate(d) for d in rows]

@@ -3,6 +3,7 @@ jobs the worker writes to a file, with progress, a download link, a lease and an
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from bench.export_memory import stream_export
 from fastapi.testclient import TestClient
@@ -646,3 +648,23 @@ def test_the_exports_page_goes_on_to_the_next_page(
     assert second.count('class="card export-job"') == 1 and "下一页" not in second
     bogus = client.get("/console/exports?cursor=not-ours", follow_redirects=False)
     assert (bogus.status_code, bogus.headers["location"]) == (303, "/console/exports")
+
+
+def test_racing_starts_never_open_more_than_three_jobs(market: Market) -> None:  # O5
+    m = market
+    seller = m.seller_tokens["a"]
+
+    async def go() -> list[int]:
+        transport = httpx.ASGITransport(app=m.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as ac:
+            responses = await asyncio.gather(
+                *[
+                    ac.post("/api/v1/exports", json={"limit": 100}, headers=auth(seller))
+                    for _ in range(8)
+                ]
+            )
+        return sorted(r.status_code for r in responses)
+
+    assert m.client.portal is not None
+    assert m.client.portal.call(go) == [202] * 3 + [409] * 5
+    assert len(m.ok(m.get("/exports", seller))) == 3

@@ -41,8 +41,14 @@ async def count_orders(
 async def count_open(session: AsyncSession, *, owner_id: str, seller_id: str | None) -> int:
     """Queued or running jobs of a seller (any of its tokens or users), else of one owner.
 
-    Reads ix_export_jobs_status_lease: only open jobs, which the cap keeps few.
+    Reads ix_export_jobs_status_lease: only open jobs, which the cap keeps few. On
+    PostgreSQL the count is taken under a transaction-scoped advisory lock on the
+    seller (or owner), so two requests at once cannot both see room for one more job;
+    SQLite's write transactions already run one at a time.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        key = f"export_jobs:{seller_id or owner_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
     mine = ExportJob.seller_id == seller_id if seller_id else ExportJob.owner_id == owner_id
     query = select(func.count()).where(
         ExportJob.status.in_([ExportStatus.queued, ExportStatus.running]), mine

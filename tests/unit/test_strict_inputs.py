@@ -17,6 +17,8 @@ import pydantic
 import tuoguan.api.app
 import tuoguan.cli.main
 import tuoguan.web.console  # noqa: F401 - imports every model the entry points take
+import tuoguan.web.export_pages  # noqa: F401
+import tuoguan.web.order_pages  # noqa: F401
 from tuoguan.stores.schemas import Strict
 
 

@@ -114,9 +114,17 @@ def create_app(
     app.include_router(api)
     openapi.install(app)
 
-    from tuoguan.web import console, export_pages, failures_pages, shipping_pages, sla_pages
+    from tuoguan.web import (
+        console,
+        export_pages,
+        failures_pages,
+        order_pages,
+        shipping_pages,
+        sla_pages,
+    )
 
     app.include_router(console.router)
+    app.include_router(order_pages.router)
     app.include_router(sla_pages.router)
     app.include_router(shipping_pages.router)
     app.include_router(failures_pages.router)

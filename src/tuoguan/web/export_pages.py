@@ -1,4 +1,5 @@
-"""Console page of export jobs (O5): start a large export, follow it, download its file."""
+"""Console exports (O5): the order list's CSV, and the page of export jobs: start a large
+export, follow it, download its file."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from tuoguan.accounts import service as accounts
+from tuoguan.accounts.models import User
 from tuoguan.errors import BadRequest, DomainError
+from tuoguan.exports import repository as export_queries
 from tuoguan.exports import service as exports
 from tuoguan.exports.models import ExportJob
 from tuoguan.exports.schemas import MAX_ROWS, ExportCreate
 from tuoguan.exports.states import ExportStatus
+from tuoguan.orders import views
+from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.states import OrderStatus
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
 from tuoguan.web.failures_pages import local
@@ -154,23 +159,73 @@ async def export_start(request: Request) -> Response:
     rows = int(form["rows"]) if form.get("rows", "").isdigit() else 0
     if rows not in _choices(inline):
         return await _page(request, status=status, error="export_bad_rows", status_code=422)
+    refused = await _create(request, user, [status] if status else [], rows)
+    if refused is not None:
+        return await _page(
+            request,
+            rows=rows,
+            status=status,
+            error=_refusal(_rule(refused)),
+            status_code=refused.http_status,
+        )
+    return RedirectResponse(_query(rows, status, started="1"), status_code=303)
+
+
+async def _create(
+    request: Request, user: User, statuses: list[OrderStatus], rows: int
+) -> DomainError | None:
+    """Start an export job as this user, with its audit event; the refusal, if refused."""
     try:
         async with _db(request).write() as session:
             await exports.create_export(
                 session,
                 ctx=request_ctx(request, user),
-                data=ExportCreate(status=[status] if status else [], limit=rows),
+                data=ExportCreate(status=statuses, limit=rows),
             )
             await session.commit()
     except DomainError as exc:
-        return await _page(
-            request,
-            rows=rows,
-            status=status,
-            error=_refusal(exc.extra.get("rule") or exc.code),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_query(rows, status, started="1"), status_code=303)
+        return exc
+    return None
+
+
+def _rule(refused: DomainError) -> str:
+    return str(refused.extra.get("rule") or refused.code)
+
+
+@router.get("/console/orders.csv", response_model=None)
+async def order_export(
+    request: Request,
+    rows: Annotated[int | None, Query(ge=1, le=MAX_ROWS)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    """O5: the order list's export. The signed-in user's orders as CSV at once if they fit
+    the inline limit; else an export job starts and this page follows it."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user = current[0]
+    picked = _status(status)
+    statuses = [picked] if picked else []
+    inline = request.app.state.settings.export_inline_rows
+    wanted = rows or MAX_ROWS
+    principal = accounts.principal_for_user(user)
+    if wanted > inline:
+        async with _db(request).read() as session:
+            matching = await export_queries.count_orders(
+                session, principal, statuses=statuses, store_id=None, upto=inline + 1
+            )
+        if matching > inline:
+            refused = await _create(request, user, statuses, wanted)
+            query = {"status": picked.value} if picked else {}
+            query.update({"refused": _rule(refused)} if refused else {"large": "1"})
+            return RedirectResponse(f"/console/exports?{urlencode(query)}", status_code=303)
+    flt = OrderFilter(statuses=statuses, limit=min(wanted, inline))
+    chunks = await views.export_csv(_db(request).read, principal=principal, flt=flt)
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
 
 
 @router.get("/console/exports/{export_id}/file", response_model=None)

@@ -33,13 +33,13 @@ from tuoguan.stores import service as stores
 from tuoguan.web.console import (
     _current,
     _db,
-    _detail,
     _render,
     _to_login,
     _validation_message,
     checked_form,
     request_ctx,
 )
+from tuoguan.web.order_pages import _detail
 
 router = APIRouter(include_in_schema=False)
 _LISTS = ("services", "store_ids", "countries", "categories")
@@ -111,7 +111,7 @@ def _rule_from_form(form: dict[str, str]) -> RouteRuleWrite:
     currency = form.get("value_currency", "").strip().upper()
     if currency:
         conditions["value_currency"] = currency
-    # Value bands are typed in the currency's own units (19.99), and kept in minor units.
+    # Value bands are typed as money in the currency's units (19.99); parse_major stores them.
     for name in ("min_value", "max_value"):
         if form.get(name, "").strip():
             if not currency:

@@ -67,7 +67,9 @@ async def list_exports(
 
 
 @router.get("/exports/{export_id}", response_model=ExportRead, **EXPORTERS)
-async def get_export(export_id: ExportId, principal: PrincipalDep, session: ReadSession) -> ExportRead:
+async def get_export(
+    export_id: ExportId, principal: PrincipalDep, session: ReadSession
+) -> ExportRead:
     """One of the caller's export jobs and its progress; another's is not found."""
     return present(await exports.get_export(session, principal=principal, job_id=export_id))
 

@@ -31,6 +31,7 @@ run: $(STAMP)
 ## make test: install the test extras and run every test (PostgreSQL too when TUOGUAN_TEST_PG_URL is set)
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench migrations
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 

@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "src"))
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from tuoguan.accounts.principal import Principal, Role  # noqa: E402
 from tuoguan.cli.main import upgrade_database  # noqa: E402
 from tuoguan.config import Settings  # noqa: E402
 from tuoguan.context import Ctx  # noqa: E402
@@ -37,6 +36,7 @@ from tuoguan.demo import load as demo  # noqa: E402
 from tuoguan.kit.clock import SystemClock  # noqa: E402
 from tuoguan.orders import service as orders  # noqa: E402
 from tuoguan.orders.models import Order  # noqa: E402
+from tuoguan.principal import Principal, Role  # noqa: E402
 from tuoguan.shipping import labels as drawing  # noqa: E402
 from tuoguan.shipping import quotes  # noqa: E402
 from tuoguan.shipping.labels import HEIGHT, WIDTH, LabelData, render_pdf, render_zpl  # noqa: E402

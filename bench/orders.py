@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tuoguan.accounts import service as accounts  # noqa: E402
-from tuoguan.accounts.principal import SYSTEM, Principal, Role  # noqa: E402
 from tuoguan.api.app import create_app  # noqa: E402
 from tuoguan.catalog import service as catalog  # noqa: E402
 from tuoguan.catalog.models import ProductStatus  # noqa: E402
@@ -48,6 +47,7 @@ from tuoguan.context import Ctx  # noqa: E402
 from tuoguan.db import Database  # noqa: E402
 from tuoguan.orders import service as orders  # noqa: E402
 from tuoguan.orders.schemas import OrderCreate  # noqa: E402
+from tuoguan.principal import SYSTEM, Principal, Role  # noqa: E402
 from tuoguan.stores import service as stores  # noqa: E402
 from tuoguan.stores.models import StoreMode  # noqa: E402
 from tuoguan.stores.schemas import SellerCreate, StoreCreate  # noqa: E402

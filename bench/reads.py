@@ -51,7 +51,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tuoguan.accounts import service as accounts  # noqa: E402
-from tuoguan.accounts.principal import SYSTEM, Principal, Role  # noqa: E402
 from tuoguan.api.app import create_app  # noqa: E402
 from tuoguan.catalog import service as catalog  # noqa: E402
 from tuoguan.catalog.models import ProductStatus  # noqa: E402
@@ -63,6 +62,7 @@ from tuoguan.db import Database, sync_url  # noqa: E402
 from tuoguan.kit.clock import FrozenClock  # noqa: E402
 from tuoguan.orders.models import Order  # noqa: E402
 from tuoguan.orders.states import OrderStatus  # noqa: E402
+from tuoguan.principal import SYSTEM, Principal, Role  # noqa: E402
 from tuoguan.stores import service as stores  # noqa: E402
 from tuoguan.stores.models import StoreMode  # noqa: E402
 from tuoguan.stores.schemas import SellerCreate, StoreCreate  # noqa: E402

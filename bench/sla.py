@@ -28,11 +28,11 @@ from ulid import ULID
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tuoguan.accounts.principal import Principal, Role  # noqa: E402
 from tuoguan.config import Settings  # noqa: E402
 from tuoguan.context import Ctx  # noqa: E402
 from tuoguan.db import Database, sync_url  # noqa: E402
 from tuoguan.kit.clock import FrozenClock  # noqa: E402
+from tuoguan.principal import Principal, Role  # noqa: E402
 from tuoguan.stores import service as stores  # noqa: E402
 from tuoguan.stores.models import StoreMode  # noqa: E402
 from tuoguan.stores.schemas import SellerCreate, StoreCreate  # noqa: E402

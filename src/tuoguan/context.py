@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.config import Settings
 from tuoguan.kit.clock import Clock, SystemClock
+from tuoguan.principal import Principal
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ import pytest
 
 from tests.builders.market import ADDRESS, Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
-from tuoguan.accounts.principal import Role
 from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock, FrozenClock
+from tuoguan.principal import Role
 from tuoguan.worker import loop
 
 API = "/api/v1"

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.builders.market import Market, auth
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
-from tuoguan.accounts.principal import Role
+from tuoguan.principal import Role
 
 CHECKS = [
     not_a_server_error,

@@ -22,8 +22,8 @@ import pytest
 
 from tests.builders.market import Market
 from tests.builders.shipping import install_catalog, set_senders
-from tuoguan.demo import shipping as demo
 from tuoguan.shipping.carriers import karrio_carrier
+from tuoguan.shipping.carriers import sandbox_catalog as demo
 
 FEDEX = Path(__file__).parent.parent / "fixtures" / "karrio" / "fedex"
 TRACKING_NUMBER = "794900001234"

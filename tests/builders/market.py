@@ -13,9 +13,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
-from tuoguan.accounts.principal import SYSTEM, Role
 from tuoguan.context import Ctx
 from tuoguan.db import Database
+from tuoguan.principal import SYSTEM, Role
 
 _keys = itertools.count()
 T = TypeVar("T")

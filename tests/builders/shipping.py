@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.builders.market import ADDRESS, Market
-from tuoguan.demo import shipping as demo
+from tuoguan.shipping.carriers import sandbox_catalog as demo
 from tuoguan.shipping.carriers.sandbox_server import Sandbox
 
 

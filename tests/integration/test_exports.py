@@ -25,7 +25,6 @@ from typer.testing import CliRunner
 from tests.builders.faults import refusing
 from tests.builders.market import ADDRESS, PASSWORD, Market, auth, create_console_user
 from tests.builders.workers import race_workers, sweep_once
-from tuoguan.accounts.principal import Role
 from tuoguan.audit import service as audit
 from tuoguan.cli.main import app as cli
 from tuoguan.cli.main import upgrade_database
@@ -36,6 +35,7 @@ from tuoguan.exports.models import ExportJob
 from tuoguan.exports.service import KEEP, LEASE, MAX_ATTEMPTS
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import views
+from tuoguan.principal import Role
 from tuoguan.web import export_pages
 from tuoguan.worker.exports import run_exports
 from tuoguan.worker.isolation import system_ctx

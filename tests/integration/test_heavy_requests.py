@@ -71,9 +71,13 @@ def test_a_long_label_render_does_not_stall_other_requests(
             time.sleep(0.005)
     worker.join()
     assert "render" in timing and waits
-    # While the batch renders, /health answers in a small share of the render's time; a render
-    # on the event loop would hold it for nearly all of it.
-    assert max(waits) < timing["render"] / 3, (max(waits), timing["render"])
+    # While the batch renders, /health answers again and again, each in a small share of the
+    # render's time; a render on the event loop would hold it for nearly all of it, so the few
+    # answers there were would each wait about that long. One slow answer (a GC pause, a busy CI
+    # machine) is not a stall: the test reads the 90th percentile, not the maximum.
+    ordered = sorted(waits)
+    slow = ordered[int(len(ordered) * 0.9)] if len(ordered) > 1 else ordered[0]
+    assert len(waits) >= 5 and slow < timing["render"] / 3, (slow, len(waits), timing["render"])
 
 
 def test_the_export_streams_every_order_once_in_chunks(

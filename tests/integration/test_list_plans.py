@@ -36,11 +36,11 @@ from sqlalchemy.engine import Engine
 from tests.builders.market import Market, as_system, auth, issue_token
 from tests.builders.workers import sweep_once
 from tests.conftest import START
-from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.ops import service as ops
+from tuoguan.principal import Role
 
 SEMI = {"name": "semi", "mode": "semi_managed", "country": "ES", "currency": "EUR"}
 TIERS = [

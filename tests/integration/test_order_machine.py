@@ -18,9 +18,9 @@ from hypothesis.stateful import (
 )
 
 from tests.builders.market import Market
-from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.orders.states import INITIAL, TRANSITIONS, OrderAction, OrderStatus, next_state
+from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
 
 ROLE_TOKENS = ("operator", "seller", "channel", "carrier")

@@ -14,7 +14,6 @@ from tests.builders.market import Market, as_system, auth
 from tests.builders.workers import sweep_once
 from tests.conftest import START
 from tests.integration.test_list_plans import Planner, captured
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import FrozenClock
@@ -22,7 +21,8 @@ from tuoguan.kit.pagination import encode_cursor
 from tuoguan.orders import service as orders
 from tuoguan.orders.pace import PaceBucket
 from tuoguan.orders.states import OrderAction
-from tuoguan.sla import risk
+from tuoguan.principal import Principal, Role
+from tuoguan.timing import risk
 
 SHIP = {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}
 

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+from tuoguan.shipping.carriers.sandbox_catalog import CARDS
+
 from tests.builders.market import Market, auth
 from tests.builders.shipping import (
     SANDBOX_SECRET,
@@ -19,7 +21,6 @@ from tests.builders.shipping import (
 )
 from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
-from tuoguan.demo.shipping import CARDS
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.kit.signing import sign
 

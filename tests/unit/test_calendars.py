@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tuoguan.cli.main import app
-from tuoguan.sla import deadlines
-from tuoguan.sla.calendar import BusinessCalendar, calendar_for
+from tuoguan.timing import deadlines
+from tuoguan.timing.calendar import BusinessCalendar, calendar_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -151,7 +151,7 @@ def test_cli_pickup_and_deliver_examples() -> None:  # F4 F2
 
 
 def test_the_explanation_walks_the_spring_festival_day_by_day() -> None:  # F1
-    from tuoguan.sla import explain
+    from tuoguan.timing import explain
 
     placed = datetime.fromisoformat("2026-02-13T16:00+08:00")
     tz = ZoneInfo("Asia/Shanghai")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuoguan.sla import deadlines
-from tuoguan.sla.calendar import WEEKDAYS, BusinessCalendar
+from tuoguan.timing import deadlines
+from tuoguan.timing.calendar import WEEKDAYS, BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MADRID = ZoneInfo("Europe/Madrid")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuoguan.accounts.principal import Role
 from tuoguan.errors import Forbidden, IllegalTransition, InvalidInput
 from tuoguan.finance.policy import Tier, check_tiers, final_after, fine, tier_for
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus, next_status
+from tuoguan.principal import Role
 
 STANDARD = [
     Tier(0, 24, 500, 1),

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuoguan.sla import risk
-from tuoguan.sla.evaluate import simulate
+from tuoguan.timing import risk
+from tuoguan.timing.evaluate import simulate
 
 START = datetime(2026, 11, 18, 1, tzinfo=UTC)
 DEADLINE = START + timedelta(hours=40)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuoguan.accounts.principal import Role
 from tuoguan.errors import Forbidden, IllegalTransition
+from tuoguan.principal import Role
 from tuoguan.shipping.models import ShipmentStatus as S
 from tuoguan.shipping.states import (
     FINAL,

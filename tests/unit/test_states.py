@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tuoguan.accounts.principal import Role
 from tuoguan.errors import Forbidden, IllegalTransition
 from tuoguan.orders.states import (
     INITIAL,
@@ -14,6 +13,7 @@ from tuoguan.orders.states import (
     allowed,
     next_state,
 )
+from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
 
 S, A = OrderStatus, OrderAction

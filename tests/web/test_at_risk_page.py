@@ -11,9 +11,9 @@ from tests.builders.market import Market, create_console_user
 from tests.builders.workers import sweep_once
 from tests.conftest import START
 from tests.web.test_console_http import _login
-from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 
 def _listed(html: str) -> list[str]:

@@ -14,9 +14,9 @@ import pytest
 from tests.builders.market import PASSWORD, Market, create_console_user
 from tests.builders.shipping import SandboxHandle, connect_sandbox
 from tests.builders.workers import sweep_database
-from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 CHROMIUM = os.environ.get("TUOGUAN_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.browser

@@ -8,9 +8,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from tests.builders.market import PASSWORD, Market, create_console_user
-from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 from tuoguan.worker.loop import run_once
 
 

@@ -26,11 +26,11 @@ from sqlalchemy import create_engine, text
 from tests.builders.market import PASSWORD, create_console_user
 from tests.conftest import _serving
 from tests.web.test_console_http import _csrf
-from tuoguan.accounts.principal import Role
 from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.db import sync_url
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 REDIS_URL = os.environ.get("TUOGUAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ON_CI = os.environ.get("CI", "").lower() == "true"

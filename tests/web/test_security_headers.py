@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
 from tests.web.test_console_http import _csrf, _login
-from tuoguan.accounts.principal import Role
 from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "tuoguan" / "web"
 STRICT = (

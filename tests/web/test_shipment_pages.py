@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
 from tests.web.test_console_http import _csrf, _login
-from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 
 def _shipment_id(page: str) -> str:

@@ -8,7 +8,7 @@ from tests.builders.karrio import FEDEX_ACCOUNT, Recorded, connect_fedex, fedex 
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import add_product, install_catalog, place_with
 from tests.web.test_console_http import _csrf, _login
-from tuoguan.accounts.principal import Role
+from tuoguan.principal import Role
 
 
 def test_an_operator_adds_and_retires_a_route_rule_and_bad_rules_are_refused(

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from tests.builders.market import Market, create_console_user
 from tests.builders.workers import sweep_once
 from tests.web.test_console_http import _csrf, _login
-from tuoguan.accounts.principal import Role
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 TIERS = "0,24,500,1\n24,72,1000,3\n72,,3000,6"
 

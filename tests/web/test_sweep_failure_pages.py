@@ -14,10 +14,10 @@ from tests.builders.faults import refusing
 from tests.builders.market import Market, create_console_user
 from tests.builders.workers import sweep_once
 from tests.web.test_console_http import _csrf, _login
-from tuoguan.accounts.principal import Role
 from tuoguan.cli.main import app
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 
 def _visible(html: str) -> str:

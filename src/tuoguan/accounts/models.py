@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tuoguan.accounts.principal import Role
 from tuoguan.db import Base, UTCDateTime
+from tuoguan.principal import Role
 
 
 class User(Base):

@@ -13,13 +13,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.models import ApiToken, User, WebSession
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.accounts.throttle import normalise_email
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from tuoguan.kit.clock import Clock
 from tuoguan.kit.ids import new_id
+from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository as stores
 
 _hasher = PasswordHasher()

@@ -33,7 +33,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.models import User
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.accounts.throttle_rules import (
     AttemptKeys,
     IPNetwork,
@@ -51,6 +50,7 @@ from tuoguan.audit import service as audit
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import Clock
+from tuoguan.principal import Principal, Role
 
 __all__ = ["LoginThrottle", "ThrottleUnavailable", "Verdict", "normalise_email", "record_locks"]
 

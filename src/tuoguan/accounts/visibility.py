@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.errors import Forbidden
+from tuoguan.principal import Principal, Role
 
 M = TypeVar("M", bound=BaseModel)
 

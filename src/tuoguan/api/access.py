@@ -21,9 +21,9 @@ from typing import Annotated, Any, Union
 from fastapi import Depends
 from pydantic import BaseModel
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.api.deps import get_principal
 from tuoguan.errors import Forbidden
+from tuoguan.principal import Principal, Role
 
 ROLE_VIEWS = "x-role-views"
 ROLES = "x-roles"

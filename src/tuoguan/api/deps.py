@@ -10,12 +10,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
-from tuoguan.accounts.principal import Principal
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import InvalidInput, Unauthorized
 from tuoguan.kit.clock import Clock
+from tuoguan.principal import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `tuoguan token create`.")
 

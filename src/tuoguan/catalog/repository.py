@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.catalog.models import Product, ProductStatus
 from tuoguan.kit.keyset import Keyset
+from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Store
 
 NEWEST = Keyset((Product.id,), ("id",), descending=True)

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from tuoguan.accounts.principal import Role
 from tuoguan.catalog.models import ProductStatus
 from tuoguan.kit.outbound import WebUrl
+from tuoguan.principal import Role
 from tuoguan.stores.schemas import Name, Strict
 
 Category = Annotated[

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.catalog import repository
 from tuoguan.catalog.models import Product, ProductStatus
@@ -14,6 +13,7 @@ from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpda
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
+from tuoguan.principal import Principal, Role
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Store, StoreMode
 

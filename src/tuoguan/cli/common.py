@@ -31,7 +31,7 @@ def run(coro: Any) -> Any:
 
 def cli_principal(seller: str | None) -> Any:
     """Who a local command acts as: the operator, or one seller when ``--seller`` is given."""
-    from tuoguan.accounts.principal import Principal, Role
+    from tuoguan.principal import Principal, Role
 
     if seller:
         return Principal(role=Role.seller, actor_id="cli", seller_id=seller)

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tuoguan.accounts.principal import SYSTEM, Role
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database, is_sqlite, normalize_url
 from tuoguan.orders.states import OrderStatus
+from tuoguan.principal import SYSTEM, Role
 
 app = typer.Typer(
     help="tuoguan (托管): managed-fulfillment back office.",
@@ -253,10 +253,10 @@ def orders_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """A table of orders with their next deadline and the time left (O5)."""
-    from tuoguan.accounts.principal import Principal
     from tuoguan.orders import service as orders
     from tuoguan.orders import views
     from tuoguan.orders.repository import OrderFilter
+    from tuoguan.principal import Principal
     from tuoguan.sla.timetravel import synced_clock
 
     if sort not in ("newest", "deadline"):

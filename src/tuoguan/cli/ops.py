@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from tuoguan.accounts.principal import SYSTEM
 from tuoguan.cli.common import out, run
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
+from tuoguan.principal import SYSTEM
 from tuoguan.sla import timetravel
 
 clock_app = typer.Typer(

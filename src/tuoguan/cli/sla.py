@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import typer
 
 from tuoguan.errors import DomainError
-from tuoguan.sla import deadlines
-from tuoguan.sla.calendar import calendar_for, has_public_holidays
-from tuoguan.sla.places import check_country, check_timezone, country_timezone
+from tuoguan.timing import deadlines
+from tuoguan.timing.calendar import calendar_for, has_public_holidays
+from tuoguan.timing.places import check_country, check_timezone, country_timezone
 
 app = typer.Typer(help="Deadlines and business calendars.", no_args_is_help=True)
 deadline_app = typer.Typer(
@@ -235,12 +235,12 @@ __all__ = ["app"]
 @app.command("explain")
 def explain_order(order_id: Annotated[str, typer.Argument(help="The order's id.")]) -> None:
     """How each deadline of an order was computed: rule, zone, days counted and skipped."""
-    from tuoguan.accounts.principal import Principal, Role
     from tuoguan.cli.common import out, run
     from tuoguan.config import Settings
     from tuoguan.context import Ctx
     from tuoguan.db import Database
     from tuoguan.orders import service as orders
+    from tuoguan.principal import Principal, Role
     from tuoguan.sla.timetravel import synced_clock
 
     settings = Settings()
@@ -271,7 +271,7 @@ def evaluate(
     from rich.table import Table
 
     from tuoguan.cli.common import out
-    from tuoguan.sla.evaluate import simulate
+    from tuoguan.timing.evaluate import simulate
 
     with out.status(f"simulating {orders} orders"):
         result = simulate(orders=orders, sellers=sellers, seed=seed)

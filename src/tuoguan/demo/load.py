@@ -11,26 +11,26 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
-from tuoguan.accounts.principal import SYSTEM, Principal, Role
 from tuoguan.catalog import service as catalog
 from tuoguan.catalog.models import ProductStatus
 from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpdate
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.demo import shipping as demo_shipping
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate, TierIn
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.principal import SYSTEM, Principal, Role
 from tuoguan.shipping import service as shipping
+from tuoguan.shipping.carriers import sandbox_catalog as demo_shipping
 from tuoguan.shipping.schemas import SandboxAccountCreate
-from tuoguan.sla.models import BreachKind
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
 from tuoguan.stores.schemas import SellerCreate, StoreCreate
+from tuoguan.timing.kinds import BreachKind
 
 OPERATOR_EMAIL = "operator@demo.tuoguan"
 PASSWORD = "tuoguan-demo"

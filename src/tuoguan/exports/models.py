@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Enum, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tuoguan.accounts.principal import Role
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.exports.states import ExportStatus
+from tuoguan.principal import Role
 
 ERROR_LENGTH = 300
 

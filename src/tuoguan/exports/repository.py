@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.exports.models import ExportJob
 from tuoguan.exports.states import ExportStatus
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import visible_orders
 from tuoguan.orders.states import OrderStatus
+from tuoguan.principal import Principal
 
 
 async def count_orders(

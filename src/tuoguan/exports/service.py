@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, NotFound
@@ -21,6 +20,7 @@ from tuoguan.exports.states import ExportStatus, check_move
 from tuoguan.kit.ids import new_id
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.states import OrderStatus
+from tuoguan.principal import Principal, Role
 from tuoguan.stores import service as stores
 
 # A worker holds a job this long past its last progress; then another worker may take it.

@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.exports import service
@@ -21,6 +20,7 @@ from tuoguan.exports.models import ExportJob
 from tuoguan.exports.states import ExportStatus
 from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
+from tuoguan.principal import Principal
 
 
 @dataclass(frozen=True)

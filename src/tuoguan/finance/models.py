@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.finance.policy import Tier
 from tuoguan.finance.states import PenaltyStatus
-from tuoguan.sla.models import BreachKind
+from tuoguan.timing.kinds import BreachKind
 
 
 class PenaltyPolicy(Base):

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.finance.models import Penalty, PenaltyPolicy
 from tuoguan.finance.states import PenaltyStatus
 from tuoguan.kit.keyset import Keyset
-from tuoguan.sla.models import BreachKind
+from tuoguan.principal import Principal, Role
+from tuoguan.timing.kinds import BreachKind
 
 
 async def policies(session: AsyncSession, kind: BreachKind | None = None) -> list[PenaltyPolicy]:

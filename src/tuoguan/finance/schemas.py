@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tuoguan.finance.policy import MAX_HOURS, MAX_RATE_BP
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
 from tuoguan.kit.clock import UTCInstant
-from tuoguan.sla.models import BreachKind
 from tuoguan.stores.schemas import Strict
+from tuoguan.timing.kinds import BreachKind
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 

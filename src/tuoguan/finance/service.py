@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, NotFound, check_version
@@ -30,7 +29,8 @@ from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.versions import next_start
 from tuoguan.notify import service as notify
-from tuoguan.sla.models import BreachKind
+from tuoguan.principal import Principal, Role
+from tuoguan.timing.kinds import BreachKind
 
 APPEAL_DAYS = 7  # 申诉期: how long after assessment a seller may appeal
 

@@ -31,6 +31,12 @@ PREFIXES = {
     "claim": "clm",
     "sweep_failure": "swf",
     "export": "exp",
+    "sku": "sku",
+    "warehouse": "whs",
+    "fulfilment": "ful",
+    "supply": "sup",
+    "inbound": "asn",
+    "discrepancy": "dsc",
 }
 
 

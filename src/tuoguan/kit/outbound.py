@@ -27,15 +27,23 @@ import socket
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpcore
 import httpx
 from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-if TYPE_CHECKING:
-    from tuoguan.config import Settings
+
+class Settings(Protocol):
+    """The two settings the policy reads (``tuoguan.config.Settings`` has them; kit sits below it)."""
+
+    @property
+    def outbound_allow(self) -> str: ...
+
+    @property
+    def environment(self) -> str: ...
+
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

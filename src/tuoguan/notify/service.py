@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
 from tuoguan.db import bulk_insert, table_of
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
 from tuoguan.notify.models import Notification
+from tuoguan.principal import Principal, Role
 
 
 def notification_row(

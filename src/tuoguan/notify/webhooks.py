@@ -26,7 +26,6 @@ import httpx
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
@@ -36,6 +35,7 @@ from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.signing import sign
 from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
+from tuoguan.principal import Principal, Role
 
 BACKOFF = (
     timedelta(minutes=1),

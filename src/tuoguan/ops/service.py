@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, NotFound
@@ -17,6 +16,7 @@ from tuoguan.notify import service as notify
 from tuoguan.ops import repository
 from tuoguan.ops.models import ERROR_LENGTH, FailureStatus, SweepFailure
 from tuoguan.ops.states import OPEN, FailureAction, next_status
+from tuoguan.principal import Principal
 
 SWEEP = "sweep"  # the subject type of a failure of a whole sweep, not of one of its rows
 

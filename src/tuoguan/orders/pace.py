@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tuoguan.db import Base, bulk_insert, table_of
 from tuoguan.kit.clock import as_utc
 from tuoguan.orders.models import Order
-from tuoguan.sla import risk
 from tuoguan.stores.models import Store
+from tuoguan.timing import risk
 
 # Days of history kept by a rebuild: the longest window read (a seller's 30 days) and today.
 KEEP_DAYS = 31

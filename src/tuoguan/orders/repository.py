@@ -24,7 +24,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.db import table_of
 from tuoguan.errors import BadRequest
 from tuoguan.kit.clock import as_utc
@@ -32,6 +31,7 @@ from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.pagination import decode_cursor, encode_cursor
 from tuoguan.orders.models import Order
 from tuoguan.orders.states import OrderStatus
+from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Store
 
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from tuoguan.accounts.principal import Role
 from tuoguan.orders.states import OrderAction, OrderStatus
+from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
 from tuoguan.stores.schemas import Address, CurrencyCode, Strict
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
-from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
-from tuoguan.finance import service as finance
+from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.kit.money import check_currency
@@ -24,12 +22,13 @@ from tuoguan.orders.models import Order, OrderLine
 from tuoguan.orders.repository import OrderFilter, Overdue, RiskCheck
 from tuoguan.orders.schemas import CancelBody, Deadline, OrderCreate, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus, next_state
-from tuoguan.sla import breaches, deadlines, explain, risk
-from tuoguan.sla.calendar import calendar_for
-from tuoguan.sla.places import check_country, country_timezone
+from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
 from tuoguan.stores.service import store_calendar
+from tuoguan.timing import deadlines, explain, risk
+from tuoguan.timing.calendar import calendar_for
+from tuoguan.timing.places import check_country, country_timezone
 
 _PLACERS = (Role.buyer_channel, Role.operator)
 # Roles whose order view (schemas.ORDER_VIEWS) leaves out the seller's deadlines.
@@ -173,6 +172,29 @@ async def get_order(session: AsyncSession, *, principal: Principal, order_id: st
     return order
 
 
+# What the domains above orders must see before an order moves, in the same transaction: SLA
+# enforcement records a deadline that was missed before its sweep noticed, shipping refuses a
+# second shipment. Each registers itself when its package is imported (``tuoguan.sla``,
+# ``tuoguan.shipping``), so orders never imports them: the layers stay one-way.
+Guard = Callable[[AsyncSession, Ctx, Order, OrderAction, Any], Awaitable[None]]
+_GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    """Register ``fn`` to run before every order action, once per name (re-imports replace it)."""
+
+    def register(fn: Guard) -> Guard:
+        _GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def guards() -> list[str]:
+    """The names of the registered guards, in the order they run."""
+    return list(_GUARDS)
+
+
 async def act(
     session: AsyncSession,
     *,
@@ -189,17 +211,13 @@ async def act(
     check_version("order", order_id, order.version, expected_version)
     target = next_state(order.mode, order.status, action, ctx.principal.role)
     now = ctx.clock.now()
-    if breaches.is_missed(order, now):
-        # Done late before a sweep noticed: the breach is recorded all the same.
-        breach = await breaches.record(
-            session, ctx=ctx, order=order, versions=await finance.all_policies(session)
-        )
-        mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)
+    if action is OrderAction.ship and not isinstance(body, ShipBody):
+        raise InvalidInput("shipping needs a carrier and a tracking number", field="body")
+    for check in _GUARDS.values():
+        await check(session, ctx, order, action, body)
     data: dict[str, Any] = {}
     if action is OrderAction.ship:
-        if not isinstance(body, ShipBody):
-            raise InvalidInput("shipping needs a carrier and a tracking number", field="body")
-        await _refuse_second_shipment(session, order, body)
+        assert isinstance(body, ShipBody)
         order.carrier_code = body.carrier_code
         order.tracking_number = body.tracking_number
         data = body.model_dump()
@@ -234,24 +252,6 @@ async def act(
         data=data,
     )
     return order
-
-
-async def _refuse_second_shipment(session: AsyncSession, order: Order, body: ShipBody) -> None:
-    """F10: while an online shipment is live, the order ships only under its tracking number."""
-    # Imported here: shipping builds on orders, and this is the one question orders asks back.
-    from tuoguan.shipping import shipments
-
-    live = await shipments.live_for_order(session, order.id)
-    if live is not None and (live.carrier_code, live.tracking_number) != (
-        body.carrier_code,
-        body.tracking_number,
-    ):
-        raise Conflict(
-            f"order {order.id} has shipment {live.id} ({live.status.value}); cancel it and wait "
-            "for the carrier's confirmation before shipping again",
-            field="tracking_number",
-            rule="one_live_shipment",
-        )
 
 
 async def overdue(

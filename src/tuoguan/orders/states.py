@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tuoguan.accounts.principal import Role
 from tuoguan.errors import Forbidden, IllegalTransition
+from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
 
 

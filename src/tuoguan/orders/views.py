@@ -13,7 +13,6 @@ from enum import Enum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.accounts.visibility import model_for
 from tuoguan.orders import repository
 from tuoguan.orders.models import Order
@@ -21,6 +20,7 @@ from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ORDER_PAGES, ORDER_VIEWS, OrderPageView, OrderRead, OrderView
 from tuoguan.orders.service import all_deadlines, next_deadline
 from tuoguan.orders.states import allowed
+from tuoguan.principal import Principal
 from tuoguan.stores.models import Store
 
 

@@ -13,22 +13,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import SYSTEM
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
-from tuoguan.orders.schemas import ActionBody, CancelBody
+from tuoguan.orders.schemas import CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus, next_state
-from tuoguan.shipping import repository, shipments
-from tuoguan.shipping.models import Shipment, ShipmentStatus
+from tuoguan.shipping import repository, shipments, tracking
+from tuoguan.shipping.models import ShipmentStatus
 from tuoguan.shipping.schemas import CancelReason, ShipmentCancel
 from tuoguan.shipping.states import ShipmentAction
-
-
-def _as_platform(ctx: Ctx) -> Ctx:
-    """The platform acting for the requester on the parcel (the buyer cannot see shipments)."""
-    return Ctx(principal=SYSTEM, clock=ctx.clock, settings=ctx.settings, request_id=ctx.request_id)
 
 
 async def cancel_order(
@@ -73,37 +67,9 @@ async def cancel_order(
         # The carrier's answer, when it comes at once, lands on the waiting order.
         await shipments.act(
             session,
-            ctx=_as_platform(ctx),
+            ctx=tracking.as_platform(ctx),
             shipment_id=live.id,
             action=ShipmentAction.cancel,
             body=ShipmentCancel(reason=CancelReason.buyer_cancelled, note=body.reason[:500]),
         )
     return order
-
-
-async def carrier_voided(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Order:
-    """The carrier confirmed voiding the parcel: an order waiting on it is cancelled."""
-    order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
-    if order.status is OrderStatus.cancel_requested:
-        reason = order.cancel_reason or CancelReason.buyer_cancelled.value
-        await orders.act(
-            session,
-            ctx=_as_platform(ctx),
-            order_id=order.id,
-            action=OrderAction.cancel,
-            body=CancelBody(reason=reason),
-        )
-    return order
-
-
-async def carrier_refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
-    """The carrier kept the parcel: an order waiting on it awaits shipment again."""
-    order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
-    if order.status is OrderStatus.cancel_requested:
-        await orders.act(
-            session,
-            ctx=_as_platform(ctx),
-            order_id=order.id,
-            action=OrderAction.resume,
-            body=ActionBody(reason=f"the carrier refused to void the parcel: {why}"[:500]),
-        )

@@ -17,7 +17,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
@@ -26,6 +25,7 @@ from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
+from tuoguan.principal import Principal, Role
 from tuoguan.shipping import shipments
 from tuoguan.shipping.models import (
     ClaimKind,

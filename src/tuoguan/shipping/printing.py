@@ -12,9 +12,9 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, InvalidInput, NotFound
+from tuoguan.principal import Principal
 from tuoguan.shipping import labels, repository
 from tuoguan.shipping.models import CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.shipments import visible_to

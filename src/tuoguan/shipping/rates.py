@@ -17,8 +17,8 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from tuoguan.errors import InvalidInput
-from tuoguan.sla.places import check_country
 from tuoguan.stores.schemas import Storable, Strict
+from tuoguan.timing.places import check_country
 
 MAX_MINOR = 10**12
 MAX_GRAMS = 1_000_000

@@ -16,9 +16,9 @@ from pydantic import (
     StringConstraints,
 )
 
-from tuoguan.accounts.principal import Role
 from tuoguan.kit.clock import UTCInstant
 from tuoguan.kit.outbound import WebUrl, well_formed
+from tuoguan.principal import Role
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ServiceKind
 from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
 from tuoguan.shipping.routes import Conditions, Effect

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
@@ -12,6 +11,7 @@ from tuoguan.kit import outbound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.kit.versions import next_start
+from tuoguan.principal import Principal, Role
 from tuoguan.shipping import repository
 from tuoguan.shipping.carriers import karrio_carrier
 from tuoguan.shipping.models import CarrierAccount, LogisticsService, RateCardVersion, RouteRule

@@ -16,11 +16,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import SYSTEM, Principal, Role
 from tuoguan.accounts.visibility import model_for
-from tuoguan.audit import service as audit
 from tuoguan.catalog import service as catalog
-from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.clock import as_utc
@@ -29,17 +26,16 @@ from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import labels, quotes, rates, repository
-from tuoguan.shipping.carriers import carrier_for
+from tuoguan.principal import SYSTEM, Principal, Role
+from tuoguan.shipping import labels, quotes, rates, repository, tracking
 from tuoguan.shipping.carriers.base import (
     BookingRequest,
-    Carrier,
-    CarrierUnavailable,
     Item,
     PickupRequest,
     Scan,
 )
-from tuoguan.shipping.models import CarrierAccount, CarrierLabel, Shipment, ShipmentStatus
+from tuoguan.shipping.models import CarrierLabel, Shipment, ShipmentStatus
+from tuoguan.shipping.records import carrier, line_rows, record
 from tuoguan.shipping.schemas import (
     SHIPMENT_VIEWS,
     CarrierShipmentRead,
@@ -51,8 +47,8 @@ from tuoguan.shipping.schemas import (
     ShipmentView,
 )
 from tuoguan.shipping.states import ShipmentAction, allowed_actions, next_status
-from tuoguan.sla import deadlines
 from tuoguan.stores import service as stores
+from tuoguan.timing import deadlines
 
 MAX_PICKUP_AHEAD = timedelta(days=7)
 
@@ -128,14 +124,6 @@ async def _lock(session: AsyncSession, principal: Principal, shipment_id: str) -
     return found
 
 
-async def carrier(session: AsyncSession, code: str, settings: Settings | None = None) -> Carrier:
-    """The adapter for a carrier, from its account, calling out as ``settings`` allow."""
-    account = await session.get(CarrierAccount, code)
-    if account is None or not account.active:
-        raise CarrierUnavailable(f"no active carrier account for {code}", field="carrier_code")
-    return carrier_for(account, settings)
-
-
 def _booking(shipment: Shipment) -> BookingRequest:
     return BookingRequest(
         reference=shipment.id,
@@ -192,11 +180,6 @@ async def contents_of(session: AsyncSession, order: Order) -> list[dict[str, Any
         }
         for line in order.lines
     ]
-
-
-def line_rows(lines: list[rates.Line]) -> list[dict[str, Any]]:
-    """Quote lines as stored on a shipment."""
-    return [{"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in lines]
 
 
 async def create(
@@ -311,32 +294,6 @@ async def create(
     return shipment
 
 
-def record(
-    session: AsyncSession,
-    ctx: Ctx,
-    shipment: Shipment,
-    action: str,
-    source: ShipmentStatus | None,
-    data: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> None:
-    """The audit event, on the shipment and on its order's timeline."""
-    fields = {
-        "store_id": shipment.store_id,
-        "action": f"shipment_{action}",
-        "from_state": source.value if source else None,
-        "to_state": shipment.status.value,
-        "reason": reason,
-        "data": {
-            "shipment_id": shipment.id,
-            "tracking_number": shipment.tracking_number,
-            **(data or {}),
-        },
-    }
-    audit.record(session, ctx=ctx, subject_type="shipment", subject_id=shipment.id, **fields)
-    audit.record(session, ctx=ctx, subject_type="order", subject_id=shipment.order_id, **fields)
-
-
 async def act(
     session: AsyncSession,
     *,
@@ -416,8 +373,6 @@ async def act(
     await session.flush()
     if action is ShipmentAction.cancel and answers:
         # A carrier that answers at once: its answer applies like a pushed one.
-        from tuoguan.shipping import tracking
-
         dated = [replace(scan, occurred_at=now) for scan in answers]
         await tracking.ingest(
             session,
@@ -446,3 +401,23 @@ def present(shipment: Shipment, principal: Principal) -> ShipmentView:
     texts = [str(v) for party in (shipment.sender, shipment.receiver) for v in party.values() if v]
     read.missing_glyphs = labels.missing_glyphs(texts)
     return read
+
+
+@orders.guard("shipping.one_live_shipment")
+async def _refuse_second_shipment(
+    session: AsyncSession, ctx: Ctx, order: Order, action: OrderAction, body: Any
+) -> None:
+    """F10: while an online shipment is live, the order ships only under its tracking number."""
+    if action is not OrderAction.ship or not isinstance(body, ShipBody):
+        return
+    live = await live_for_order(session, order.id)
+    if live is not None and (live.carrier_code, live.tracking_number) != (
+        body.carrier_code,
+        body.tracking_number,
+    ):
+        raise Conflict(
+            f"order {order.id} has shipment {live.id} ({live.status.value}); cancel it and wait "
+            "for the carrier's confirmation before shipping again",
+            field="tracking_number",
+            rule="one_live_shipment",
+        )

@@ -13,25 +13,27 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import SYSTEM, Principal, Role
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
+from tuoguan.orders.models import Order
+from tuoguan.orders.schemas import ActionBody, CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus
-from tuoguan.shipping import cancellation, quotes, repository
+from tuoguan.principal import SYSTEM, Principal, Role
+from tuoguan.shipping import quotes, repository
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
-from tuoguan.shipping.schemas import PushResult
-from tuoguan.shipping.shipments import carrier, line_rows, record
+from tuoguan.shipping.records import carrier, line_rows, record
+from tuoguan.shipping.schemas import CancelReason, PushResult
 from tuoguan.shipping.states import FINAL, TrackingCode, after_scan
-from tuoguan.sla import deadlines
-from tuoguan.sla.calendar import calendar_for
-from tuoguan.sla.places import country_timezone
 from tuoguan.stores import service as stores
+from tuoguan.timing import deadlines
+from tuoguan.timing.calendar import calendar_for
+from tuoguan.timing.places import country_timezone
 
 _WORTH_TELLING = {
     ShipmentStatus.exception: "parcel exception",
@@ -187,7 +189,7 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
     )
     if order.status is OrderStatus.shipped:
         await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.unship)
-    await cancellation.carrier_voided(session, ctx, shipment)
+    await carrier_voided(session, ctx, shipment)
     notify.notify(
         session,
         ctx=ctx,
@@ -211,7 +213,7 @@ async def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str
     shipment.status = shipment.status_before_cancel or ShipmentStatus.submitted
     shipment.cancel_answered_at = ctx.clock.now()
     record(session, ctx, shipment, "cancel_refused", source, reason=why)
-    await cancellation.carrier_refused(session, ctx, shipment, why)
+    await carrier_refused(session, ctx, shipment, why)
     notify.notify(
         session,
         ctx=ctx,
@@ -291,3 +293,39 @@ async def escalate_unanswered(
 async def events(session: AsyncSession, shipment_id: str) -> list[TrackingEvent]:
     """A shipment's tracking history, oldest first (the caller checked visibility)."""
     return await repository.events_of(session, shipment_id)
+
+
+# The order's side of the carrier's answer to a cancellation (F10, with O4).
+
+
+def as_platform(ctx: Ctx) -> Ctx:
+    """The platform acting for the requester on the parcel (the buyer cannot see shipments)."""
+    return Ctx(principal=SYSTEM, clock=ctx.clock, settings=ctx.settings, request_id=ctx.request_id)
+
+
+async def carrier_voided(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Order:
+    """The carrier confirmed voiding the parcel: an order waiting on it is cancelled."""
+    order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+    if order.status is OrderStatus.cancel_requested:
+        reason = order.cancel_reason or CancelReason.buyer_cancelled.value
+        await orders.act(
+            session,
+            ctx=as_platform(ctx),
+            order_id=order.id,
+            action=OrderAction.cancel,
+            body=CancelBody(reason=reason),
+        )
+    return order
+
+
+async def carrier_refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
+    """The carrier kept the parcel: an order waiting on it awaits shipment again."""
+    order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+    if order.status is OrderStatus.cancel_requested:
+        await orders.act(
+            session,
+            ctx=as_platform(ctx),
+            order_id=order.id,
+            action=OrderAction.resume,
+            body=ActionBody(reason=f"the carrier refused to void the parcel: {why}"[:500]),
+        )

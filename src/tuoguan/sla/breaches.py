@@ -22,10 +22,13 @@ from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
+from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import Overdue
+from tuoguan.orders.states import OrderAction
 from tuoguan.sla import repository
-from tuoguan.sla.models import BREACH_OF, Breach, BreachKind
+from tuoguan.sla.models import BREACH_OF, Breach
+from tuoguan.timing.kinds import BreachKind
 
 MESSAGES = {
     BreachKind.confirm_late: "Order {order} was not confirmed within 24 hours (O2).",
@@ -119,3 +122,14 @@ async def record_many(
         await bulk_insert(session, table_of(Breach), [breach for breach, _ in made])
         await notify.notify_many(session, [note for _, note in made])
     return [breach["kind"] for breach, _ in made]
+
+
+@orders.guard("sla.breaches")
+async def _record_when_done_late(
+    session: AsyncSession, ctx: Ctx, order: Order, action: OrderAction, body: Any
+) -> None:
+    """An order acted on after its deadline, before a sweep noticed: the breach is recorded all
+    the same, in the action's transaction (O2, F1)."""
+    if is_missed(order, ctx.clock.now()):
+        breach = await record(session, ctx=ctx, order=order, versions=await finance.all_policies(session))
+        orders.mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)

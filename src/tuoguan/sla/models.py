@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,14 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.orders.states import OrderStatus
-
-
-class BreachKind(StrEnum):
-    """Which promise was broken."""
-
-    confirm_late = "confirm_late"  # O2: not confirmed within 24 h (超时未接单)
-    ship_late = "ship_late"  # F1/F6: not shipped by the promise (发货超时)
-
+from tuoguan.timing.kinds import BreachKind
 
 # The state an order sits in while each kind of breach runs, and its inverse.
 LATE_STATUS: dict[BreachKind, OrderStatus] = {

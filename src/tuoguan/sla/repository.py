@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import id_in, scoped
-from tuoguan.sla.models import LATE_STATUS, Breach, BreachKind
+from tuoguan.sla.models import LATE_STATUS, Breach
+from tuoguan.timing.kinds import BreachKind
 
 
 async def ready_to_assess(

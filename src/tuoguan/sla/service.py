@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.finance import service as finance
@@ -17,9 +16,11 @@ from tuoguan.kit.clock import as_utc
 from tuoguan.kit.keyset import Keyset
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
+from tuoguan.principal import Principal, Role
 from tuoguan.sla import breaches, repository
-from tuoguan.sla.models import BREACH_OF, Breach, BreachKind
+from tuoguan.sla.models import BREACH_OF, Breach
 from tuoguan.stores import service as stores
+from tuoguan.timing.kinds import BreachKind
 
 # The order stamps that end a breach's lateness: the late work done, or the order cancelled.
 _ENDED_BY = {

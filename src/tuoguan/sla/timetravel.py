@@ -14,13 +14,13 @@ from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tuoguan.accounts.principal import Role
 from tuoguan.audit import service as audit
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Base, Database, UTCDateTime
 from tuoguan.errors import Forbidden, InvalidInput
 from tuoguan.kit.clock import Clock, SystemClock
+from tuoguan.principal import Role
 
 _ROW = 1
 _PART = re.compile(r"(\d+)([dhms])")

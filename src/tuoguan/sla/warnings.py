@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden
 from tuoguan.kit.clock import as_utc
@@ -19,8 +18,9 @@ from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import RiskCheck
 from tuoguan.orders.states import DEADLINE_OF
-from tuoguan.sla import risk
+from tuoguan.principal import Principal, Role
 from tuoguan.sla.models import RiskWarning
+from tuoguan.timing import risk
 
 SELLER_DAYS = 30  # a seller's pace is read from the last 30 days
 LANE_DAYS = 7  # "a lane running late this week"

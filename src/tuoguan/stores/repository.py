@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.kit.keyset import Keyset
+from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Seller, Store
 
 STORES = Keyset((Store.id,), ("id",))

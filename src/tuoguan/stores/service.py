@@ -8,17 +8,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
-from tuoguan.sla.calendar import BusinessCalendar, calendar_for
-from tuoguan.sla.places import check_country, check_timezone, country_timezone
+from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository
 from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
 from tuoguan.stores.schemas import Address, SellerCreate, StoreCreate, StoreUpdate
+from tuoguan.timing.calendar import BusinessCalendar, calendar_for
+from tuoguan.timing.places import check_country, check_timezone, country_timezone
 
 
 def _require_operator(principal: Principal) -> None:

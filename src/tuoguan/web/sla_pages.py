@@ -11,13 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from tuoguan.accounts import service as accounts
-from tuoguan.accounts.principal import Role
 from tuoguan.errors import BadRequest, DomainError
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
 from tuoguan.orders import service as orders
 from tuoguan.orders import views
+from tuoguan.principal import Role
 from tuoguan.sla import service as sla
 from tuoguan.sla import warnings
 from tuoguan.web.console import (

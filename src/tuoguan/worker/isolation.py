@@ -24,12 +24,12 @@ import httpx
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import SYSTEM
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock
 from tuoguan.ops import service as failures
+from tuoguan.principal import SYSTEM
 
 log = logging.getLogger("tuoguan.worker")
 

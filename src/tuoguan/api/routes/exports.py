@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
@@ -18,6 +17,7 @@ from tuoguan.exports import service as exports
 from tuoguan.exports.models import ExportJob
 from tuoguan.exports.schemas import ExportCreate, ExportRead
 from tuoguan.exports.states import ExportStatus
+from tuoguan.principal import Role
 
 router = APIRouter(tags=["exports"])
 EXPORTERS = access.roles(Role.operator, Role.seller)  # O5: each their own jobs

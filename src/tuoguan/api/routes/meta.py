@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import ApiToken
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.errors import Forbidden
 from tuoguan.orders.states import INITIAL, TRANSITIONS
+from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
 from tuoguan.stores.schemas import Strict
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import (
     ClockDep,
@@ -41,6 +40,7 @@ from tuoguan.orders.schemas import (
     ShipBody,
 )
 from tuoguan.orders.states import TRANSITIONS, OrderAction, OrderStatus
+from tuoguan.principal import Role
 from tuoguan.shipping import cancellation
 
 router = APIRouter(tags=["orders"])

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
@@ -25,8 +24,9 @@ from tuoguan.finance.schemas import (
 )
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
 from tuoguan.kit.clock import Clock
+from tuoguan.principal import Role
 from tuoguan.sla import service as sla
-from tuoguan.sla.models import BreachKind
+from tuoguan.timing.kinds import BreachKind
 
 router = APIRouter(tags=["penalties"])
 IfMatch = Annotated[str | None, Header(description="The penalty version you saw; 409 if it moved.")]

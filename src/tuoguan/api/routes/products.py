@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Principal, Role
 from tuoguan.accounts.visibility import model_for
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
@@ -23,6 +22,7 @@ from tuoguan.catalog.schemas import (
     ProductUpdate,
     ProductView,
 )
+from tuoguan.principal import Principal, Role
 
 router = APIRouter(tags=["products"])
 

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession, expected_version, get_clock, get_database
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL, refusal
 from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.context import Ctx
+from tuoguan.principal import Role
 from tuoguan.shipping import claims, labels, printing, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import carrier_for

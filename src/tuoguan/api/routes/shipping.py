@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession, expected_version
 from tuoguan.api.mutation import run_mutation
 from tuoguan.errors import InvalidInput
+from tuoguan.principal import Role
 from tuoguan.shipping import quotes
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.models import LogisticsService, RateCardVersion, RouteRule

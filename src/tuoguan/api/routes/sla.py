@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
@@ -20,10 +19,11 @@ from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
+from tuoguan.principal import Role
 from tuoguan.sla import service as sla
 from tuoguan.sla import warnings
-from tuoguan.sla.models import BreachKind
-from tuoguan.sla.risk import Risk
+from tuoguan.timing.kinds import BreachKind
+from tuoguan.timing.risk import Risk
 
 router = APIRouter(tags=["sla"])
 # Breaches, risk scores and warnings are the seller's and the platform's business, nobody else's.

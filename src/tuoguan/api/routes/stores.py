@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
+from tuoguan.principal import Role
 from tuoguan.stores import service
 from tuoguan.stores.models import Seller, Store
 from tuoguan.stores.schemas import SellerCreate, SellerRead, StoreCreate, StoreRead, StoreUpdate

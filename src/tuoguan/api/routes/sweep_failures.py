@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
@@ -17,6 +16,7 @@ from tuoguan.ops import service as failures
 from tuoguan.ops.models import FailureStatus, SweepFailure
 from tuoguan.ops.schemas import FailureDecision, SweepFailureRead
 from tuoguan.ops.states import FailureAction, allowed_actions
+from tuoguan.principal import Role
 
 router = APIRouter(tags=["operations"])
 OPERATORS = access.roles(Role.operator)  # who may call (tests/api/test_role_views.py)

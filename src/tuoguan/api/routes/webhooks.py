@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.principal import Role
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
@@ -17,6 +16,7 @@ from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.kit.outbound import WebUrl
 from tuoguan.notify import webhooks
 from tuoguan.notify.models import DeliveryStatus, WebhookEndpoint
+from tuoguan.principal import Role
 from tuoguan.stores.schemas import Strict
 
 router = APIRouter(tags=["webhooks"])

@@ -47,7 +47,7 @@ from tuoguan.shipping.carriers.base import (
     Scan,
 )
 from tuoguan.shipping.states import TrackingCode
-from tuoguan.sla.places import check_timezone
+from tuoguan.timing.places import check_timezone
 
 # karrio's normalized tracker statuses in tuoguan's words (F9).
 STATUSES: dict[str, str] = {

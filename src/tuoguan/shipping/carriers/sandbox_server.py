@@ -277,8 +277,8 @@ class Sandbox:
 def tariff(body: BookIn) -> dict[str, Any]:
     """The sandbox's own price for a parcel: the demo's published tariff, as a carrier's
     price list would be. It cannot see tuoguan's rate cards; a card that drifts shows."""
-    from tuoguan.demo.shipping import CARDS, SERVICES
     from tuoguan.shipping import rates
+    from tuoguan.shipping.carriers.sandbox_catalog import CARDS, SERVICES
 
     service = next((s for s in SERVICES if s.code == body.service), None)
     card = CARDS.get(body.service)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tuoguan.sla import deadlines
-from tuoguan.sla.calendar import MAX_SCAN_DAYS, BusinessCalendar
+from tuoguan.timing import deadlines
+from tuoguan.timing.calendar import MAX_SCAN_DAYS, BusinessCalendar
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The demo's logistics services, rate cards and route rules, as data (F5, F8, G1-G3).
+"""The sandbox carrier's logistics services, rate cards and route rules, as data (F5, F8, G1-G3).
 
 Four services of the sandbox carrier, from a light postal parcel to express,
 priced in USD and EUR, and the route rules a marketplace typically starts

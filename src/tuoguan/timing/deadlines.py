@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tuoguan.sla.calendar import WEEKDAYS, BusinessCalendar
+from tuoguan.timing.calendar import WEEKDAYS, BusinessCalendar
 
 CONFIRM_WINDOW = timedelta(hours=24)
 SHIP_PROMISES = (1, 2)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tuoguan.sla import deadlines, risk
-from tuoguan.sla.calendar import calendar_for
+from tuoguan.timing import deadlines, risk
+from tuoguan.timing.calendar import calendar_for
 
 HISTORY_DAYS = 30
 TZ = ZoneInfo("Asia/Shanghai")

@@ -9,6 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+# The guards SLA enforcement and shipping put on order actions (docs/architecture.md, Layers).
+import tuoguan.shipping  # noqa: F401
+import tuoguan.sla  # noqa: F401
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database, is_sqlite, normalize_url

@@ -1,7 +1,7 @@
 """Rolling pace aggregates (G5): how long sellers take to confirm and ship, lanes to deliver.
 
 Each confirmation, shipment and delivery adds one to a daily row of a duration
-histogram (``sla/risk.py::EDGES``) in the same transaction as the order's move,
+histogram (``timing/risk.py::EDGES``) in the same transaction as the order's move,
 so the early warnings read a few hundred small rows from the primary key instead
 of a seller's orders. Daily rows let the window roll without deletes: a reader
 sums the days it wants. ``rebuild`` recounts them from the orders table.

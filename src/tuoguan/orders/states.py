@@ -12,6 +12,7 @@ from enum import StrEnum
 from tuoguan.errors import Forbidden, IllegalTransition
 from tuoguan.principal import Role
 from tuoguan.stores.models import StoreMode
+from tuoguan.stores.modes import rules
 
 
 class OrderStatus(StrEnum):
@@ -86,10 +87,10 @@ TRANSITIONS: dict[StoreMode, tuple[Transition, ...]] = {
     StoreMode.self_run: _FULFILMENT,
 }
 
+# An order waits for the seller's confirmation where the mode table says the seller confirms (O2).
 INITIAL: dict[StoreMode, OrderStatus] = {
-    StoreMode.full_managed: S.awaiting_confirmation,
-    StoreMode.semi_managed: S.awaiting_shipment,
-    StoreMode.self_run: S.awaiting_shipment,
+    mode: S.awaiting_confirmation if rules(mode).seller_confirms else S.awaiting_shipment
+    for mode in StoreMode
 }
 
 # The deadline that runs while an order sits in a state (O5: "next deadline").

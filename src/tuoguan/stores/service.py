@@ -16,6 +16,7 @@ from tuoguan.kit.money import check_currency
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository
 from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
+from tuoguan.stores.modes import rules
 from tuoguan.stores.schemas import Address, SellerCreate, StoreCreate, StoreUpdate
 from tuoguan.timing.calendar import BusinessCalendar, calendar_for
 from tuoguan.timing.places import check_country, check_timezone, country_timezone
@@ -100,7 +101,7 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
     if principal.role is Role.seller:
         if data.seller_id != principal.seller_id:
             raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
-        if data.mode is StoreMode.full_managed:
+        if rules(data.mode).invitation_only:
             raise Forbidden(
                 "full-managed stores are by invitation only (M2): an operator opens them",
                 field="mode",
@@ -116,7 +117,7 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
         else country_timezone(country).key
     )
     linked = None
-    if data.mode is StoreMode.full_managed:
+    if rules(data.mode).invitation_only:
         linked = await _linked_store(
             session, seller_id=data.seller_id, store_id=data.linked_store_id
         )

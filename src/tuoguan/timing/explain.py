@@ -1,6 +1,6 @@
 """How each deadline of an order was computed, step by step (``tuoguan sla explain``).
 
-Pure: it re-runs the same rules as ``sla.deadlines`` over the order's facts
+Pure: it re-runs the same rules as ``timing.deadlines`` over the order's facts
 and says which days counted and why the others did not.
 """
 

@@ -65,7 +65,7 @@ CHANNEL = Principal(role=Role.buyer_channel, actor_id="bench", name="bench")
 
 
 async def seed(db: Database) -> dict[str, str]:
-    """One seller, one self-run store, one active product, a channel token."""
+    """One seller, one self-run store, one active product (one SKU), a channel token."""
     async with db.write() as session:
         ctx = Ctx(principal=Principal(role=Role.operator, actor_id="bench-op"))
         seller = await stores.create_seller(
@@ -107,7 +107,13 @@ async def seed(db: Database) -> dict[str, str]:
             session, ctx=Ctx(principal=SYSTEM), name="bench", role=Role.buyer_channel
         )
         await session.commit()
-        return {"store": store.id, "product": product.id, "seller": seller.id, "token": token}
+        return {
+            "store": store.id,
+            "product": product.id,
+            "sku": product.skus[0].id,  # its one SKU (C3)
+            "seller": seller.id,
+            "token": token,
+        }
 
 
 def order_body(ids: dict[str, str]) -> dict[str, Any]:
@@ -200,6 +206,7 @@ def raw_sqlite_rate(path: Path, ids: dict[str, str], n: int) -> float:
             "order_id": order_id,
             "position": 0,
             "product_id": ids["product"],
+            "sku_id": ids["sku"],
             "name": "Earbuds",
             "quantity": 1,
             "unit_price_minor": 1999,

@@ -110,6 +110,7 @@ LINE_COLUMNS = (
     "order_id",
     "position",
     "product_id",
+    "sku_id",
     "name",
     "quantity",
     "unit_price_minor",
@@ -136,6 +137,7 @@ class Shop:
     seller: str
     store: str
     product: str
+    sku: str  # the product's one SKU (C3)
     mode: str
 
 
@@ -194,7 +196,7 @@ async def seed(db: Database) -> Market:
                     product_id=product.id,
                     data=ProductStatusSet(status=ProductStatus.active),
                 )
-                shops.append(Shop(seller.id, store.id, product.id, mode.value))
+                shops.append(Shop(seller.id, store.id, product.id, product.skus[0].id, mode.value))
         system = Ctx(principal=SYSTEM)
         tokens = {}
         for role, extra in (
@@ -308,6 +310,7 @@ def generate(
             "order_id": o["id"],
             "position": 0,
             "product_id": shop.product,
+            "sku_id": shop.sku,
             "name": "Earbuds",
             "quantity": 1,
             "unit_price_minor": 1999,

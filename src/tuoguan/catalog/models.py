@@ -1,4 +1,4 @@
-"""The products table."""
+"""Products and their SKUs (规格)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -16,7 +17,8 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import UniqueConstraint
 
 from tuoguan.db import Base, UTCDateTime
 
@@ -63,6 +65,54 @@ class Product(Base):
         Enum(ProductStatus, native_enum=False, length=20), default=ProductStatus.draft
     )
     review_note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Loaded with the product (one query per batch of products): every read shows them and
+    # an order resolves its lines against them (C3).
+    skus: Mapped[list[Sku]] = relationship(order_by=lambda: (Sku.position, Sku.id), lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Sku(Base):
+    """One sellable variant of a product (规格): its attributes (colour, size…), a barcode, and its
+    own weight and size where they differ from the product's. Order lines, stock and inbound
+    notices count SKUs, never products (C3, M5)."""
+
+    __tablename__ = "skus"
+    __table_args__ = (
+        UniqueConstraint("store_id", "code", name="uq_skus_store_code"),
+        UniqueConstraint("store_id", "barcode", name="uq_skus_store_barcode"),
+        CheckConstraint("weight_g IS NULL OR weight_g > 0", name="sku_weight_positive"),
+        CheckConstraint(
+            "supply_price_minor IS NULL OR supply_price_minor >= 0", name="sku_supply_not_negative"
+        ),
+        # A product's SKUs in the order they were added; a store's SKUs page by id.
+        Index("ix_skus_product", "product_id", "position"),
+        Index("ix_skus_store", "store_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    # The product's store, kept here so stock and inbound scope by seller without a join.
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # The seller's own code for the variant (商家编码), unique in the store.
+    code: Mapped[str] = mapped_column(String(64))
+    # Attribute name -> value, e.g. {"colour": "red", "size": "M"}; {} for a product's only SKU.
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # EAN/UPC or the seller's own barcode, as a scanner types it; unique in the store.
+    barcode: Mapped[str | None] = mapped_column(String(64))
+    # Where the variant differs from the product (None: the product's value applies).
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    length_mm: Mapped[int | None] = mapped_column(Integer)
+    width_mm: Mapped[int | None] = mapped_column(Integer)
+    height_mm: Mapped[int | None] = mapped_column(Integer)
+    # The full-managed supplier's price for this variant (None: the product's).
+    supply_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)

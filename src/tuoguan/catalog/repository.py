@@ -1,4 +1,4 @@
-"""Queries for products."""
+"""Queries for products and their SKUs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.catalog.models import Product, ProductStatus
+from tuoguan.catalog.models import Product, ProductStatus, Sku
 from tuoguan.kit.keyset import Keyset
 from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Store
@@ -48,3 +48,26 @@ async def products_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str,
     """Products keyed by id."""
     rows = await session.scalars(select(Product).where(Product.id.in_(list(ids))))
     return {product.id: product for product in rows}
+
+
+async def taken_codes(session: AsyncSession, *, store_id: str, codes: Sequence[str]) -> set[str]:
+    """Which of these SKU codes the store already uses."""
+    if not codes:
+        return set()
+    rows = await session.scalars(
+        select(Sku.code).where(Sku.store_id == store_id, Sku.code.in_(list(codes)))
+    )
+    return set(rows)
+
+
+async def taken_barcodes(
+    session: AsyncSession, *, store_id: str, barcodes: Sequence[str], besides: str | None = None
+) -> set[str]:
+    """Which of these barcodes a SKU of the store already carries (``besides``: one SKU not
+    counted, the one being changed)."""
+    if not barcodes:
+        return set()
+    query = select(Sku.barcode).where(Sku.store_id == store_id, Sku.barcode.in_(list(barcodes)))
+    if besides is not None:
+        query = query.where(Sku.id != besides)
+    return {barcode for barcode in await session.scalars(query) if barcode is not None}

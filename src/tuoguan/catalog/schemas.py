@@ -1,16 +1,16 @@
-"""API shapes for products."""
+"""API shapes for products and their SKUs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from tuoguan.catalog.models import ProductStatus
 from tuoguan.kit.outbound import WebUrl
 from tuoguan.principal import Role
-from tuoguan.stores.schemas import Name, Strict
+from tuoguan.stores.schemas import Name, Storable, Strict
 
 Category = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_\-/]{0,59}$")
@@ -18,6 +18,56 @@ Category = Annotated[
 Minor = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 Millimetres = Annotated[int, Field(gt=0, le=5_000, strict=True)]
 Grams = Annotated[int, Field(gt=0, le=100_000, strict=True)]
+MAX_SKUS = 100
+"""SKUs one product may have (C3)."""
+# The seller's code for a variant (商家编码); a product's default SKU takes the product's id.
+SkuCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+]
+# What a scanner types: EAN/UPC digits, or the seller's own printable code.
+Barcode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[!-~]{1,64}$")]
+AttributeName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), Storable
+]
+AttributeValue = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), Storable
+]
+Attributes = Annotated[
+    dict[AttributeName, AttributeValue],
+    Field(
+        max_length=10,
+        description='Up to 10 attribute name -> value pairs, e.g. {"colour": "red"} (规格).',
+    ),
+]
+
+
+class SkuCreate(Strict):
+    """One variant of a product (C3); unset weight, size and supply price are the product's."""
+
+    code: SkuCode = Field(description="The seller's code for the variant, unique in the store.")
+    attributes: Attributes = Field(default_factory=dict)
+    barcode: Barcode | None = Field(default=None, description="Unique in the store.")
+    weight_g: Grams | None = None
+    length_mm: Millimetres | None = None
+    width_mm: Millimetres | None = None
+    height_mm: Millimetres | None = None
+    supply_price_minor: Minor | None = Field(
+        default=None, description="This variant's supply price; full-managed stores only."
+    )
+
+
+class SkuUpdate(Strict):
+    """Changes to a SKU; its code stays. Null clears the barcode, weight, size or supply price
+    (the product's then apply)."""
+
+    attributes: Attributes | None = None
+    barcode: Barcode | None = None
+    weight_g: Grams | None = None
+    length_mm: Millimetres | None = None
+    width_mm: Millimetres | None = None
+    height_mm: Millimetres | None = None
+    supply_price_minor: Minor | None = None
+    active: bool | None = Field(default=None, strict=True)
 
 
 class ProductCreate(Strict):
@@ -37,6 +87,12 @@ class ProductCreate(Strict):
     length_mm: Millimetres
     width_mm: Millimetres
     height_mm: Millimetres
+    skus: list[SkuCreate] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SKUS,
+        description="The product's SKUs (C3); absent, one SKU whose code is the product's id.",
+    )
 
 
 class ProductUpdate(Strict):
@@ -56,6 +112,45 @@ class ProductUpdate(Strict):
 class ProductStatusSet(Strict):
     status: ProductStatus
     note: str | None = Field(default=None, max_length=500)
+
+
+class SkuRead(BaseModel):
+    """A SKU as its seller and the operators see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    store_id: str
+    position: int
+    code: str
+    attributes: dict[str, str]
+    barcode: str | None
+    weight_g: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    supply_price_minor: int | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PublicSkuRead(BaseModel):
+    """A SKU as the storefront shows it (active ones only): never the supply price, nor the
+    seller's own code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    attributes: dict[str, str]
+    barcode: str | None
+    weight_g: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
 
 
 class ProductRead(BaseModel):
@@ -80,6 +175,7 @@ class ProductRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    skus: list[SkuRead] = Field(description="Its SKUs in the order they were added (C3).")
 
 
 class PublicProductRead(BaseModel):
@@ -100,6 +196,15 @@ class PublicProductRead(BaseModel):
     length_mm: int
     width_mm: int
     height_mm: int
+    skus: list[PublicSkuRead] = Field(description="The SKUs a buyer may order (C3).")
+
+    @field_validator("skus", mode="before")
+    @classmethod
+    def _on_sale(cls, skus: object) -> object:
+        """Only the SKUs a buyer may choose: the active ones (a row already shaped is kept)."""
+        if isinstance(skus, list):
+            return [sku for sku in skus if getattr(sku, "active", True)]
+        return skus
 
 
 ProductView = ProductRead | PublicProductRead
@@ -111,3 +216,12 @@ PRODUCT_VIEWS: dict[Role, type[ProductView]] = {
 }
 """Each role's view of a product: a seller's own (supply price included) and operators' all;
 carriers do not read the catalog."""
+
+SkuView = SkuRead | PublicSkuRead
+
+SKU_VIEWS: dict[Role, type[SkuView]] = {
+    Role.operator: SkuRead,
+    Role.seller: SkuRead,
+    Role.buyer_channel: PublicSkuRead,
+}
+"""Each role's view of a SKU, as of its product (``PRODUCT_VIEWS``)."""

@@ -1,21 +1,31 @@
-"""Use cases for products; the caller commits."""
+"""Use cases for products and their SKUs; the caller commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
 from tuoguan.catalog import repository
-from tuoguan.catalog.models import Product, ProductStatus
-from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpdate
+from tuoguan.catalog.models import Product, ProductStatus, Sku
+from tuoguan.catalog.schemas import (
+    MAX_SKUS,
+    ProductCreate,
+    ProductStatusSet,
+    ProductUpdate,
+    SkuCreate,
+    SkuUpdate,
+)
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden, InvalidInput, NotFound
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import service as stores
-from tuoguan.stores.models import Store, StoreMode
+from tuoguan.stores.models import Store
+from tuoguan.stores.modes import Party, rules
 
 # Prices may be cleared (a delisted price); every other listing field must stay filled.
 _NULLABLE = frozenset({"price_minor", "supply_price_minor"})
@@ -27,7 +37,7 @@ def _check_prices(store: Store, principal: Principal, changes: dict[str, object]
     The check is on which fields a request touches, not on their values: clearing a
     price (null) is changing it, and is the operator's alone in full-managed.
     """
-    if store.mode is StoreMode.full_managed:
+    if rules(store.mode).retail_price_by is Party.platform:
         if "price_minor" in changes and principal.role is not Role.operator:
             raise Forbidden(
                 "in a full-managed store the operator sets the retail price (C1)",
@@ -47,7 +57,7 @@ def _check_on_sale_keeps_prices(product: Product, store: Store, changes: dict[st
     if product.status is not ProductStatus.active:
         return
     kept = ["price_minor"] + (
-        ["supply_price_minor"] if store.mode is StoreMode.full_managed else []
+        ["supply_price_minor"] if rules(store.mode).supply_price else []
     )
     for field in kept:
         if field in changes and changes[field] is None:
@@ -65,7 +75,7 @@ async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate
     store = await stores.get_store(session, principal=ctx.principal, store_id=data.store_id)
     _check_prices(store, ctx.principal, data.model_dump(exclude_none=True))
     now = ctx.clock.now()
-    values = data.model_dump(mode="json")
+    values = data.model_dump(mode="json", exclude={"skus"})
     product = Product(
         id=new_id("product"),
         currency=store.currency,
@@ -74,6 +84,10 @@ async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate
         updated_at=now,
         **values,
     )
+    # C3: without SKUs of its own a product sells as one, coded by the product's id.
+    specs = data.skus or [SkuCreate(code=product.id)]
+    await _check_new_skus(session, store, [], specs, where=lambda index: f"skus.{index}.")
+    product.skus.extend(_sku(product, spec, position, now) for position, spec in enumerate(specs))
     session.add(product)
     audit.record(
         session,
@@ -83,8 +97,9 @@ async def create_product(session: AsyncSession, *, ctx: Ctx, data: ProductCreate
         store_id=store.id,
         action="create",
         to_state=product.status.value,
+        data={"skus": [sku.id for sku in product.skus]},
     )
-    await session.flush()
+    await _flush_skus(session)
     return product
 
 
@@ -177,20 +192,247 @@ async def set_status(
 
 
 async def orderable(
-    session: AsyncSession, *, store_id: str, product_ids: Sequence[str]
-) -> dict[str, Product]:
-    """Active, priced products of one store, keyed by id; anything else is refused."""
-    found = await repository.products_by_id(session, product_ids)
-    for index, product_id in enumerate(product_ids):
+    session: AsyncSession, *, store_id: str, lines: Sequence[tuple[str, str | None]]
+) -> list[tuple[Product, Sku]]:
+    """Each line's (product id, SKU id or None) as an active, priced product of one store and
+    an active SKU of it; anything else is refused, naming the line's field (C3).
+
+    A line may leave out its SKU when the product has exactly one active SKU.
+    """
+    found = await repository.products_by_id(session, [product_id for product_id, _ in lines])
+    resolved = []
+    for index, (product_id, sku_id) in enumerate(lines):
         product = found.get(product_id)
         field = f"lines.{index}.product_id"
         if product is None or product.store_id != store_id:
             raise InvalidInput(f"product {product_id} is not sold by this store", field=field)
         if product.status is not ProductStatus.active or product.price_minor is None:
             raise InvalidInput(f"product {product_id} is not on sale", field=field)
-    return found
+        resolved.append((product, _orderable_sku(product, sku_id, f"lines.{index}.sku_id")))
+    return resolved
+
+
+def _orderable_sku(product: Product, sku_id: str | None, field: str) -> Sku:
+    active = [sku for sku in product.skus if sku.active]
+    if sku_id is None:
+        if len(active) == 1:
+            return active[0]
+        if not active:
+            raise InvalidInput(
+                f"product {product.id} has no SKU on sale", field=field, rule="no_active_sku"
+            )
+        raise InvalidInput(
+            f"product {product.id} has {len(active)} SKUs: name the one bought (C3)",
+            field=field,
+            rule="sku_required",
+        )
+    sku = next((sku for sku in product.skus if sku.id == sku_id), None)
+    if sku is None:
+        raise InvalidInput(
+            f"SKU {sku_id} is not a SKU of product {product.id}",
+            field=field,
+            rule="sku_of_product",
+        )
+    if not sku.active:
+        raise InvalidInput(f"SKU {sku_id} is not on sale", field=field, rule="sku_active")
+    return sku
 
 
 async def products_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Product]:
     """Products keyed by id, whatever their status (an order keeps what it sold)."""
     return await repository.products_by_id(session, ids)
+
+
+# -- SKUs (规格, C3) ------------------------------------------------------------------------------
+
+
+def _sku(product: Product, spec: SkuCreate, position: int, now: datetime) -> Sku:
+    return Sku(
+        id=new_id("sku"),
+        product_id=product.id,
+        store_id=product.store_id,
+        position=position,
+        active=True,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        **spec.model_dump(mode="json"),
+    )
+
+
+def _check_supply_price(store: Store, value: int | None, field: str) -> None:
+    """C1: only a full-managed seller reports a supply price, per product or per SKU."""
+    if value is not None and not rules(store.mode).supply_price:
+        raise InvalidInput(
+            "a supply price is reported only in full-managed stores (C1)",
+            field=field,
+            rule="full_managed_only",
+        )
+
+
+def _check_distinct(kept: Sequence[dict[str, str]], attributes: dict[str, str], field: str) -> None:
+    """Two SKUs of one product never have the same attributes: the buyer could not choose."""
+    if attributes in kept:
+        raise InvalidInput(
+            f"another SKU of this product has the attributes {attributes}",
+            field=field,
+            rule="attributes_distinct",
+        )
+
+
+async def _check_new_skus(
+    session: AsyncSession,
+    store: Store,
+    kept: Sequence[Sku],
+    specs: Sequence[SkuCreate],
+    *,
+    where: Callable[[int], str],
+) -> None:
+    """New SKUs beside a product's ``kept`` ones: codes and barcodes unique in the store (409
+    for one another SKU has, 422 for one the request repeats), distinct attributes.
+
+    ``where(i)`` is the path of the i-th new SKU in the request ("skus.0." or "").
+    """
+    codes: dict[str, int] = {}
+    barcodes: dict[str, int] = {}
+    attributes = [sku.attributes for sku in kept]
+    for index, spec in enumerate(specs):
+        _check_supply_price(store, spec.supply_price_minor, where(index) + "supply_price_minor")
+        if spec.code in codes:
+            raise InvalidInput(
+                f"code {spec.code} is given twice", field=where(index) + "code", rule="code_unique"
+            )
+        codes[spec.code] = index
+        if spec.barcode is not None and spec.barcode in barcodes:
+            raise InvalidInput(
+                f"barcode {spec.barcode} is given twice",
+                field=where(index) + "barcode",
+                rule="barcode_unique",
+            )
+        if spec.barcode is not None:
+            barcodes[spec.barcode] = index
+        _check_distinct(attributes, spec.attributes, where(index) + "attributes")
+        attributes.append(spec.attributes)
+    taken = await repository.taken_codes(session, store_id=store.id, codes=list(codes))
+    if taken:
+        code = min(taken, key=codes.__getitem__)
+        raise Conflict(
+            f"code {code} is taken by another SKU of this store",
+            field=where(codes[code]) + "code",
+            rule="code_unique",
+        )
+    taken = await repository.taken_barcodes(session, store_id=store.id, barcodes=list(barcodes))
+    if taken:
+        barcode = min(taken, key=barcodes.__getitem__)
+        raise Conflict(
+            f"barcode {barcode} is on another SKU of this store",
+            field=where(barcodes[barcode]) + "barcode",
+            rule="barcode_unique",
+        )
+
+
+async def _flush_skus(session: AsyncSession) -> None:
+    """Flush; a code or barcode taken meanwhile by a concurrent request is a 409 too."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        which = "barcode" if "barcode" in str(exc.orig) else "code"
+        raise Conflict(
+            f"another SKU of this store took this {which} meanwhile",
+            field=which,
+            rule=f"{which}_unique",
+        ) from exc
+
+
+async def list_skus(session: AsyncSession, *, principal: Principal, product_id: str) -> list[Sku]:
+    """A product's SKUs, for whoever may see the product; the storefront sees the active ones."""
+    if principal.role is Role.carrier:
+        raise Forbidden("carriers do not read the catalog")
+    product = await get_product(session, principal=principal, product_id=product_id)
+    if principal.role is Role.buyer_channel:
+        return [sku for sku in product.skus if sku.active]
+    return list(product.skus)
+
+
+async def _own_product(session: AsyncSession, ctx: Ctx, product_id: str) -> tuple[Product, Store]:
+    """A product the caller may change (its seller or an operator), with its store."""
+    if ctx.principal.role not in (Role.seller, Role.operator):
+        raise Forbidden("this role cannot change products")
+    product = await get_product(session, principal=ctx.principal, product_id=product_id)
+    store = await stores.get_store(session, principal=ctx.principal, store_id=product.store_id)
+    return product, store
+
+
+async def add_sku(session: AsyncSession, *, ctx: Ctx, product_id: str, data: SkuCreate) -> Sku:
+    """The product's seller (or an operator) adds a variant (C3)."""
+    product, store = await _own_product(session, ctx, product_id)
+    if len(product.skus) >= MAX_SKUS:
+        raise InvalidInput(
+            f"a product has at most {MAX_SKUS} SKUs", field="product_id", rule="max_skus"
+        )
+    await _check_new_skus(session, store, product.skus, [data], where=lambda _: "")
+    now = ctx.clock.now()
+    position = max((sku.position for sku in product.skus), default=-1) + 1
+    sku = _sku(product, data, position, now)
+    product.skus.append(sku)
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="product",
+        subject_id=product.id,
+        store_id=product.store_id,
+        action="add_sku",
+        data={"sku_id": sku.id, "code": sku.code, "attributes": sku.attributes},
+    )
+    await _flush_skus(session)
+    return sku
+
+
+async def update_sku(
+    session: AsyncSession, *, ctx: Ctx, product_id: str, sku_id: str, data: SkuUpdate
+) -> Sku:
+    """Change a SKU's attributes, barcode, weight and size, supply price or whether it sells."""
+    product, store = await _own_product(session, ctx, product_id)
+    sku = next((sku for sku in product.skus if sku.id == sku_id), None)
+    if sku is None:
+        raise NotFound(f"SKU {sku_id} of product {product_id} not found", field="sku_id")
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    for required in ("attributes", "active"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput(f"{required} cannot be cleared", field=required, rule="required")
+    _check_supply_price(store, changes.get("supply_price_minor"), "supply_price_minor")
+    others = [other for other in product.skus if other.id != sku.id]
+    if "attributes" in changes:
+        _check_distinct([other.attributes for other in others], changes["attributes"], "attributes")
+    if changes.get("barcode") is not None:
+        taken = await repository.taken_barcodes(
+            session, store_id=store.id, barcodes=[changes["barcode"]], besides=sku.id
+        )
+        if taken:
+            raise Conflict(
+                f"barcode {changes['barcode']} is on another SKU of this store",
+                field="barcode",
+                rule="barcode_unique",
+            )
+    if changes.get("active") is False and not any(other.active for other in others):
+        raise InvalidInput(
+            "a product keeps at least one SKU on sale; delist the product instead",
+            field="active",
+            rule="one_active_sku",
+        )
+    changes = {key: value for key, value in changes.items() if getattr(sku, key) != value}
+    for key, value in changes.items():
+        setattr(sku, key, value)
+    if changes:
+        sku.updated_at = ctx.clock.now()
+        audit.record(
+            session,
+            ctx=ctx,
+            subject_type="product",
+            subject_id=product.id,
+            store_id=product.store_id,
+            action="update_sku",
+            data={"sku_id": sku.id, **changes},
+        )
+        await _flush_skus(session)
+    return sku

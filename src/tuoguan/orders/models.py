@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tuoguan.catalog.models import Sku
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.orders.states import OrderStatus
 from tuoguan.stores.models import StoreMode
@@ -153,9 +154,13 @@ class OrderLine(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    # The variant sold (C3): stock is reserved and shipped per SKU.
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     line_total_minor: Mapped[int] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+    # Joined into the lines' own query: every order view shows the SKU's attributes (C3).
+    sku: Mapped[Sku] = relationship(lazy="joined", innerjoin=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, StringConstraints
 
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
@@ -22,6 +22,12 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 class LineCreate(Strict):
     product_id: str = Field(min_length=1, max_length=40)
+    sku_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="The SKU bought (C3); may be left out when the product has one on sale.",
+    )
     quantity: int = Field(ge=1, le=10_000, strict=True)
 
 
@@ -60,6 +66,12 @@ class OrderLineRead(BaseModel):
 
     id: str
     product_id: str
+    sku_id: str
+    attributes: dict[str, str] = Field(
+        # read from the line's SKU, or from a line already shaped
+        validation_alias=AliasChoices("attributes", AliasPath("sku", "attributes")),
+        description="The SKU's attributes, e.g. colour and size (C3).",
+    )
     name: str
     quantity: int
     unit_price_minor: int

@@ -13,14 +13,19 @@ from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.catalog import service
-from tuoguan.catalog.models import Product
+from tuoguan.catalog.models import Product, Sku
 from tuoguan.catalog.schemas import (
     PRODUCT_VIEWS,
+    SKU_VIEWS,
     ProductCreate,
     ProductRead,
     ProductStatusSet,
     ProductUpdate,
     ProductView,
+    SkuCreate,
+    SkuRead,
+    SkuUpdate,
+    SkuView,
 )
 from tuoguan.principal import Principal, Role
 
@@ -36,6 +41,10 @@ async def _product(_: AsyncSession, product: Product) -> ProductRead:
     return ProductRead.model_validate(product)
 
 
+async def _sku(_: AsyncSession, sku: Sku) -> SkuRead:
+    return SkuRead.model_validate(sku)
+
+
 @router.post(
     "/products",
     status_code=201,
@@ -43,7 +52,8 @@ async def _product(_: AsyncSession, product: Product) -> ProductRead:
     **access.roles(Role.operator, Role.seller),
 )
 async def create_product(request: Request, ctx: CtxDep, body: ProductCreate) -> Response:
-    """List a product as a draft (C1)."""
+    """List a product as a draft (C1) with its SKUs (C3): those given, else one whose code is
+    the product's id. A code or barcode another SKU of the store has is a 409."""
     return await run_mutation(
         request,
         ctx,
@@ -111,4 +121,51 @@ async def set_product_status(
         ctx,
         lambda s: service.set_status(s, ctx=ctx, product_id=product_id, data=body),
         _product,
+    )
+
+
+@router.get("/products/{product_id}/skus", **access.views(SKU_VIEWS, array=True))
+async def list_skus(
+    product_id: str, principal: PrincipalDep, session: ReadSession
+) -> list[SkuView]:
+    """A product's SKUs in the order they were added (C3); the storefront sees the active ones
+    of products on sale."""
+    model = model_for(SKU_VIEWS, principal, "SKUs")
+    rows = await service.list_skus(session, principal=principal, product_id=product_id)
+    return [model.model_validate(sku) for sku in rows]
+
+
+@router.post(
+    "/products/{product_id}/skus",
+    status_code=201,
+    response_model=SkuRead,
+    **access.roles(Role.operator, Role.seller),
+)
+async def add_sku(product_id: str, request: Request, ctx: CtxDep, body: SkuCreate) -> Response:
+    """Add a SKU to a product (C3): its seller or an operator; the code and the barcode are
+    unique in the store (409)."""
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: service.add_sku(s, ctx=ctx, product_id=product_id, data=body),
+        _sku,
+        status_code=201,
+    )
+
+
+@router.patch(
+    "/products/{product_id}/skus/{sku_id}",
+    response_model=SkuRead,
+    **access.roles(Role.operator, Role.seller),
+)
+async def update_sku(
+    product_id: str, sku_id: str, request: Request, ctx: CtxDep, body: SkuUpdate
+) -> Response:
+    """Change a SKU's attributes, barcode, weight and size, supply price, or take it off sale
+    (a product keeps one on sale)."""
+    return await run_mutation(
+        request,
+        ctx,
+        lambda s: service.update_sku(s, ctx=ctx, product_id=product_id, sku_id=sku_id, data=body),
+        _sku,
     )

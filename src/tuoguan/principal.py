@@ -1,4 +1,4 @@
-"""Who is acting: a role and, for sellers, the seller they act for."""
+"""Who is acting: a role and its scope (the seller, the carrier or the warehouses it acts for)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class Role(StrEnum):
     seller = "seller"
     carrier = "carrier"
     buyer_channel = "buyer_channel"
+    warehouse = "warehouse"  # warehouse staff (仓库人员), scoped to the warehouses they work in
     system = "system"
 
 
@@ -25,6 +26,8 @@ class Principal:
     seller_id: str | None = None
     carrier_code: str | None = None
     name: str = ""
+    # The warehouses warehouse staff work in (one or more); empty for every other role.
+    warehouse_ids: tuple[str, ...] = ()
 
     @property
     def is_operator(self) -> bool:

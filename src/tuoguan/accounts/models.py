@@ -1,11 +1,15 @@
-"""Tables for users, API tokens and console sessions."""
+"""Tables for users, API tokens, the warehouses they are bound to, and console sessions.
+
+Warehouses belong to ``inventory``, a layer above this one: the binding tables name them by
+foreign key (``warehouses.id``), never by importing the model.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.principal import Role
@@ -24,6 +28,26 @@ class User(Base):
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"), index=True)
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Warehouse staff only; loaded with the user (a console request needs its scope).
+    warehouses: Mapped[list[UserWarehouse]] = relationship(
+        lazy="selectin", order_by="UserWarehouse.warehouse_id"
+    )
+
+    @property
+    def warehouse_ids(self) -> tuple[str, ...]:
+        """The warehouses this person works in (warehouse staff; empty for other roles)."""
+        return tuple(w.warehouse_id for w in self.warehouses)
+
+
+class UserWarehouse(Base):
+    """A warehouse a warehouse-staff console user works in."""
+
+    __tablename__ = "user_warehouses"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(
+        ForeignKey("warehouses.id"), primary_key=True, index=True
+    )
 
 
 class ApiToken(Base):
@@ -39,6 +63,26 @@ class ApiToken(Base):
     carrier_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Warehouse tokens only. Authentication reads the ids by query, not through this.
+    warehouses: Mapped[list[ApiTokenWarehouse]] = relationship(
+        lazy="selectin", order_by="ApiTokenWarehouse.warehouse_id"
+    )
+
+    @property
+    def warehouse_ids(self) -> tuple[str, ...]:
+        """The warehouses the token acts in (warehouse tokens; empty for other roles)."""
+        return tuple(w.warehouse_id for w in self.warehouses)
+
+
+class ApiTokenWarehouse(Base):
+    """A warehouse a warehouse token acts in."""
+
+    __tablename__ = "api_token_warehouses"
+
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(
+        ForeignKey("warehouses.id"), primary_key=True, index=True
+    )
 
 
 class WebSession(Base):

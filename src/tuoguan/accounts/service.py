@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import column, delete, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts.models import ApiToken, User, WebSession
+from tuoguan.accounts.models import ApiToken, ApiTokenWarehouse, User, UserWarehouse, WebSession
 from tuoguan.accounts.throttle import normalise_email
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
@@ -26,6 +28,9 @@ _hasher = PasswordHasher()
 TOKEN_PREFIX = "tg_"
 # Verified against when the e-mail is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("tuoguan-dummy-password")
+# inventory's table, named rather than imported: inventory is a layer above accounts.
+_WAREHOUSES = table("warehouses", column("id"))
+CONSOLE_ROLES = (Role.operator, Role.seller, Role.warehouse)
 
 
 def _sha256(secret: str) -> str:
@@ -39,9 +44,45 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+async def _check_warehouses(
+    session: AsyncSession, role: Role, warehouse_ids: Iterable[str]
+) -> tuple[str, ...]:
+    """The warehouses a credential is bound to, sorted and once each: warehouse staff name at
+    least one, each existing; every other role names none."""
+    ids = tuple(sorted(set(warehouse_ids)))
+    if role is not Role.warehouse:
+        if ids:
+            raise InvalidInput(
+                "only warehouse credentials name warehouses",
+                field="warehouse_ids",
+                rule="warehouse_role_only",
+            )
+        return ids
+    if not ids:
+        raise InvalidInput(
+            "a warehouse credential names at least one warehouse",
+            field="warehouse_ids",
+            rule="warehouse_required",
+        )
+    found = set(await session.scalars(select(_WAREHOUSES.c.id).where(_WAREHOUSES.c.id.in_(ids))))
+    missing = [w for w in ids if w not in found]
+    if missing:
+        raise InvalidInput(
+            f"no such warehouse: {', '.join(missing)}",
+            field="warehouse_ids",
+            rule="warehouse_exists",
+        )
+    return ids
+
+
 async def _check_scope(
-    session: AsyncSession, role: Role, seller_id: str | None, carrier_code: str | None
-) -> None:
+    session: AsyncSession,
+    role: Role,
+    seller_id: str | None,
+    carrier_code: str | None,
+    warehouse_ids: Iterable[str] = (),
+) -> tuple[str, ...]:
+    """Refuse a credential whose scope does not fit its role; the warehouses it is bound to."""
     if role is Role.seller:
         if not seller_id or await stores.get_seller(session, seller_id) is None:
             raise InvalidInput("a seller credential needs an existing seller", field="seller_id")
@@ -53,6 +94,7 @@ async def _check_scope(
         raise InvalidInput("only carrier credentials name a carrier", field="carrier_code")
     if role is Role.system:
         raise InvalidInput("the system role is not issued", field="role")
+    return await _check_warehouses(session, role, warehouse_ids)
 
 
 async def create_user(
@@ -64,14 +106,16 @@ async def create_user(
     display_name: str,
     role: Role,
     seller_id: str | None = None,
+    warehouse_ids: Iterable[str] = (),
     locale: str = "zh-CN",
 ) -> User:
-    """Register a console user (operators only, or the CLI/demo acting as system)."""
+    """Register a console user (operators only, or the CLI/demo acting as system); warehouse
+    staff name the warehouses they work in."""
     if ctx.principal.role not in (Role.operator, Role.system):
         raise Forbidden("only an operator creates users")
-    if role not in (Role.operator, Role.seller):
-        raise InvalidInput("console users are operators or sellers", field="role")
-    await _check_scope(session, role, seller_id, None)
+    if role not in CONSOLE_ROLES:
+        raise InvalidInput("console users are operators, sellers or warehouse staff", field="role")
+    warehouses = await _check_scope(session, role, seller_id, None, warehouse_ids)
     if len(password) < 8:
         raise InvalidInput("a password has at least 8 characters", field="password")
     email = normalise_email(email)
@@ -87,6 +131,7 @@ async def create_user(
         seller_id=seller_id,
         locale=locale,
         created_at=ctx.clock.now(),
+        warehouses=[UserWarehouse(warehouse_id=w) for w in warehouses],
     )
     session.add(user)
     audit.record(
@@ -95,7 +140,7 @@ async def create_user(
         subject_type="user",
         subject_id=user.id,
         action="create",
-        data={"role": role.value},
+        data={"role": role.value, **({"warehouse_ids": list(warehouses)} if warehouses else {})},
     )
     await session.flush()
     return user
@@ -109,9 +154,10 @@ async def create_token(
     role: Role,
     seller_id: str | None = None,
     carrier_code: str | None = None,
+    warehouse_ids: Iterable[str] = (),
 ) -> tuple[ApiToken, str]:
     """Issue an API token; the secret is returned once and only its hash is kept."""
-    await _check_scope(session, role, seller_id, carrier_code)
+    warehouses = await _check_scope(session, role, seller_id, carrier_code, warehouse_ids)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id=new_id("token"),
@@ -121,15 +167,18 @@ async def create_token(
         seller_id=seller_id,
         carrier_code=carrier_code,
         created_at=ctx.clock.now(),
+        warehouses=[ApiTokenWarehouse(warehouse_id=w) for w in warehouses],
     )
     session.add(token)
+    data: dict[str, Any] = {
+        "role": role.value,
+        "seller_id": seller_id,
+        "carrier_code": carrier_code,
+    }
+    if warehouses:
+        data["warehouse_ids"] = list(warehouses)
     audit.record(
-        session,
-        ctx=ctx,
-        subject_type="token",
-        subject_id=token.id,
-        action="create",
-        data={"role": role.value, "seller_id": seller_id, "carrier_code": carrier_code},
+        session, ctx=ctx, subject_type="token", subject_id=token.id, action="create", data=data
     )
     await session.flush()
     return token, secret
@@ -172,12 +221,22 @@ async def principal_for_token(session: AsyncSession, secret: str) -> Principal:
     ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the bearer token is unknown or revoked")
+    warehouse_ids: tuple[str, ...] = ()
+    if row.role is Role.warehouse:  # a second, indexed read for warehouse staff only
+        warehouse_ids = tuple(
+            await session.scalars(
+                select(ApiTokenWarehouse.warehouse_id)
+                .where(ApiTokenWarehouse.token_id == row.id)
+                .order_by(ApiTokenWarehouse.warehouse_id)
+            )
+        )
     return Principal(
         role=row.role,
         actor_id=row.id,
         seller_id=row.seller_id,
         carrier_code=row.carrier_code,
         name=row.name,
+        warehouse_ids=warehouse_ids,
     )
 
 
@@ -232,5 +291,9 @@ async def logout(session: AsyncSession, secret: str) -> None:
 def principal_for_user(user: User) -> Principal:
     """The principal a console user acts as."""
     return Principal(
-        role=user.role, actor_id=user.id, seller_id=user.seller_id, name=user.display_name
+        role=user.role,
+        actor_id=user.id,
+        seller_id=user.seller_id,
+        name=user.display_name,
+        warehouse_ids=user.warehouse_ids,
     )

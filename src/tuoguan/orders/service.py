@@ -25,6 +25,7 @@ from tuoguan.orders.states import DEADLINE_OF, INITIAL, OrderAction, OrderStatus
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
+from tuoguan.stores.modes import Party, rules
 from tuoguan.stores.service import store_calendar
 from tuoguan.timing import deadlines, explain, risk
 from tuoguan.timing.calendar import calendar_for
@@ -64,8 +65,8 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
     if currency != store.currency:
         raise InvalidInput(f"store {store.id} sells in {store.currency}", field="currency")
     country = check_country(data.address.country, field="address.country")
-    products = await catalog.orderable(
-        session, store_id=store.id, product_ids=[line.product_id for line in data.lines]
+    sold = await catalog.orderable(
+        session, store_id=store.id, lines=[(line.product_id, line.sku_id) for line in data.lines]
     )
     now = ctx.clock.now()
     order = Order(
@@ -88,8 +89,7 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
         placed_at=now,
     )
     subtotal = 0
-    for position, line in enumerate(data.lines):
-        product = products[line.product_id]
+    for position, (line, (product, sku)) in enumerate(zip(data.lines, sold, strict=True)):
         unit = product.price_minor or 0
         subtotal += unit * line.quantity
         order.lines.append(
@@ -97,6 +97,8 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
                 id=new_id("line"),
                 position=position,
                 product_id=product.id,
+                sku_id=sku.id,
+                sku=sku,  # C3: the variant sold, shown with the line
                 name=product.name,
                 quantity=line.quantity,
                 unit_price_minor=unit,
@@ -128,6 +130,8 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
         order.confirm_by = as_utc(deadlines.confirm_by(order.placed_at))
     elif status is OrderStatus.awaiting_shipment and order.ship_by is not None:
         pass  # re-entered (F10 unship, a refused void): the deadline is the one first computed
+    elif status is OrderStatus.awaiting_shipment and rules(order.mode).ships is Party.platform:
+        pass  # F11: the platform's clock starts when its warehouse holds the stock
     elif status is OrderStatus.awaiting_shipment:
         tz = ZoneInfo(store.timezone)
         ship_by = deadlines.ship_by(
@@ -153,6 +157,38 @@ def _enter_state(order: Order, store: Store, status: OrderStatus, now: datetime,
     order.risk_score = order.risk_reasons = order.risk_scored_at = None
     start = window_start(order)
     order.risk_check_at = start if order.deadline_at is not None else None
+
+
+def start_ship_clock(
+    session: AsyncSession, *, ctx: Ctx, order: Order, ship_by: datetime, origin: str
+) -> None:
+    """F11: the platform's warehouse holds the stock: its ship deadline (``ship_by``, from the
+    warehouse's calendar) and the delivery deadline from its country (``origin``) start now."""
+    local = ship_by.astimezone(country_timezone(origin))
+    order.ship_by = as_utc(ship_by)
+    order.deliver_by = as_utc(
+        deadlines.deliver_by(
+            local.date(),
+            deadlines.transit_days(origin, order.country),
+            country_timezone(order.country),
+            calendar_for(order.country),
+        )
+    )
+    if DEADLINE_OF.get(order.status) == "ship_by":
+        order.deadline_at = order.ship_by
+        order.deadline_missed_at = None
+        order.risk_score = order.risk_reasons = order.risk_scored_at = None
+        order.risk_check_at = window_start(order)
+
+
+def _sellers_work(order: Order, action: OrderAction, ctx: Ctx) -> bool:
+    """Whether the step is the seller's own work, which its pace counts (G5): not a parcel the
+    platform ships (F11), nor a confirmation the system gives for an order served from stock."""
+    if action is OrderAction.ship:
+        return rules(order.mode).ships is Party.seller
+    if action is OrderAction.confirm:
+        return ctx.principal.role is not Role.system
+    return True
 
 
 def window_start(order: Order) -> datetime | None:
@@ -229,11 +265,12 @@ async def act(
     assert store is not None
     if action is OrderAction.unship:
         # F10: the shipment is undone, and so is its count in the seller's pace.
-        await pace.count(session, order=order, kind="ship_by", origin=store.country, undo=True)
+        if _sellers_work(order, OrderAction.ship, ctx):
+            await pace.count(session, order=order, kind="ship_by", origin=store.country, undo=True)
         order.carrier_code = order.tracking_number = order.shipped_at = None
     if action in _STAMPED:
         setattr(order, _STAMPED[action], now)
-    if action in _PACED:
+    if action in _PACED and _sellers_work(order, action, ctx):
         await pace.count(session, order=order, kind=_PACED[action], origin=store.country)
     reason = getattr(body, "reason", None)
     source = order.status

@@ -77,8 +77,12 @@ _FULFILMENT = (
 
 TRANSITIONS: dict[StoreMode, tuple[Transition, ...]] = {
     # O2: a full-managed order waits for the seller to confirm (确认接单) within 24 h.
+    # The system confirms at once when the platform's warehouse holds the stock (O2 x M5): the
+    # seller then has nothing to confirm.
     StoreMode.full_managed: (
-        Transition(S.awaiting_confirmation, A.confirm, S.awaiting_shipment, _SHIPPERS),
+        Transition(
+            S.awaiting_confirmation, A.confirm, S.awaiting_shipment, _SHIPPERS | {Role.system}
+        ),
         Transition(S.awaiting_confirmation, A.cancel, S.cancelled, _CANCELLERS),
         *_FULFILMENT,
     ),

@@ -19,9 +19,10 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ORDER_PAGES, ORDER_VIEWS, OrderPageView, OrderRead, OrderView
 from tuoguan.orders.service import all_deadlines, next_deadline
-from tuoguan.orders.states import allowed
-from tuoguan.principal import Principal
+from tuoguan.orders.states import OrderAction, allowed
+from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Store
+from tuoguan.stores.modes import Party, rules
 
 
 async def store_zones(session: AsyncSession, store_ids: set[str]) -> dict[str, str]:
@@ -45,7 +46,11 @@ def present(order: Order, *, principal: Principal, store_tz: str, now: datetime)
     if isinstance(view, OrderRead):
         view.next_deadline = next_deadline(order, store_tz, now)
         view.deadlines = all_deadlines(order, store_tz, now)
-    view.allowed_actions = allowed(order.mode, order.status, principal.role)
+    actions = allowed(order.mode, order.status, principal.role)
+    if principal.role is Role.seller and rules(order.mode).ships is Party.platform:
+        # F11: the platform ships it; the seller is refused the step, so it is not offered.
+        actions = [a for a in actions if a is not OrderAction.ship]
+    view.allowed_actions = actions
     return view
 
 

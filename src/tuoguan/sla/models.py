@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.orders.states import OrderStatus
+from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 
 # The state an order sits in while each kind of breach runs, and its inverse.
@@ -62,6 +63,13 @@ class Breach(Base):
     assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # How late the work was when the order left the late state (or when assessed, if still undone).
     lateness_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    # Whose promise it was (F11): the seller's, or the platform's when its warehouse ships. Only
+    # the seller's breaches are fined; the platform's are the warehouse's, never the seller's.
+    responsible: Mapped[Party] = mapped_column(
+        Enum(Party, native_enum=False, length=20), default=Party.seller, server_default="seller"
+    )
+    # The warehouse whose ship deadline it was, for the platform's breaches.
+    warehouse_id: Mapped[str | None] = mapped_column(ForeignKey("warehouses.id"))
 
 
 class RiskWarning(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import id_in, scoped
 from tuoguan.sla.models import LATE_STATUS, Breach
+from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 
 
@@ -65,10 +66,15 @@ async def breached(session: AsyncSession, order_ids: list[str]) -> set[tuple[str
 async def count_by_kind(
     session: AsyncSession, *, seller_id: str, since: datetime
 ) -> dict[str, int]:
-    """How many breaches of each kind a seller had since an instant."""
+    """How many breaches of each kind a seller had since an instant (its own: not those of the
+    platform's warehouse shipping its goods, F11)."""
     rows = await session.execute(
         select(Breach.kind, func.count())
-        .where(Breach.seller_id == seller_id, Breach.detected_at >= since)
+        .where(
+            Breach.seller_id == seller_id,
+            Breach.detected_at >= since,
+            Breach.responsible == Party.seller,
+        )
         .group_by(Breach.kind)
     )
     counts = {kind.value: 0 for kind in BreachKind}

@@ -20,6 +20,7 @@ from tuoguan.principal import Principal, Role
 from tuoguan.sla import breaches, repository
 from tuoguan.sla.models import BREACH_OF, Breach
 from tuoguan.stores import service as stores
+from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 
 # The order stamps that end a breach's lateness: the late work done, or the order cancelled.
@@ -93,8 +94,10 @@ async def assess_due_breaches(
     """F6, O2: price each breach whose lateness is settled under the policy of its deadline.
 
     Each breach is assessed once: the sweep only reads unassessed breaches, under
-    a row lock, and the penalty's unique breach id refuses a second one.
-    ``exclude`` and ``only`` scope the breaches as in ``record_due_breaches``.
+    a row lock, and the penalty's unique breach id refuses a second one. The
+    platform's breaches (F11: its warehouse shipped late) get their lateness and
+    are never fined. ``exclude`` and ``only`` scope the breaches as in
+    ``record_due_breaches``.
     """
     now = ctx.clock.now()
     ready = await repository.ready_to_assess(
@@ -105,6 +108,8 @@ async def assess_due_breaches(
         lateness = lateness_of(breach, order, now)
         breach.lateness_seconds = int(lateness.total_seconds())
         breach.assessed_at = now
+        if breach.responsible is not Party.seller:
+            continue
         governing = finance.in_force(versions, breach.kind, as_utc(breach.deadline_at))
         if governing is None:
             continue

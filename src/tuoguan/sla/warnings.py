@@ -20,6 +20,7 @@ from tuoguan.orders.repository import RiskCheck
 from tuoguan.orders.states import DEADLINE_OF
 from tuoguan.principal import Principal, Role
 from tuoguan.sla.models import RiskWarning
+from tuoguan.stores.modes import Party, rules
 from tuoguan.timing import risk
 
 SELLER_DAYS = 30  # a seller's pace is read from the last 30 days
@@ -118,6 +119,8 @@ async def warn_due(
         )
         if verdict is None or not verdict.warn or verdict.seconds_left <= 0:
             continue
+        if verdict.deadline_kind == "ship_by" and rules(order.mode).ships is Party.platform:
+            continue  # F11: the platform's warehouse ships it; the score stays on the order
         already = await session.scalar(
             select(RiskWarning.id).where(
                 RiskWarning.order_id == order.id,

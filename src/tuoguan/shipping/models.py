@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tuoguan.db import Base, UTCDateTime
 from tuoguan.shipping.rates import Limits, RateCard
 from tuoguan.shipping.routes import Conditions, Effect, Rule
+from tuoguan.stores.modes import Party
 
 
 class ServiceKind(StrEnum):
@@ -209,6 +210,13 @@ class Shipment(Base):
     insured: Mapped[bool] = mapped_column(Boolean)
     sender: Mapped[dict[str, Any]] = mapped_column(JSON)
     receiver: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # F11: who pays the carrier: the seller (its own parcels), or the platform, whose warehouse
+    # ships a full-managed order (``warehouse_id``: the warehouse it left from; its staff print
+    # its label). A seller never sees the platform's parcels or their freight.
+    payer: Mapped[Party] = mapped_column(
+        Enum(Party, native_enum=False, length=20), default=Party.seller, server_default="seller"
+    )
+    warehouse_id: Mapped[str | None] = mapped_column(ForeignKey("warehouses.id"))
     # What is inside, per kind of goods, for the customs declaration.
     contents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # G1: the quote it was made under, and what the carrier charged after a reweigh.

@@ -103,7 +103,7 @@ def choose(
             rates.Refusal(
                 "origin",
                 f"the service ships from {', '.join(service.origin_countries)}; "
-                f"this store ships from {origin}",
+                f"this parcel ships from {origin}",
             )
         )
     limits = service.limits()
@@ -139,13 +139,23 @@ def choose(
 
 
 async def choices(
-    session: AsyncSession, *, order: Order, parcel: rates.Parcel, insure: bool, now: datetime
+    session: AsyncSession,
+    *,
+    order: Order,
+    parcel: rates.Parcel,
+    insure: bool,
+    now: datetime,
+    origin: str | None = None,
 ) -> list[Choice]:
-    """Every active service for the order's parcel, allowed ones cheapest first."""
+    """Every active service for the order's parcel, allowed ones cheapest first.
+
+    The parcel leaves from ``origin`` (a country): the store's unless told otherwise (F11: the
+    platform's warehouse)."""
     services = await repository.services(session, active_only=True)
     cards = await repository.cards_in_force(session, order.currency, now)
     rules = [row.rule() for row in await repository.active_rules(session)]
-    origin = await orders.origin_country(session, order)
+    if origin is None:
+        origin = await orders.origin_country(session, order)
     found = [
         choose(
             service,

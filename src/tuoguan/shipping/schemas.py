@@ -22,6 +22,7 @@ from tuoguan.principal import Role
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ServiceKind
 from tuoguan.shipping.rates import MAX_GRAMS, Code, CountryCode, RateCard
 from tuoguan.shipping.routes import Conditions, Effect
+from tuoguan.stores.modes import Party
 from tuoguan.stores.schemas import Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -271,6 +272,10 @@ class ShipmentRead(BaseModel):
     declared_value_minor: int
     currency: str
     insured: bool
+    payer: Party = Field(
+        description="Who pays the carrier: the seller, or the platform whose warehouse ships (F11)."
+    )
+    warehouse_id: str | None = Field(description="The warehouse it left from, if it did.")
     rate_card_id: str
     zone: str
     quote_lines: list[QuoteLineRead]

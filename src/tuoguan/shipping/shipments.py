@@ -8,7 +8,7 @@ cancellation is only a request until the carrier's answer arrives.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from tuoguan.accounts.visibility import model_for
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.fulfilment import service as fulfilment
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.orders import service as orders
@@ -48,20 +49,29 @@ from tuoguan.shipping.schemas import (
 )
 from tuoguan.shipping.states import ShipmentAction, allowed_actions, next_status
 from tuoguan.stores import service as stores
+from tuoguan.stores.modes import Party
 from tuoguan.timing import deadlines
 
 MAX_PICKUP_AHEAD = timedelta(days=7)
 
 
 def visible_to(principal: Principal) -> Select[Shipment]:
-    """Shipments a principal may act on (and print): its own, or the parcels it carries."""
+    """Shipments a principal may act on (and print): its own, or the parcels it carries; for
+    warehouse staff, the parcels that left their warehouses (F11: they print the labels).
+
+    The parcels the platform pays for are not the seller's (F11): it neither sees nor acts on
+    them (the order itself shows their carrier and tracking number)."""
     query = select(Shipment)
     if principal.role in (Role.operator, Role.system):
         return query
     if principal.role is Role.seller and principal.seller_id:
-        return query.where(Shipment.seller_id == principal.seller_id)
+        return query.where(
+            Shipment.seller_id == principal.seller_id, Shipment.payer == Party.seller
+        )
     if principal.role is Role.carrier and principal.carrier_code:
         return query.where(Shipment.carrier_code == principal.carrier_code)
+    if principal.role is Role.warehouse and principal.warehouse_ids:
+        return query.where(Shipment.warehouse_id.in_(principal.warehouse_ids))
     return query.where(Shipment.id.is_(None))
 
 
@@ -182,13 +192,49 @@ async def contents_of(session: AsyncSession, order: Order) -> list[dict[str, Any
     ]
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a parcel leaves from and who pays the carrier: the store's sender address, paid by
+    the seller; or the platform's warehouse, paid by the platform (F11)."""
+
+    sender: dict[str, Any]
+    country: str
+    payer: Party = Party.seller
+    warehouse_id: str | None = None
+
+
 async def create(
     session: AsyncSession, *, ctx: Ctx, order_id: str, data: ShipmentCreate
 ) -> Shipment:
-    """F8 step 3: book the parcel with the carrier under the accepted quote; label printable."""
+    """F8 step 3: book the parcel with the carrier under the accepted quote; label printable.
+
+    An order the platform ships from its warehouse is not shipped here (F11): the seller is
+    refused (403 ``platform_ships``), an operator sent to the warehouse's flow (409)."""
     if ctx.principal.role not in (Role.seller, Role.operator):
         raise Forbidden("only the seller or an operator ships an order")
     order = await orders.lock_order(session, principal=ctx.principal, order_id=order_id)
+    if await fulfilment.platform_shipped(session, [order.id]):
+        why = f"the platform ships order {order.id} from its warehouse (F11)"
+        if ctx.principal.role is Role.seller:
+            raise Forbidden(f"{why}; the seller does not", field="order_id", rule="platform_ships")
+        raise Conflict(
+            f"{why}: ship its fulfilment order (POST /fulfilment-orders/{{id}}/ship)",
+            field="order_id",
+            rule="platform_ships",
+        )
+    return await book(session, ctx=ctx, order=order, data=data)
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    order: Order,
+    data: ShipmentCreate,
+    origin: Origin | None = None,
+) -> Shipment:
+    """Book the locked order's parcel with the carrier under the accepted quote, from
+    ``origin`` (the store's sender address, paid by the seller, when not given)."""
     live = await repository.live_shipment(session, order.id)
     if live is not None:
         raise Conflict(
@@ -204,10 +250,19 @@ async def create(
             field="order_id",
             rule="awaiting_shipment",
         )
-    sender = await sender_of(session, ctx.principal, order)
+    if origin is None:
+        origin = Origin(
+            sender=await sender_of(session, ctx.principal, order),
+            country=await orders.origin_country(session, order),
+        )
     parcel, _ = await quotes.parcel_for(session, order, data.parcel)
     found = await quotes.choices(
-        session, order=order, parcel=parcel, insure=data.insure, now=ctx.clock.now()
+        session,
+        order=order,
+        parcel=parcel,
+        insure=data.insure,
+        now=ctx.clock.now(),
+        origin=origin.country,
     )
     choice = next((c for c in found if c.service.code == data.service_code), None)
     if choice is None:
@@ -250,8 +305,10 @@ async def create(
         declared_value_minor=parcel.declared_value_minor,
         currency=parcel.currency,
         insured=data.insure,
-        sender=sender,
+        sender=origin.sender,
         receiver=receiver,
+        payer=origin.payer,
+        warehouse_id=origin.warehouse_id,
         contents=contents,
         rate_card_id=priced.card.id,
         zone=priced.zone.code,
@@ -290,7 +347,13 @@ async def create(
             field="order_id",
             rule="one_live_shipment",
         ) from exc
-    record(session, ctx, shipment, "create", None, {"quote_total_minor": priced.total_minor})
+    # The order's timeline is the seller's to read: the platform's freight stays off it (F11).
+    paid = (
+        {"quote_total_minor": priced.total_minor}
+        if origin.payer is Party.seller
+        else {"payer": origin.payer.value, "warehouse_id": origin.warehouse_id}
+    )
+    record(session, ctx, shipment, "create", None, paid)
     return shipment
 
 

@@ -46,6 +46,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/sla.py
 	$(PY) bench/labels.py
 	$(PY) bench/reads.py --keep var/bench-reads
+	$(PY) bench/stock.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     export_inline_rows: int = Field(default=10_000, ge=1, le=50_000)
     # Where export jobs write their CSV files (kept 7 days, then deleted by the worker).
     export_dir: str = "./var/exports"
+    # Where uploaded files are kept (receiving discrepancy photos), each named by its SHA-256.
+    upload_dir: str = "./var/uploads"
 
     @field_validator("outbound_allow")
     @classmethod

@@ -6,6 +6,8 @@ from tuoguan.catalog import models as catalog_models
 from tuoguan.db import Base
 from tuoguan.exports import models as exports_models
 from tuoguan.finance import models as finance_models
+from tuoguan.fulfilment import models as fulfilment_models
+from tuoguan.inventory import models as inventory_models
 from tuoguan.kit import idempotency
 from tuoguan.notify import models as notify_models
 from tuoguan.ops import models as ops_models
@@ -24,7 +26,9 @@ __all__ = [
     "catalog_models",
     "exports_models",
     "finance_models",
+    "fulfilment_models",
     "idempotency",
+    "inventory_models",
     "metadata",
     "notify_models",
     "ops_models",

@@ -4,16 +4,46 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tests.builders.market import Market
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.builders.market import Market, as_system
+from tests.builders.stock import sku_of
+from tuoguan.context import Ctx
+from tuoguan.fulfilment import service as fulfilment
+from tuoguan.inventory import service as inventory
+from tuoguan.inventory.models import MoveKind
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import SYSTEM
+
+
+def _goods_arrive(m: Market, clock: FrozenClock, store_key: str, quantity: int) -> None:
+    """The platform's warehouse receives the seller's goods and serves the waiting orders."""
+
+    sku = sku_of(m, store_key)
+
+    async def work(session: AsyncSession, _: Ctx) -> None:
+        ctx = Ctx(principal=SYSTEM, clock=clock)
+        await inventory.move(
+            session,
+            ctx=ctx,
+            kind=MoveKind.receipt,
+            warehouse_id=m.platform_warehouse,
+            sku_id=sku,
+            quantity=quantity,
+        )
+        await fulfilment.serve_waiting(
+            session, ctx=ctx, warehouse_id=m.platform_warehouse, sku_ids=[sku]
+        )
+
+    as_system(m.db_url, work)
 
 
 def test_full_managed_order_walks_its_whole_life_with_a_timeline(
-    market: Market,
-) -> None:  # O1 O2 O3 F9
+    market: Market, clock: FrozenClock
+) -> None:  # O1 O2 O2×M5 O3 F9 F11
     m = market
     seller = m.seller_tokens["a"]
-    order = m.place("a_full", quantity=2)
+    order = m.place("a_full", quantity=2)  # the platform's warehouse has none: a supply order
     assert order["status"] == "awaiting_confirmation"
     assert order["total_minor"] == 2 * 1999 and order["subtotal_minor"] == 3998
     assert order["next_deadline"]["kind"] == "confirm_by"
@@ -26,14 +56,15 @@ def test_full_managed_order_walks_its_whole_life_with_a_timeline(
     ]
 
     o = m.ok(m.post(f"/orders/{order['id']}/confirm", seller))
-    assert o["status"] == "awaiting_shipment" and o["next_deadline"]["kind"] == "ship_by"
-    o = m.ok(
-        m.post(
-            f"/orders/{order['id']}/ship",
-            seller,
-            {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
-        )
-    )
+    # the platform ships: no ship deadline until its warehouse holds the goods (F11)
+    assert o["status"] == "awaiting_shipment" and o["next_deadline"] is None
+    clock.advance(timedelta(hours=20))
+    _goods_arrive(m, clock, "a_full", 2)
+    o = m.ok(m.get(f"/orders/{order['id']}", seller))
+    assert o["next_deadline"]["kind"] == "ship_by"
+    ship = {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}
+    assert m.post(f"/orders/{order['id']}/ship", seller, ship).status_code == 403
+    o = m.ok(m.post(f"/orders/{order['id']}/ship", m.operator, ship))
     assert (o["status"], o["carrier_code"], o["tracking_number"]) == (
         "shipped",
         "cainiao",
@@ -53,19 +84,28 @@ def test_full_managed_order_walks_its_whole_life_with_a_timeline(
     events = m.ok(m.get(f"/orders/{order['id']}/events", seller))
     assert [(e["action"], e["from_state"], e["to_state"]) for e in events] == [
         ("place", None, "awaiting_confirmation"),
+        ("supply_order_created", "awaiting_confirmation", "awaiting_confirmation"),
+        ("supply_confirmed", "awaiting_confirmation", "awaiting_confirmation"),
         ("confirm", "awaiting_confirmation", "awaiting_shipment"),
+        ("supply_received", "awaiting_shipment", "awaiting_shipment"),
+        ("fulfilment_reserved", "awaiting_shipment", "awaiting_shipment"),
         ("ship", "awaiting_shipment", "shipped"),
         ("deliver", "shipped", "delivered"),
         ("complete", "delivered", "completed"),
     ]
     assert [e["actor_role"] for e in events] == [
         "buyer_channel",
+        "buyer_channel",
         "seller",
         "seller",
+        "system",
+        "system",
+        "operator",
         "carrier",
         "buyer_channel",
     ]
-    assert all(e["request_id"] for e in events)
+    # each request's steps carry its id; the warehouse's receipt ran outside any request
+    assert all(e["request_id"] for e in events if e["actor_role"] != "system")
 
 
 def test_semi_managed_order_ships_without_confirmation_by_its_promise(
@@ -163,7 +203,7 @@ def test_order_state_tables_are_published(client) -> None:  # type: ignore[no-un
         "source": "awaiting_confirmation",
         "action": "confirm",
         "target": "awaiting_shipment",
-        "roles": ["operator", "seller"],
+        "roles": ["operator", "seller", "system"],  # the system when the stock is there
     } in full["transitions"]
 
 

@@ -33,8 +33,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.builders.market import Market, auth
+from tests.builders.market import Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
+from tests.builders.stock import make_warehouse
 from tuoguan.principal import Role
 
 CHECKS = [
@@ -43,7 +44,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-ROLES = ("operator", "seller", "buyer_channel")
+ROLES = ("operator", "seller", "buyer_channel", "warehouse")
 # CI's bound; TUOGUAN_FUZZ_SCALE=20 explores 20 times as much, with fresh random data.
 SCALE = max(1, int(os.environ.get("TUOGUAN_FUZZ_SCALE", "1")))
 EXAMPLES = {GenerationMode.POSITIVE: 4 * SCALE, GenerationMode.NEGATIVE: 3 * SCALE}
@@ -134,6 +135,7 @@ def world(live_server: str, live_market: Market, sandbox_carrier: SandboxHandle)
     orders = {key: m.place(key) for key in ("a_self", "a_semi", "a_full", "b_self")}
     shipment = ship(m, orders["a_self"]["id"], m.seller_tokens["a"])
     spare = m.ok(m.post("/tokens", m.operator, {"name": "spare", "role": Role.operator.value}), 201)
+    warehouse = make_warehouse(m)
     http = m.client
     ids = {
         "order_id": orders["a_semi"]["id"],
@@ -146,11 +148,13 @@ def world(live_server: str, live_market: Market, sandbox_carrier: SandboxHandle)
         "card_id": _first(http, m.operator, "/logistics-services/TG-POST-REG/rate-cards"),
         "rule_id": _first(http, m.operator, "/route-rules"),
         "token_id": spare["id"],  # a revoke may hit it; the role tokens stay valid
+        "warehouse_id": warehouse["id"],
     }
     tokens = {
         "operator": m.operator,
         "seller": m.seller_tokens["a"],
         "buyer_channel": m.channel,
+        "warehouse": issue_token(m.db_url, Role.warehouse, warehouse_ids=[warehouse["id"]]),
     }
     return World(url=live_server, tokens=tokens, ids=ids)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tuoguan.shipping.carriers.sandbox_catalog import SERVICES
-
 from tests.builders.market import Market, auth
 from tests.builders.shipping import add_product, install_catalog, option, options, place_with
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.shipping import rates
+from tuoguan.shipping.carriers.sandbox_catalog import SERVICES
 from tuoguan.shipping.rates import Limits, Parcel, RateCard
 
 

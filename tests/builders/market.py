@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,6 +20,28 @@ from tuoguan.principal import SYSTEM, Role
 _keys = itertools.count()
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery"
+
+# The platform's domestic consolidation warehouse (优选仓) every seeded market has: the
+# platform ships full-managed orders from it (M5, F11), so a full-managed order gets a supply
+# order to its seller until the warehouse holds stock (tests/builders/stock.py adds some).
+HUB = {
+    "code": "DG-HUB",
+    "name": "优选仓 Dongguan hub",
+    "owner": "platform",
+    "kind": "consolidation",
+    "address": {
+        "name": "优选仓 东莞枢纽",
+        "phone": "+86 769 2233 4400",
+        "line1": "松山湖园区 工业南路 1 号",
+        "city": "Dongguan",
+        "region": "Guangdong",
+        "postcode": "523808",
+        "country": "CN",
+    },
+    "country": "CN",
+    "pickup_cutoff": "16:00",
+    "ship_days": 2,
+}
 
 ADDRESS = {
     "name": "Maria Lopez",
@@ -50,9 +72,15 @@ def as_system(db_url: str, work: Callable[[AsyncSession, Ctx], Awaitable[T]]) ->
 
 
 def issue_token(
-    db_url: str, role: Role, *, seller_id: str | None = None, carrier_code: str | None = None
+    db_url: str,
+    role: Role,
+    *,
+    seller_id: str | None = None,
+    carrier_code: str | None = None,
+    warehouse_ids: Sequence[str] = (),
 ) -> str:
-    """Issue a token directly through the accounts service."""
+    """Issue a token directly through the accounts service (warehouse staff name their
+    warehouses: ``issue_token(url, Role.warehouse, warehouse_ids=[wh["id"]])``)."""
 
     async def create(session: AsyncSession, ctx: Ctx) -> str:
         _, secret = await accounts.create_token(
@@ -62,6 +90,7 @@ def issue_token(
             role=role,
             seller_id=seller_id,
             carrier_code=carrier_code,
+            warehouse_ids=warehouse_ids,
         )
         return secret
 
@@ -69,7 +98,13 @@ def issue_token(
 
 
 def create_console_user(
-    db_url: str, email: str, role: Role, seller_id: str | None = None, locale: str = "en"
+    db_url: str,
+    email: str,
+    role: Role,
+    seller_id: str | None = None,
+    locale: str = "en",
+    *,
+    warehouse_ids: Sequence[str] = (),
 ) -> None:
     """A console user with the password ``PASSWORD``."""
 
@@ -82,6 +117,7 @@ def create_console_user(
             display_name=email.split("@")[0],
             role=role,
             seller_id=seller_id,
+            warehouse_ids=warehouse_ids,
             locale=locale,
         )
 
@@ -101,6 +137,7 @@ class Market:
     seller_tokens: dict[str, str] = field(default_factory=dict)
     stores: dict[str, str] = field(default_factory=dict)  # "a_full" ... -> store id
     products: dict[str, str] = field(default_factory=dict)  # store key -> product id
+    platform_warehouse: str = ""  # the seeded consolidation warehouse (优选仓), empty
 
     def post(self, path: str, token: str, json: Any = None, **kw: Any) -> Any:
         return self.client.post(
@@ -123,6 +160,7 @@ class Market:
             channel=issue_token(db_url, Role.buyer_channel),
             carrier=issue_token(db_url, Role.carrier, carrier_code="cainiao"),
         )
+        m.platform_warehouse = m.ok(m.post("/warehouses", m.operator, HUB), 201)["id"]
         for name, country in (("a", "CN"), ("b", "CN")):
             seller = m.ok(
                 m.post("/sellers", m.operator, {"name": f"Seller {name}", "country": country}), 201

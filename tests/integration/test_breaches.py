@@ -6,12 +6,19 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.builders.market import Market
+from tests.builders.market import Market, as_system
+from tests.builders.stock import sku_of
 from tests.builders.workers import race_workers, sweep_once
 from tuoguan.config import Settings
+from tuoguan.context import Ctx
 from tuoguan.db import sync_url
+from tuoguan.fulfilment import service as fulfilment
+from tuoguan.inventory import service as inventory
+from tuoguan.inventory.models import MoveKind
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import SYSTEM
 from tuoguan.worker.loop import record_breaches
 
 
@@ -47,22 +54,41 @@ def test_missed_confirmation_is_recorded_once_flagged_and_notified(
     assert m.ok(m.get("/notifications", seller, params={"unread": True})) == []
 
 
-def test_a_late_confirmation_starts_a_fresh_ship_deadline_that_can_be_missed(
+def test_a_late_confirmation_then_the_warehouses_fresh_ship_deadline_can_be_missed(
     client: TestClient, market: Market, clock: FrozenClock, settings: Settings
-) -> None:  # O2 F1 F6
+) -> None:  # O2 F11 F6
     m = market
     seller = m.seller_tokens["a"]
-    order = m.place("a_full")
+    order = m.place("a_full")  # no stock in the platform's warehouse: a supply order (O2 × M5)
     clock.advance(timedelta(hours=25))
     assert _sweep(client, clock, settings) == 1
     confirmed = m.ok(m.post(f"/orders/{order['id']}/confirm", seller))
-    assert confirmed["deadline_missed_at"] is None
-    clock.current = datetime.fromisoformat(confirmed["ship_by"]) + timedelta(seconds=1)
+    assert confirmed["deadline_missed_at"] is None and confirmed["ship_by"] is None
+    _goods_arrive(m, clock, "a_full")  # the warehouse's ship clock starts (F11)
+    ship_by = m.ok(m.get(f"/orders/{order['id']}", seller))["ship_by"]
+    clock.current = datetime.fromisoformat(ship_by) + timedelta(seconds=1)
     assert _sweep(client, clock, settings) == 1
-    kinds = sorted(
-        b["kind"] for b in m.ok(m.get("/breaches", seller, params={"order_id": order["id"]}))
-    )
-    assert kinds == ["confirm_late", "ship_late"]
+    found = m.ok(m.get("/breaches", seller, params={"order_id": order["id"]}))
+    # the confirmation was the seller's to make; the shipment the platform's
+    assert sorted((b["kind"], b["responsible"]) for b in found) == [
+        ("confirm_late", "seller"),
+        ("ship_late", "platform"),
+    ]
+
+
+def _goods_arrive(m: Market, clock: FrozenClock, store_key: str) -> None:
+    """The platform's warehouse receives one unit and serves the order waiting for it."""
+    sku = sku_of(m, store_key)
+
+    async def work(session: AsyncSession, _: Ctx) -> None:
+        ctx = Ctx(principal=SYSTEM, clock=clock)
+        hub = m.platform_warehouse
+        await inventory.move(
+            session, ctx=ctx, kind=MoveKind.receipt, warehouse_id=hub, sku_id=sku, quantity=1
+        )
+        await fulfilment.serve_waiting(session, ctx=ctx, warehouse_id=hub, sku_ids=[sku])
+
+    as_system(m.db_url, work)
 
 
 def test_orders_done_in_time_are_never_breached(

@@ -178,17 +178,20 @@ def _seed(m: Market, client: TestClient, clock: FrozenClock, settings: Settings)
         m.products[f"{name}_semi"] = m.make_product(name, store, full=False)
     serial = iter(range(10_000))
     for key in m.stores:
-        # Per store: left open, waiting for shipment, shipped, delivered, cancelled.
+        # Per store: left open, waiting for shipment, shipped, delivered, cancelled. The
+        # platform ships full-managed orders once its warehouse has their stock, which it has
+        # not: their supply orders are left unconfirmed, confirmed (three) and cancelled.
         seller = m.seller_tokens[key[0]]
         ids = [m.place(key)["id"] for _ in range(5)]
         seeded.orders[key] = ids
         if key.endswith("full"):
             for oid in ids[1:4]:
                 m.ok(m.post(f"/orders/{oid}/confirm", seller))
-        for oid in ids[2:4]:
-            body = {"carrier_code": "cainiao", "tracking_number": f"LP{next(serial):011d}CN"}
-            m.ok(m.post(f"/orders/{oid}/ship", seller, body))
-        m.ok(m.post(f"/orders/{ids[3]}/deliver", m.carrier))
+        else:
+            for oid in ids[2:4]:
+                body = {"carrier_code": "cainiao", "tracking_number": f"LP{next(serial):011d}CN"}
+                m.ok(m.post(f"/orders/{oid}/ship", seller, body))
+            m.ok(m.post(f"/orders/{ids[3]}/deliver", m.carrier))
         m.ok(m.post(f"/orders/{ids[4]}/cancel", m.channel, {"reason": "changed my mind"}))
         clock.advance(timedelta(minutes=7))
     # Seller a's webhook: every notification becomes a delivery (nobody listens on port 9).
@@ -269,6 +272,15 @@ def _cases(s: Seeded) -> list[tuple[str, str, str, dict[str, Any]]]:
             ("M1", "/sellers", role, {}),
             ("M1", "/stores", role, {}),
         ]
+        for flt in (
+            {},
+            {"status": "awaiting_confirmation"},
+            {"status": ["confirmed", "cancelled"]},
+            {"store_id": m.stores["a_full"]},
+            {"store_id": m.stores["a_full"], "status": "confirmed"},
+            {"store_id": foreign},
+        ):
+            cases.append(("O2", "/supply-orders", role, flt))
     cases += [
         ("F6", "/penalties", "operator", {"status": "waived"}),
         ("G5", "/sweep-failures", "operator", {}),

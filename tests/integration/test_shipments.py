@@ -8,8 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from tuoguan.shipping.carriers.sandbox_catalog import CARDS
-
 from tests.builders.market import Market, auth
 from tests.builders.shipping import (
     SANDBOX_SECRET,
@@ -23,6 +21,7 @@ from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
 from tuoguan.kit.signing import sign
+from tuoguan.shipping.carriers.sandbox_catalog import CARDS
 
 
 def _ready(m: Market, sandbox: SandboxHandle) -> tuple[dict[str, Any], str]:

@@ -61,4 +61,6 @@ def test_each_entry_point_installs_the_guards_on_order_actions(entry: str) -> No
     # forgot one would let a late action go unrecorded or a second parcel ship.
     code = f"import {entry}; from tuoguan.orders import service; print(sorted(service.guards()))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['shipping.one_live_shipment', 'sla.breaches']"
+    assert out.stdout.strip() == (
+        "['fulfilment.order_actions', 'shipping.one_live_shipment', 'sla.breaches']"
+    )

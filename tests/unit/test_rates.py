@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from tuoguan.shipping.carriers.sandbox_catalog import CARDS, RULES
 
 from tuoguan.errors import InvalidInput
 from tuoguan.shipping import rates, routes
+from tuoguan.shipping.carriers.sandbox_catalog import CARDS, RULES
 from tuoguan.shipping.rates import Limits, Parcel, RateCard, Zone
 
 EXPRESS = CARDS["TG-EXPRESS"]

@@ -62,7 +62,8 @@ def test_seller_confirms_and_ships_an_order_in_the_console(
 ) -> None:
     m = live_market
     create_console_user(m.db_url, "seller-a@example.com", Role.seller, m.sellers["a"], locale="en")
-    order = m.place("a_full")
+    order = m.place("a_full")  # no stock in the platform's warehouse: the seller confirms (O2)
+    own = m.place("a_self")  # which the seller ships itself
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     _sign_in(page, live_server, "seller-a@example.com")
 
@@ -74,15 +75,20 @@ def test_seller_confirms_and_ships_an_order_in_the_console(
 
     page.click("button[data-action=confirm]")
     expect(page.get_by_test_id("status")).to_have_text("Awaiting shipment")
+    # F11: the platform's warehouse ships a full-managed order; the seller has no ship form
+    expect(page.locator("input[name=carrier_code]")).to_have_count(0)
+    assert m.ok(m.get("/supply-orders", m.seller_tokens["a"]))[0]["status"] == "confirmed"
+
+    page.goto(f"{live_server}/console/orders/{own['id']}")
     page.fill("input[name=carrier_code]", "cainiao")
     page.fill("input[name=tracking_number]", "LP00123456789CN")
     page.click("button[data-action=ship]")
     expect(page.get_by_test_id("status")).to_have_text("Shipped")
     expect(page.get_by_test_id("tracking")).to_contain_text("LP00123456789CN")
-    expect(page.get_by_test_id("timeline").locator("li")).to_have_count(3)
+    expect(page.get_by_test_id("timeline").locator("li")).to_have_count(2)
     page.screenshot(path=str(tmp_path / "order-desktop.png"), full_page=True)
 
-    stored = m.ok(m.get(f"/orders/{order['id']}", m.operator))
+    stored = m.ok(m.get(f"/orders/{own['id']}", m.operator))
     assert (stored["status"], stored["tracking_number"]) == ("shipped", "LP00123456789CN")
     page.close()
 

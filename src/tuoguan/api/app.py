@@ -18,15 +18,22 @@ from tuoguan.api import openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     exports,
+    fulfilment,
+    inbound,
     meta,
     orders,
     penalties,
+    picking,
     products,
+    restock,
     shipments,
     shipping,
     sla,
+    stock,
     stores,
+    supply,
     sweep_failures,
+    warehouses,
     webhooks,
 )
 from tuoguan.config import Settings, get_settings
@@ -109,6 +116,13 @@ def create_app(
         webhooks,
         sweep_failures,
         exports,
+        warehouses,
+        stock,
+        fulfilment,
+        supply,
+        inbound,
+        picking,
+        restock,
     ):
         api.include_router(module.router)
     app.include_router(api)
@@ -118,9 +132,16 @@ def create_app(
         console,
         export_pages,
         failures_pages,
+        inbound_pages,
         order_pages,
+        packing_pages,
+        picking_pages,
+        restock_pages,
         shipping_pages,
         sla_pages,
+        stock_pages,
+        supply_pages,
+        warehouse_pages,
     )
 
     app.include_router(console.router)
@@ -129,11 +150,25 @@ def create_app(
     app.include_router(shipping_pages.router)
     app.include_router(failures_pages.router)
     app.include_router(export_pages.router)
+    app.include_router(stock_pages.router)
+    app.include_router(supply_pages.router)
+    app.include_router(inbound_pages.router)
+    app.include_router(warehouse_pages.router)
+    app.include_router(picking_pages.router)
+    app.include_router(packing_pages.router)
+    app.include_router(restock_pages.router)
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     docs = (f"{API_PREFIX}/docs",)
     app.outer = lambda inner: RequestId(
-        SecurityHeaders(BodyLimit(inner, max_bytes=settings.max_body_bytes), docs_paths=docs)
+        SecurityHeaders(
+            BodyLimit(
+                inner,
+                max_bytes=settings.max_body_bytes,
+                larger=(*inbound.LARGER_BODIES, *warehouse_pages.LARGER_BODIES),
+            ),
+            docs_paths=docs,
+        )
     )
     return app
 

@@ -116,13 +116,25 @@ class BodyLimit:
     once; a chunked body is read up to the limit and refused when it passes it.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger  # (path pattern, limit): uploads that need more, e.g. photos
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        limit = next((n for p, n in self.larger if p.match(path)), self.max_bytes)
+        if limit != self.max_bytes:
+            await BodyLimit(self.app, max_bytes=limit)(scope, receive, send)
             return
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):

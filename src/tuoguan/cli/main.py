@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-# The guards SLA enforcement and shipping put on order actions (docs/architecture.md, Layers).
+# The guards SLA enforcement, shipping and fulfilment put on order actions (docs/architecture.md,
+# Layers).
+import tuoguan.fulfilment  # noqa: F401
 import tuoguan.shipping  # noqa: F401
 import tuoguan.sla  # noqa: F401
 from tuoguan.config import Settings
@@ -29,9 +31,11 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 from tuoguan.cli import export as export_cli  # noqa: E402
+from tuoguan.cli import inbound as inbound_cli  # noqa: E402
 from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
+from tuoguan.cli import stock as stock_cli  # noqa: E402
 from tuoguan.cli import worker as worker_cli  # noqa: E402
 from tuoguan.cli.common import fail, out, run  # noqa: E402
 
@@ -40,6 +44,8 @@ app.add_typer(shipping_cli.app, name="shipping")
 app.add_typer(ops_cli.clock_app, name="clock")
 app.add_typer(worker_cli.app, name="worker")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(stock_cli.app, name="stock")
+app.add_typer(inbound_cli.app, name="inbound")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -164,9 +170,15 @@ def demo_load(
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[Role, typer.Option(help="operator, seller, carrier or buyer_channel.")],
+    role: Annotated[
+        Role, typer.Option(help="operator, seller, carrier, buyer_channel or warehouse.")
+    ],
     seller: Annotated[str | None, typer.Option(help="Seller id (seller tokens).")] = None,
     carrier: Annotated[str | None, typer.Option(help="Carrier code (carrier tokens).")] = None,
+    warehouse: Annotated[
+        list[str] | None,
+        typer.Option(help="Warehouse id (warehouse tokens; repeat for each warehouse)."),
+    ] = None,
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
 ) -> None:
     """Issue an API token and print it once; only its hash is stored."""
@@ -179,7 +191,13 @@ def token_create(
         async with Database.opened(settings.database_url) as db, db.write() as session:
             ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
             _, secret = await accounts.create_token(
-                session, ctx=ctx, name=name, role=role, seller_id=seller, carrier_code=carrier
+                session,
+                ctx=ctx,
+                name=name,
+                role=role,
+                seller_id=seller,
+                carrier_code=carrier,
+                warehouse_ids=warehouse or (),
             )
             await session.commit()
             return secret
@@ -214,6 +232,10 @@ def user_create(
     role: Annotated[Role, typer.Option()],
     name: Annotated[str, typer.Option(help="Display name.")],
     seller: Annotated[str | None, typer.Option(help="Seller id (seller users).")] = None,
+    warehouse: Annotated[
+        list[str] | None,
+        typer.Option(help="Warehouse id (warehouse staff; repeat for each warehouse)."),
+    ] = None,
     locale: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
 ) -> None:
     """Create a console user; the password is read from the prompt."""
@@ -234,6 +256,7 @@ def user_create(
                 display_name=name,
                 role=role,
                 seller_id=seller,
+                warehouse_ids=warehouse or (),
                 locale=locale,
             )
             await session.commit()

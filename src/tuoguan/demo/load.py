@@ -12,23 +12,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.catalog import service as catalog
-from tuoguan.catalog.models import ProductStatus
-from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpdate
+from tuoguan.catalog.models import Product, ProductStatus
+from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpdate, SkuCreate
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import PenaltyPolicyCreate, TierIn
+from tuoguan.fulfilment import inbound, receiving
+from tuoguan.fulfilment import repository as fulfilment_repository
+from tuoguan.fulfilment import service as fulfilment
+from tuoguan.fulfilment import supply as supply_service
+from tuoguan.fulfilment.inbound_schemas import (
+    CountLine,
+    CountsCreate,
+    InboundLineCreate,
+    InboundNoticeCreate,
+)
+from tuoguan.inventory import service as inventory
+from tuoguan.inventory import warehouses
+from tuoguan.inventory.models import WarehouseKind, WarehouseOwner
+from tuoguan.inventory.schemas import StockAdjustmentCreate, WarehouseCreate
 from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.orders import service as orders
 from tuoguan.orders.schemas import Address, CancelBody, LineCreate, OrderCreate, ShipBody
-from tuoguan.orders.states import OrderAction
+from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import sandbox_catalog as demo_shipping
 from tuoguan.shipping.schemas import SandboxAccountCreate
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
+from tuoguan.stores.modes import Party, rules
 from tuoguan.stores.schemas import SellerCreate, StoreCreate
 from tuoguan.timing.kinds import BreachKind
 
@@ -82,6 +97,13 @@ PRODUCTS = (
     ("Power bank 充电宝", "battery/power-bank", 260, 2599),
     ("Perfume 香水", "liquid/perfume", 180, 6900),
 )
+# Products sold in several variants (C3: 规格); the others have one SKU each.
+VARIANTS = {
+    "Silicone phone case 手机壳": (
+        SkuCreate(code="CASE-BLK", attributes={"colour": "black 黑色"}, barcode="6901234567892"),
+        SkuCreate(code="CASE-CLR", attributes={"colour": "clear 透明"}, barcode="6901234567908"),
+    ),
+}
 
 ADDRESSES = (
     Address(
@@ -149,6 +171,8 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         )
         await _penalty_policies(session, operator)
         await _shipping_catalog(session, operator)
+        hub = await warehouses.create_warehouse(session, ctx=_back_then(operator), data=DONGGUAN)
+        supplier: tuple[str, Ctx] | None = None
         for seller_name, country, slug, store_specs in SELLERS:
             seller = await stores.create_seller(
                 session, ctx=operator, data=SellerCreate(name=seller_name, country=country)
@@ -187,9 +211,128 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
                 )
                 first_store_id = first_store_id or store.id
                 await session.flush()
-                await _stock_and_sell(session, store.id, mode, seller_ctx, operator, clock)
+                await _stock_and_sell(session, store.id, mode, seller_ctx, operator, clock, hub.id)
+                if rules(mode).supply_orders and slug == "yiwu":
+                    supplier = (store.id, seller_ctx)
+        staff = await accounts.create_user(
+            session,
+            ctx=system,
+            email=WAREHOUSE_EMAIL,
+            password=PASSWORD,
+            display_name="东莞仓 收货员",
+            role=Role.warehouse,
+            warehouse_ids=[hub.id],
+        )
+        logins.append(DemoLogin(WAREHOUSE_EMAIL, "warehouse", "优选仓 东莞一号 warehouse staff"))
+        staff_ctx = Ctx(principal=accounts.principal_for_user(staff), clock=clock, settings=settings)
+        assert supplier is not None
+        await _supplied_and_received(session, supplier, staff_ctx, hub.id, clock)
         await session.commit()
     return logins
+
+
+WAREHOUSE_EMAIL = "dongguan@demo.tuoguan"
+
+
+async def _supplied_and_received(
+    session: AsyncSession, supplier: tuple[str, Ctx], staff: Ctx, hub: str, clock: Clock
+) -> None:
+    """O2 × M5, R1, F11 end to end: a full-managed order the warehouse could not serve becomes a
+    supply order; the seller confirms it and sends the goods under an inbound notice; the
+    warehouse receives them, which reserves the stock and starts the platform's ship clock. The
+    order then waits on the pick list, to be picked and shipped online from the console. A
+    second notice has been in transit for ten days: the stale-inbound report (R4) shows it."""
+    store_id, seller = supplier
+    channel = Principal(role=Role.buyer_channel, actor_id="demo-storefront", name="storefront")
+    earbuds = await session.scalar(
+        select(Product).where(Product.store_id == store_id, Product.name == PRODUCTS[0][0])
+    )
+    assert earbuds is not None and earbuds.skus
+    sku_id = earbuds.skus[0].id
+    placed = FrozenClock(clock.now() - timedelta(hours=30))
+    order = await fulfilment.place_order(
+        session,
+        ctx=Ctx(principal=channel, clock=placed, settings=seller.settings),
+        data=OrderCreate(
+            store_id=store_id,
+            currency="USD",
+            lines=[LineCreate(product_id=earbuds.id, sku_id=sku_id, quantity=2)],
+            address=ADDRESSES[0],
+            shipping_minor=300,
+            buyer_ref="buyer-supplied",
+        ),
+    )
+    await session.flush()
+    supply = await fulfilment_repository.supply_of(session, order.id)
+    assert supply is not None
+    placed.advance(timedelta(hours=3))
+    at = replace(seller, clock=placed)
+    await supply_service.confirm_supply_order(session, ctx=at, supply_order_id=supply.id)
+    placed.advance(timedelta(hours=4))
+    notice = await inbound.create(
+        session,
+        ctx=at,
+        data=InboundNoticeCreate(
+            store_id=store_id,
+            warehouse_id=hub,
+            lines=[InboundLineCreate(sku_id=sku_id, quantity=2)],
+            cartons=1,
+            supply_order_id=supply.id,
+            carrier_name="顺丰 SF Express",
+            tracking_number="SF1402233445566",
+        ),
+    )
+    await session.flush()
+    await inbound.send(session, ctx=at, notice_id=notice.id)
+    placed.advance(timedelta(hours=18))
+    receiver = replace(staff, clock=placed)
+    await receiving.arrive(session, ctx=receiver, notice_id=notice.id)
+    await receiving.count(
+        session,
+        ctx=receiver,
+        notice_id=notice.id,
+        data=CountsCreate(counts=[CountLine(sku_id=sku_id, good=2)]),
+    )
+    await receiving.close(session, ctx=receiver, notice_id=notice.id)
+    await session.flush()
+    # R4: cartons that left ten days ago and never arrived.
+    long_ago = replace(seller, clock=FrozenClock(clock.now() - timedelta(days=10)))
+    stale = await inbound.create(
+        session,
+        ctx=long_ago,
+        data=InboundNoticeCreate(
+            store_id=store_id,
+            warehouse_id=hub,
+            lines=[InboundLineCreate(sku_id=sku_id, quantity=30)],
+            cartons=3,
+            carrier_name="德邦 Deppon",
+            tracking_number="DPK300118822",
+        ),
+    )
+    await session.flush()
+    await inbound.send(session, ctx=long_ago, notice_id=stale.id)
+
+
+# M5, F11: the platform's domestic consolidation warehouse (优选仓), which ships full-managed
+# orders; it holds stock of some of their products (STOCKED), so some orders are served at once
+# and the others become supply orders to their sellers (O2 × M5).
+DONGGUAN = WarehouseCreate(
+    code="DG1",
+    name="优选仓 东莞一号 Dongguan",
+    owner=WarehouseOwner.platform,
+    kind=WarehouseKind.consolidation,
+    address=Address(
+        name="优选仓 东莞一号",
+        phone="+86 769 2233 4455",
+        line1="松山湖园区 工业北路 8 号",
+        city="Dongguan",
+        region="Guangdong",
+        postcode="523808",
+        country="CN",
+    ),
+    country="CN",
+)
+STOCKED = frozenset({"Ceramic mug 陶瓷杯", "Power bank 充电宝", "Perfume 香水"})
 
 
 # F6, O2: the demo's fines, in force since before its oldest order.
@@ -259,8 +402,9 @@ async def _stock_and_sell(
     seller: Ctx,
     operator: Ctx,
     clock: Clock,
+    hub: str,
 ) -> None:
-    product_ids = []
+    products: list[tuple[str, list[str]]] = []  # (product id, its SKU ids)
     for name, category, weight, price in PRODUCTS:
         full = mode is StoreMode.full_managed
         product = await catalog.create_product(
@@ -277,6 +421,7 @@ async def _stock_and_sell(
                 declared_value_minor=price,
                 price_minor=None if full else price,
                 supply_price_minor=price * 6 // 10 if full else None,
+                skus=list(VARIANTS[name]) if name in VARIANTS else None,
             ),
         )
         if full:
@@ -289,16 +434,25 @@ async def _stock_and_sell(
             product_id=product.id,
             data=ProductStatusSet(status=ProductStatus.active, note="demo"),
         )
-        product_ids.append(product.id)
+        products.append((product.id, [sku.id for sku in product.skus]))
+        if rules(mode).stock_held_by is Party.platform and name in STOCKED:
+            await session.flush()
+            for sku in product.skus:
+                await inventory.adjust(
+                    session,
+                    ctx=_back_then(operator),
+                    data=StockAdjustmentCreate(
+                        warehouse_id=hub, sku_id=sku.id, on_hand=20, reason="opening stock"
+                    ),
+                )
     await session.flush()
     channel = Principal(role=Role.buyer_channel, actor_id="demo-storefront", name="storefront")
     for index, journey in enumerate(JOURNEYS):
-        if mode is not StoreMode.full_managed:
-            journey = tuple(step for step in journey if step != "confirm")
         # Older orders went further; place each far enough back for its journey.
         placed = FrozenClock(clock.now() - timedelta(hours=2 + 20 * len(journey) + index))
         store = await session.scalar(select(Store.currency).where(Store.id == store_id))
-        order = await orders.place_order(
+        product_id, sku_ids = products[index % len(products)]
+        order = await fulfilment.place_order(
             session,
             ctx=Ctx(principal=channel, clock=placed, settings=operator.settings),
             data=OrderCreate(
@@ -306,7 +460,9 @@ async def _stock_and_sell(
                 currency=str(store),
                 lines=[
                     LineCreate(
-                        product_id=product_ids[index % len(product_ids)], quantity=1 + index % 2
+                        product_id=product_id,
+                        sku_id=sku_ids[index % len(sku_ids)],
+                        quantity=1 + index % 2,
                     )
                 ],
                 address=ADDRESSES[index % 3],
@@ -316,8 +472,12 @@ async def _stock_and_sell(
         )
         await session.flush()
         for step in journey:
+            if step == "confirm" and order.status is not OrderStatus.awaiting_confirmation:
+                continue  # nothing to confirm: not this mode's, or served from stock at once
             placed.advance(timedelta(hours=18))
-            await _step(session, order.id, step, seller, operator, channel, placed)
+            # The platform ships what its warehouse holds (F11); the seller ships its own.
+            shipper = operator if rules(mode).ships is Party.platform else seller
+            await _step(session, order.id, step, seller, shipper, operator, channel, placed)
 
 
 async def _step(
@@ -325,6 +485,7 @@ async def _step(
     order_id: str,
     step: str,
     seller: Ctx,
+    shipper: Ctx,
     operator: Ctx,
     channel: Principal,
     clock: FrozenClock,
@@ -332,7 +493,7 @@ async def _step(
     action = OrderAction(step)
     actor = {
         OrderAction.confirm: seller.principal,
-        OrderAction.ship: seller.principal,
+        OrderAction.ship: shipper.principal,
         OrderAction.deliver: Principal(
             role=Role.carrier, actor_id="cainiao", carrier_code="cainiao"
         ),

@@ -34,7 +34,9 @@ PREFIXES = {
     "sku": "sku",
     "warehouse": "whs",
     "fulfilment": "ful",
+    "fulfilment_line": "fln",
     "supply": "sup",
+    "supply_line": "spl",
     "inbound": "asn",
     "discrepancy": "dsc",
 }

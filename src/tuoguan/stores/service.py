@@ -15,7 +15,7 @@ from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository
-from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
+from tuoguan.stores.models import Seller, Store, StoreStatus
 from tuoguan.stores.modes import rules
 from tuoguan.stores.schemas import Address, SellerCreate, StoreCreate, StoreUpdate
 from tuoguan.timing.calendar import BusinessCalendar, calendar_for
@@ -166,7 +166,7 @@ async def _linked_store(session: AsyncSession, *, seller_id: str, store_id: str 
         raise InvalidInput(
             f"store {store_id} is not a store of this seller", field="linked_store_id"
         )
-    if existing.mode is StoreMode.full_managed:
+    if rules(existing.mode).invitation_only:
         raise InvalidInput("link to the seller's own non-managed store", field="linked_store_id")
     return existing.id
 

@@ -1,6 +1,6 @@
 """Console core: sign-in and out, language, the session and CSRF checks every page uses,
-and the notifications page. Order, export, SLA, shipping and failure pages have their own
-modules."""
+the notifications page and warehouse staff's home page. Order, export, SLA, shipping and
+failure pages have their own modules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -24,8 +24,10 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import BadRequest, Unauthorized
+from tuoguan.inventory import repository as inventory
 from tuoguan.kit.money import format_minor, major_text
 from tuoguan.notify import service as notify
+from tuoguan.principal import Role
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
 
@@ -44,6 +46,16 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 SESSION_COOKIE = "tg_session"
 LOGIN_CSRF_COOKIE = "tg_login_csrf"
 LANG_COOKIE = "tg_lang"
+ORDERS_HOME = "/console/orders"
+WAREHOUSE_HOME = "/console/warehouse"
+# Warehouse staff use their home page and the pages under it (their receiving, pick and pack
+# screens go there) and nothing else: every other console page sends them home, whatever its
+# own checks would say.
+WAREHOUSE_PAGES = (WAREHOUSE_HOME, "/logout")
+
+
+def _warehouse_page(path: str) -> bool:
+    return path in WAREHOUSE_PAGES or path.startswith(WAREHOUSE_HOME + "/")
 
 
 def _db(request: Request) -> Database:
@@ -68,12 +80,26 @@ def _render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def home_for(user: User) -> str:
+    """Where a signed-in user starts."""
+    return WAREHOUSE_HOME if user.role is Role.warehouse else ORDERS_HOME
+
+
 async def _current(request: Request) -> tuple[User, WebSession] | None:
+    """The signed-in user and session (None: not signed in). Every page starts here, so this
+    is where warehouse staff are kept to their pages (a redirect to their home)."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
     async with _db(request).read() as session:
-        return await accounts.session_user(session, secret, request.app.state.clock)
+        current = await accounts.session_user(session, secret, request.app.state.clock)
+    if (
+        current is not None
+        and current[0].role is Role.warehouse
+        and not _warehouse_page(request.url.path)
+    ):
+        raise HTTPException(status_code=303, headers={"Location": WAREHOUSE_HOME})
+    return current
 
 
 def _to_login() -> RedirectResponse:
@@ -179,7 +205,7 @@ async def login(
             await session.commit()
     except ThrottleUnavailable:
         return _login_refused(request, expected, "login_unavailable", 503, 30)
-    response = RedirectResponse("/console/orders", status_code=303)
+    response = RedirectResponse(home_for(user), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -236,6 +262,28 @@ async def notifications(
             "csrf": web_session.csrf_token,
             "notes": rows,
             "next_url": next_url,
+        },
+    )
+
+
+@router.get(WAREHOUSE_HOME, response_model=None)
+async def warehouse_home(request: Request) -> Response:
+    """Warehouse staff's home: the warehouses they work in, by name."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    if user.role is not Role.warehouse:
+        return RedirectResponse(home_for(user), status_code=303)
+    async with _db(request).read() as session:
+        found = [await inventory.get_warehouse(session, w) for w in user.warehouse_ids]
+    return _render(
+        request,
+        "warehouse_home.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "warehouses": [w for w in found if w is not None],
         },
     )
 

@@ -262,6 +262,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "登录暂时不可用，请稍后再试",
         "en": "Sign-in is unavailable right now. Try again shortly.",
     },
+    # Who is signed in (base.html) and warehouse staff's home page (web/console.py).
+    "role_operator": {"zh-CN": "运营", "en": "operator"},
+    "role_seller": {"zh-CN": "卖家", "en": "seller"},
+    "role_warehouse": {"zh-CN": "仓库人员", "en": "warehouse staff"},
+    "warehouse_home": {"zh-CN": "我的仓库", "en": "My warehouses"},
+    "warehouse_works_in": {"zh-CN": "你所在的仓库：", "en": "You work in:"},
     "orders": {"zh-CN": "订单", "en": "Orders"},
     "order": {"zh-CN": "订单", "en": "Order"},
     "all": {"zh-CN": "全部", "en": "All"},
@@ -399,6 +405,376 @@ MESSAGES: dict[str, dict[str, str]] = {
     "self_run": {"zh-CN": "自运营", "en": "Self-run"},
     "semi_managed": {"zh-CN": "半托管", "en": "Semi-managed"},
     "full_managed": {"zh-CN": "全托管", "en": "Full-managed"},
+    # Full-managed fulfilment: stock, supply orders, inbound notices, receiving, the order's
+    # progress at the platform's warehouse and whose breach it is (web/stock_pages.py,
+    # web/supply_pages.py, web/warehouse_pages.py, web/picking_pages.py).
+    "stock_title": {"zh-CN": "库存", "en": "Stock"},
+    "stock_help": {
+        "zh-CN": "每个仓库、每个规格的库存：可用 = 在库 − 已占用；次品不计入在库，在途为已发出入库单、尚未收货的数量。",
+        "en": "Stock per warehouse and SKU: available = on hand − reserved; defective units are "
+        "not on hand; inbound are units announced on notices and not yet received.",
+    },
+    "warehouse": {"zh-CN": "仓库", "en": "Warehouse"},
+    "all_warehouses": {"zh-CN": "全部仓库", "en": "All warehouses"},
+    "show": {"zh-CN": "查看", "en": "Show"},
+    "product": {"zh-CN": "商品", "en": "Product"},
+    "sku_code": {"zh-CN": "商家编码", "en": "SKU code"},
+    "barcode": {"zh-CN": "条码", "en": "Barcode"},
+    "stock_on_hand": {"zh-CN": "在库", "en": "On hand"},
+    "stock_reserved": {"zh-CN": "已占用", "en": "Reserved"},
+    "stock_available": {"zh-CN": "可用", "en": "Available"},
+    "stock_defective": {"zh-CN": "次品", "en": "Defective"},
+    "stock_inbound": {"zh-CN": "在途", "en": "Inbound"},
+    "no_stock": {"zh-CN": "暂无库存", "en": "No stock yet"},
+    "due_in": {"zh-CN": "还剩 {span}", "en": "in {span}"},
+    "late_by": {"zh-CN": "已超时 {span}", "en": "{span} late"},
+    "supply_orders": {"zh-CN": "备货单", "en": "Supply orders"},
+    "supply_order": {"zh-CN": "备货单", "en": "Supply order"},
+    "supply_help": {
+        "zh-CN": "平台仓库存不足时，买家订单会生成备货单。请在 24 小时内确认，然后把货发到平台仓。",
+        "en": "When the platform's warehouse lacks the stock for a buyer order, you get a supply "
+        "order. Confirm it within 24 hours, then send the goods to the warehouse.",
+    },
+    "supply_to_confirm": {"zh-CN": "待确认", "en": "To confirm"},
+    "supply_none_to_confirm": {"zh-CN": "没有待确认的备货单", "en": "Nothing to confirm"},
+    "supply_later": {"zh-CN": "已确认 / 在途 / 已入仓", "en": "Confirmed, in transit, received"},
+    "supply_none": {"zh-CN": "暂无备货单", "en": "No supply orders"},
+    "supply_status_awaiting_confirmation": {"zh-CN": "待确认", "en": "To confirm"},
+    "supply_status_confirmed": {"zh-CN": "已确认，待发货", "en": "Confirmed, to send"},
+    "supply_status_in_transit": {"zh-CN": "在途", "en": "In transit"},
+    "supply_status_received": {"zh-CN": "已入仓", "en": "Received"},
+    "supply_status_cancelled": {"zh-CN": "已取消", "en": "Cancelled"},
+    "supply_price": {"zh-CN": "供货价", "en": "supply price"},
+    "supply_to_warehouse": {"zh-CN": "送至", "en": "Deliver to"},
+    "supply_value": {"zh-CN": "供货金额", "en": "Supply value"},
+    "supply_details": {"zh-CN": "查看备货单", "en": "Supply order"},
+    "supply_buyer_order": {"zh-CN": "查看买家订单", "en": "Buyer order"},
+    "supply_send_goods": {"zh-CN": "创建入库单发货", "en": "Send the goods"},
+    "supply_confirm": {"zh-CN": "确认备货", "en": "Confirm"},
+    "supply_confirmed_message": {
+        "zh-CN": "已确认备货单。请创建入库单，把货发到平台仓。",
+        "en": "Supply order confirmed. Next, create an inbound notice and send the goods.",
+    },
+    "supply_no_notice": {"zh-CN": "还没有入库单", "en": "No inbound notice yet"},
+    # The buyer order's timeline (fulfilment steps) and its progress at the warehouse.
+    "supply_order_created": {"zh-CN": "生成备货单", "en": "Supply order created"},
+    "supply_confirmed": {"zh-CN": "备货单已确认", "en": "Supply order confirmed"},
+    "supply_in_transit": {"zh-CN": "备货在途", "en": "Supply in transit"},
+    "supply_received": {"zh-CN": "备货已入仓", "en": "Supply received"},
+    "supply_order_cancelled": {"zh-CN": "备货单已取消", "en": "Supply order cancelled"},
+    "fulfilment_progress": {"zh-CN": "履约进度", "en": "Fulfilment"},
+    "fulfilment_awaiting_stock": {"zh-CN": "等待备货", "en": "Awaiting stock"},
+    "fulfilment_reserved": {"zh-CN": "库存已占用", "en": "Stock reserved"},
+    "fulfilment_picked": {"zh-CN": "已拣货", "en": "Picked"},
+    "fulfilment_shipped": {"zh-CN": "仓库已发货", "en": "Shipped by the warehouse"},
+    "fulfilment_cancelled": {"zh-CN": "履约已取消", "en": "Fulfilment cancelled"},
+    "fulfilment_seller_ships": {"zh-CN": "卖家发货", "en": "Seller ships"},
+    "platform_ships_note": {
+        "zh-CN": "全托管订单由平台仓发货，买家地址不向卖家展示。",
+        "en": "The platform's warehouse ships full-managed orders; the buyer's address is not "
+        "shown to sellers.",
+    },
+    "inbound_notices": {"zh-CN": "入库单", "en": "Inbound notices"},
+    "inbound_help": {
+        "zh-CN": "入库单告诉仓库你发来什么、几箱、哪家物流。打印箱唛贴在每箱上。",
+        "en": "An inbound notice tells the warehouse what you send, in how many cartons and "
+        "with which carrier. Print the carton labels and stick one on each carton.",
+    },
+    "inbound_new": {"zh-CN": "新建入库单", "en": "New inbound notice"},
+    "asn": {"zh-CN": "入库单号", "en": "ASN"},
+    "inbound_shipping": {"zh-CN": "物流", "en": "Shipping"},
+    "cartons": {"zh-CN": "箱数", "en": "Cartons"},
+    "cartons_unit": {"zh-CN": "箱", "en": "cartons"},
+    "units": {"zh-CN": "件", "en": "units"},
+    "no_inbound": {"zh-CN": "暂无入库单", "en": "No inbound notices"},
+    "inbound_status_draft": {"zh-CN": "草稿", "en": "Draft"},
+    "inbound_status_in_transit": {"zh-CN": "在途", "en": "In transit"},
+    "inbound_status_arrived": {"zh-CN": "已到仓", "en": "Arrived"},
+    "inbound_status_receiving": {"zh-CN": "收货中", "en": "Receiving"},
+    "inbound_status_received": {"zh-CN": "已收货", "en": "Received"},
+    "inbound_status_closed_with_discrepancies": {
+        "zh-CN": "已收货（有差异）",
+        "en": "Received with discrepancies",
+    },
+    "inbound_status_cancelled": {"zh-CN": "已撤回", "en": "Withdrawn"},
+    "inbound_for_supply": {
+        "zh-CN": "此入库单用于备货单，仓库和商品已按备货单填好，可调整数量。",
+        "en": "This notice answers a supply order: its warehouse and SKUs are filled in; you "
+        "may change the quantities.",
+    },
+    "pick_one": {"zh-CN": "请选择", "en": "Choose…"},
+    "inbound_lines": {"zh-CN": "商品与数量", "en": "Items and quantities"},
+    "inbound_carrier_later": {
+        "zh-CN": "物流商和运单号可以现在填，也可以发货时再填。",
+        "en": "Give the carrier and tracking number now or when you send the cartons.",
+    },
+    "inbound_carrier": {"zh-CN": "物流商", "en": "Carrier"},
+    "inbound_carrier_example": {"zh-CN": "如：顺丰速运", "en": "e.g. SF Express"},
+    "inbound_create": {"zh-CN": "保存草稿", "en": "Save draft"},
+    "inbound_created": {
+        "zh-CN": "入库单草稿已保存。打印箱唛，发货后填写物流信息并点“发货”。",
+        "en": "Draft saved. Print the carton labels; once the cartons leave, give the "
+        "carrier and tracking number and press Send.",
+    },
+    "inbound_sent": {
+        "zh-CN": "入库单已发货，仓库会在到货后收货。",
+        "en": "Sent: the warehouse receives it on arrival.",
+    },
+    "inbound_withdrawn": {"zh-CN": "入库单已撤回。", "en": "The notice is withdrawn."},
+    "created_at": {"zh-CN": "创建时间", "en": "Created"},
+    "shipped_at": {"zh-CN": "发货时间", "en": "Shipped"},
+    "arrived_at": {"zh-CN": "到仓时间", "en": "Arrived"},
+    "received_at": {"zh-CN": "收货完成", "en": "Received"},
+    "carton_labels": {"zh-CN": "打印箱唛", "en": "Print carton labels"},
+    "inbound_send": {"zh-CN": "发货", "en": "Send"},
+    "inbound_send_button": {"zh-CN": "确认发货", "en": "Send"},
+    "inbound_withdraw": {"zh-CN": "撤回入库单", "en": "Withdraw"},
+    "inbound_withdraw_confirm": {"zh-CN": "确定撤回这张入库单？", "en": "Withdraw this notice?"},
+    "expected": {"zh-CN": "应收", "en": "Expected"},
+    "counted": {"zh-CN": "已收", "en": "Counted"},
+    "discrepancies": {"zh-CN": "收货差异", "en": "Discrepancies"},
+    "discrepancy_short": {"zh-CN": "少货", "en": "Short"},
+    "discrepancy_over": {"zh-CN": "多货", "en": "Over"},
+    "discrepancy_wrong_sku": {"zh-CN": "错货", "en": "Wrong SKU"},
+    "discrepancy_damaged": {"zh-CN": "破损", "en": "Damaged"},
+    "discrepancy_over_help": {"zh-CN": "超出入库单数量", "en": "more than announced"},
+    "discrepancy_wrong_sku_help": {"zh-CN": "不在入库单上的商品", "en": "not on the notice"},
+    "discrepancy_damaged_help": {"zh-CN": "计为次品", "en": "counted defective"},
+    "photo": {"zh-CN": "照片", "en": "Photo"},
+    "add_photo": {"zh-CN": "补充照片", "en": "Add a photo"},
+    "upload": {"zh-CN": "上传", "en": "Upload"},
+    "stale_inbound": {"zh-CN": "滞留入库", "en": "Stale inbound"},
+    "stale_inbound_help": {
+        "zh-CN": "已发货但长时间未到仓的入库单，按卖家和物流商统计，次数多的在前。",
+        "en": "Inbound notices shipped long ago and not arrived, by seller and by carrier, "
+        "the most first.",
+    },
+    "stale_days": {"zh-CN": "在途时间", "en": "In transit for"},
+    "stale_more_than": {"zh-CN": "超过 {n} 天", "en": "more than {n} days"},
+    "stale_total": {"zh-CN": "共 {n} 张入库单", "en": "Stale notices: {n}"},
+    "by_seller": {"zh-CN": "按卖家", "en": "By seller"},
+    "by_carrier": {"zh-CN": "按物流商", "en": "By carrier"},
+    "seller": {"zh-CN": "卖家", "en": "Seller"},
+    "notices": {"zh-CN": "入库单数", "en": "Notices"},
+    "oldest_shipped": {"zh-CN": "最早发货", "en": "Oldest shipped"},
+    "unknown_carrier": {"zh-CN": "未填写", "en": "not given"},
+    "days_in_transit": {"zh-CN": "在途", "en": "In transit"},
+    "days_n": {"zh-CN": "{n} 天", "en": "{n} days"},
+    "receiving": {"zh-CN": "收货", "en": "Receiving"},
+    "recv_scan_asn": {
+        "zh-CN": "扫描或输入入库单号 / 运单号",
+        "en": "Scan or type the ASN or tracking number",
+    },
+    "recv_scan_asn_help": {
+        "zh-CN": "扫描箱唛上的条码，或输入物流运单号后按回车。",
+        "en": "Scan the carton label's barcode, or type the carrier's tracking number and "
+        "press Enter.",
+    },
+    "recv_open": {"zh-CN": "打开", "en": "Open"},
+    "recv_matches": {"zh-CN": "匹配的入库单", "en": "Matching notices"},
+    "recv_expected": {"zh-CN": "待收货", "en": "Expected and in progress"},
+    "recv_nothing_expected": {"zh-CN": "暂无待收货的入库单", "en": "Nothing to receive"},
+    "recv_not_found": {
+        "zh-CN": "没有找到“{code}”对应的入库单。请核对单号，或确认是发往本仓的。",
+        "en": "No inbound notice for “{code}”. Check the number, or whether it was sent to "
+        "your warehouse.",
+    },
+    "recv_next_asn": {"zh-CN": "扫描下一单", "en": "Next notice"},
+    "recv_scan_sku": {
+        "zh-CN": "扫描商品条码或输入商家编码（每扫一次计 1 件良品）",
+        "en": "Scan the item's barcode or type its SKU code (each scan counts one good unit)",
+    },
+    "recv_count": {"zh-CN": "计数", "en": "Count"},
+    "recv_as_defective": {"zh-CN": "记为次品", "en": "count as defective"},
+    "recv_outstanding": {"zh-CN": "还差 {n} 件", "en": "{n} to go"},
+    "recv_good_one": {"zh-CN": "良品 +1", "en": "Good +1"},
+    "recv_defective_one": {"zh-CN": "次品 +1", "en": "Defective +1"},
+    "recv_defective_short": {"zh-CN": "次", "en": "def."},
+    "recv_record_discrepancy": {
+        "zh-CN": "登记差异（多货、错货、破损）",
+        "en": "Record a discrepancy (over, wrong SKU, damaged)",
+    },
+    "recv_code_field": {"zh-CN": "商品条码或编码", "en": "Barcode or SKU code"},
+    "recv_record": {"zh-CN": "登记", "en": "Record"},
+    "recv_mark_arrived": {"zh-CN": "已到仓", "en": "Cartons arrived"},
+    "recv_arrive_help": {
+        "zh-CN": "第一次计数时也会自动标记到仓。",
+        "en": "The first count marks it arrived too.",
+    },
+    "recv_finish": {"zh-CN": "完成收货", "en": "Finish receiving"},
+    "recv_finish_help": {
+        "zh-CN": "未清点的数量将记为少货。",
+        "en": "Units not counted are recorded as short.",
+    },
+    "recv_finish_confirm": {
+        "zh-CN": "确定完成收货？未清点的数量将记为少货。",
+        "en": "Finish receiving? Units not counted are recorded as short.",
+    },
+    "recv_counted": {"zh-CN": "已计数：{name} +{n}（良品）", "en": "Counted: {name} +{n} good"},
+    "recv_counted_defective": {
+        "zh-CN": "已计数：{name} +{n}（次品）",
+        "en": "Counted: {name} +{n} defective",
+    },
+    "recv_closed": {"zh-CN": "收货已完成。", "en": "Receiving finished."},
+    "recv_discrepancy_recorded": {"zh-CN": "差异已登记。", "en": "Discrepancy recorded."},
+    "recv_photo_added": {"zh-CN": "照片已上传。", "en": "Photo added."},
+    "recv_arrived": {"zh-CN": "已标记到仓。", "en": "Marked arrived."},
+    "pick_list": {"zh-CN": "拣货单", "en": "Pick list"},
+    "pick_help": {
+        "zh-CN": "本仓要发的订单，发货截止时间最近的在前。拣齐后点“已拣货”，送去打包。",
+        "en": "Orders this warehouse ships, the nearest ship deadline first. Once an order's "
+        "items are off the shelf, press Picked and take them to packing.",
+    },
+    "pick_status_reserved": {"zh-CN": "待拣货", "en": "To pick"},
+    "pick_status_picked": {"zh-CN": "待打包", "en": "To pack"},
+    "pick_done": {"zh-CN": "已拣货", "en": "Picked"},
+    "pick_done_message": {"zh-CN": "已拣货，请送去打包发货。", "en": "Picked: on to packing."},
+    "pick_none": {"zh-CN": "暂无待拣货的订单", "en": "Nothing to pick"},
+    "breach_responsible": {"zh-CN": "责任方", "en": "Whose"},
+    "responsible_seller": {"zh-CN": "卖家", "en": "Seller's"},
+    "responsible_platform": {"zh-CN": "平台仓库", "en": "Platform warehouse's"},
+    # Refusals of these pages, by rule (web/stock_pages.RULE_MESSAGES).
+    "err_sku_not_on_notice": {
+        "zh-CN": "“{code}”不在这张入库单上。如要收下，请登记为“错货”。",
+        "en": "“{code}” is not on this notice. To keep it, record it as a wrong SKU.",
+    },
+    "err_over_receipt": {
+        "zh-CN": "“{code}”已收满入库单的 {expected} 件。多出的请登记为“多货”。",
+        "en": "All {expected} units of “{code}” are counted. Record the extra as “over”.",
+    },
+    "err_sku_on_notice": {
+        "zh-CN": "“{code}”在入库单上，请直接计数，不是错货。",
+        "en": "“{code}” is on the notice: count it, it is not a wrong SKU.",
+    },
+    "err_not_over": {
+        "zh-CN": "“{code}”还没有超出入库单数量，请直接计数。",
+        "en": "“{code}” is within the units announced: count it, nothing is over.",
+    },
+    "err_quantity": {
+        "zh-CN": "数量须为 1 以上的整数。",
+        "en": "A quantity is a whole number of 1 or more.",
+    },
+    "err_scan_code": {"zh-CN": "请扫描或输入商品条码。", "en": "Scan or type the item's code."},
+    "err_pick_kind": {"zh-CN": "请选择差异类型。", "en": "Choose the kind of discrepancy."},
+    "err_photo_type": {
+        "zh-CN": "照片须为 JPEG、PNG 或 WebP 图片。",
+        "en": "A photo is a JPEG, PNG or WebP image.",
+    },
+    "err_photo_size": {"zh-CN": "照片不能超过 5 MB。", "en": "A photo is at most 5 MB."},
+    "err_photo_empty": {"zh-CN": "请选择照片。", "en": "Choose a photo."},
+    "err_max_photos": {
+        "zh-CN": "每条差异最多 6 张照片。",
+        "en": "A discrepancy keeps at most 6 photos.",
+    },
+    "err_state": {
+        "zh-CN": "当前状态下不能进行此操作，请刷新页面。",
+        "en": "This cannot be done in the current state; reload the page.",
+    },
+    "err_order_cancelled": {
+        "zh-CN": "买家已取消订单，这张备货单不再需要。",
+        "en": "The buyer cancelled the order: this supply order is no longer needed.",
+    },
+    "err_carrier_required": {
+        "zh-CN": "发货前请填写物流商和运单号。",
+        "en": "Give the carrier and the tracking number before sending.",
+    },
+    "err_tracking": {
+        "zh-CN": "运单号只能包含字母、数字和短横线（4 至 64 位）。",
+        "en": "A tracking number has 4 to 64 letters, digits and dashes.",
+    },
+    "err_store_sku": {
+        "zh-CN": "所选商品不属于该店铺。",
+        "en": "A chosen item is not this store's.",
+    },
+    "err_one_store": {
+        "zh-CN": "一张入库单只能包含同一店铺的商品。",
+        "en": "One notice holds one store's items.",
+    },
+    "err_sku_once": {
+        "zh-CN": "同一商品只能填一行，请合并数量。",
+        "en": "List each item once, with its total.",
+    },
+    "err_no_lines": {
+        "zh-CN": "请至少填写一个商品和数量。",
+        "en": "Add at least one item and quantity.",
+    },
+    "err_cartons": {"zh-CN": "箱数须为 1 至 999。", "en": "Cartons: 1 to 999."},
+    "err_pick_warehouse": {"zh-CN": "请选择仓库。", "en": "Choose a warehouse."},
+    "err_not_your_warehouse": {
+        "zh-CN": "这是其他卖家的仓库，请发往平台仓、第三方仓或自己的仓库。",
+        "en": "That is another seller's warehouse: send to the platform's, a third party's "
+        "or your own.",
+    },
+    "err_warehouse_inactive": {"zh-CN": "该仓库已停用。", "en": "That warehouse is not active."},
+    "err_supply_not_confirmed": {
+        "zh-CN": "请先确认备货单。",
+        "en": "Confirm the supply order first.",
+    },
+    "err_store_closed": {"zh-CN": "店铺已关闭。", "en": "The store is closed."},
+    "err_concurrent": {
+        "zh-CN": "内容已被他人修改，请刷新后重试。",
+        "en": "Someone changed this meanwhile; reload and try again.",
+    },
+    "err_busy": {"zh-CN": "系统繁忙，请稍后再试。", "en": "Busy; try again in a moment."},
+    "err_form": {"zh-CN": "请检查表单内容。", "en": "Check the form."},
+    "err_not_found": {
+        "zh-CN": "找不到该内容，或它不属于你的账户。",
+        "en": "Not found, or not your account's.",
+    },
+    "err_forbidden": {
+        "zh-CN": "你的账户不能打开此页面。",
+        "en": "Your account cannot open this page.",
+    },
+    # -- the packing bench (packing_pages) --
+    "pack_title": {"zh-CN": "拣货打包", "en": "Pick and pack"},
+    "pack_open": {"zh-CN": "扫码拣货", "en": "Scan and pick"},
+    "pack_open_ship": {"zh-CN": "打包发货", "en": "Pack and ship"},
+    "pack_status_reserved": {"zh-CN": "待拣货", "en": "To pick"},
+    "pack_status_picked": {"zh-CN": "待打包", "en": "To pack"},
+    "pack_status_shipped": {"zh-CN": "已发货", "en": "Shipped"},
+    "pack_scan_label": {
+        "zh-CN": "扫描每件商品的条码（或输入商家编码）",
+        "en": "Scan each unit's barcode (or type its code)",
+    },
+    "pack_add": {"zh-CN": "加一件", "en": "Add"},
+    "pack_scanned": {"zh-CN": "已扫描", "en": "Scanned"},
+    "pack_start_over": {"zh-CN": "重新扫描", "en": "Start over"},
+    "pack_lines": {"zh-CN": "拣货明细", "en": "To pick"},
+    "pack_wrong_item": {
+        "zh-CN": "{code} 不属于此订单：请将该商品放到一边。",
+        "en": "{code} is not on this order: keep it apart.",
+    },
+    "pack_count_mismatch": {
+        "zh-CN": "第 {line} 行（{sku_code}）：已扫描 {scanned} 件，应拣 {expected} 件。",
+        "en": "Line {line} ({sku_code}): {scanned} scanned, {expected} to pick.",
+    },
+    "pack_scan_first": {"zh-CN": "请先扫描商品。", "en": "Scan the items first."},
+    "pack_not_picked": {
+        "zh-CN": "此订单尚未拣货，请先扫码拣货。",
+        "en": "This order is not picked yet: scan and pick it first.",
+    },
+    "pack_already_shipped": {
+        "zh-CN": "此订单已发货。",
+        "en": "This order is already shipped.",
+    },
+    "pack_quote_changed": {
+        "zh-CN": "运费已变化，请查看最新的物流选项后再发货。",
+        "en": "The price changed: check the options again, then ship.",
+    },
+    "pack_options": {"zh-CN": "从仓库发货的物流选项", "en": "Shipping options from the warehouse"},
+    "pack_no_options": {
+        "zh-CN": "没有可用的物流服务，请联系运营。",
+        "en": "No service can take this parcel; ask an operator.",
+    },
+    "pack_delivery": {"zh-CN": "预计送达", "en": "Delivery"},
+    "pack_choose_service": {"zh-CN": "请选择物流服务。", "en": "Choose a service."},
+    "pack_ship": {"zh-CN": "发货", "en": "Ship"},
+    "pack_parcel": {"zh-CN": "包裹", "en": "Parcel"},
+    "pack_shipped_at": {"zh-CN": "发货时间", "en": "Shipped at"},
+    "pack_shipped_message": {
+        "zh-CN": "已发货：请打印面单并贴在包裹上。",
+        "en": "Shipped: print the label and stick it on the parcel.",
+    },
 }
 
 
@@ -423,3 +799,30 @@ def translator(lang: str):  # type: ignore[no-untyped-def]
         return entry.get(lang, key) if entry else key
 
     return t
+
+
+# Restock suggestions (根据平台提示备货, M5): web/restock_pages.py.
+MESSAGES.update(
+    {
+        "restock_title": {"zh-CN": "备货建议", "en": "Restock"},
+        "restock_help": {
+            "zh-CN": "平台根据近期销量和库存可售天数建议备货数量（可用 + 在途）。"
+            "调整数量后可直接生成入库单草稿。",
+            "en": "The platform suggests what to send from your recent sales and the days your "
+            "stock (available + inbound) covers. Adjust the quantities and create a draft "
+            "inbound notice.",
+        },
+        "restock_days": {"zh-CN": "销量统计天数", "en": "Sales over (days)"},
+        "restock_cover_target": {"zh-CN": "目标可售天数", "en": "Cover target (days)"},
+        "restock_pick": {"zh-CN": "选择", "en": "Include"},
+        "restock_sold": {"zh-CN": "期间销量", "en": "Sold"},
+        "restock_rate": {"zh-CN": "日均销量", "en": "Per day"},
+        "restock_cover": {"zh-CN": "可售天数", "en": "Cover (days)"},
+        "restock_suggested": {"zh-CN": "建议备货", "en": "Suggested"},
+        "restock_create_notice": {"zh-CN": "生成入库单", "en": "Create inbound notice"},
+        "restock_none": {
+            "zh-CN": "暂无备货建议：库存足以覆盖目标天数。",
+            "en": "Nothing to restock: your stock covers the target days.",
+        },
+    }
+)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
 from tuoguan.errors import DomainError
+from tuoguan.fulfilment import service as fulfilment
 from tuoguan.orders import service as orders
 from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
@@ -20,6 +21,7 @@ from tuoguan.orders.schemas import ActionBody, CancelBody, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, OrderAction, OrderStatus
 from tuoguan.shipping import cancellation, claims, printing, shipments
 from tuoguan.shipping.schemas import CancelReason
+from tuoguan.stores.modes import Party
 from tuoguan.web.console import (
     _current,
     _db,
@@ -106,6 +108,9 @@ async def _detail(
     timeline = await orders.events(session, principal=principal, order_id=order_id)
     parcels = await shipments.for_order(session, principal=principal, order_id=order_id)
     order_claims, _ = await claims.list_claims(session, principal=principal, order_id=order_id)
+    # F11: the platform ships from its warehouse; the seller sees its progress, not the buyer.
+    flow = await fulfilment.fulfilment_orders(session, principal=principal, order_id=order_id)
+    platform = next((fo for fo in flow if fo.shipper is Party.platform), None)
     return _render(
         request,
         "order.html",
@@ -118,6 +123,7 @@ async def _detail(
             "cancel_reasons": list(CancelReason),
             "claims": order_claims,
             "claimable": {k.value: [s.value for s in v] for k, v in claims.CLAIMABLE.items()},
+            "platform_flow": platform,
             "message": message,
             "error": error,
             "now": now,

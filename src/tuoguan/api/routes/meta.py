@@ -31,11 +31,15 @@ async def health(session: ReadSession) -> dict[str, str]:
     return {"status": "ok"}
 
 
+WAREHOUSES_HELP = "The warehouses a warehouse token acts in (warehouse staff only)."
+
+
 class Me(BaseModel):
     role: Role
     actor_id: str
     seller_id: str | None
     carrier_code: str | None
+    warehouse_ids: list[str] = Field(description=WAREHOUSES_HELP)
     name: str
 
 
@@ -47,6 +51,7 @@ async def me(principal: PrincipalDep) -> Me:
         actor_id=principal.actor_id,
         seller_id=principal.seller_id,
         carrier_code=principal.carrier_code,
+        warehouse_ids=list(principal.warehouse_ids),
         name=principal.name,
     )
 
@@ -90,6 +95,11 @@ class TokenCreate(Strict):
     role: Role
     seller_id: str | None = Field(default=None, max_length=40)
     carrier_code: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_\-]{1,31}$")
+    warehouse_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Warehouse tokens: the warehouses it acts in (at least one; no other role).",
+    )
 
 
 class TokenRead(BaseModel):
@@ -100,6 +110,7 @@ class TokenRead(BaseModel):
     role: Role
     seller_id: str | None
     carrier_code: str | None
+    warehouse_ids: list[str] = Field(description=WAREHOUSES_HELP)
     created_at: datetime
     revoked_at: datetime | None
 
@@ -110,6 +121,7 @@ class TokenIssued(BaseModel):
     role: Role
     seller_id: str | None
     carrier_code: str | None
+    warehouse_ids: list[str] = Field(description=WAREHOUSES_HELP)
     token: str = Field(description="The secret; shown once, store it now.")
 
 
@@ -147,6 +159,7 @@ async def create_token(request: Request, ctx: CtxDep, body: TokenCreate) -> Resp
             role=body.role,
             seller_id=body.seller_id,
             carrier_code=body.carrier_code,
+            warehouse_ids=body.warehouse_ids,
         )
 
     async def render(_: AsyncSession, issued: tuple[ApiToken, str]) -> dict[str, Any]:
@@ -157,6 +170,7 @@ async def create_token(request: Request, ctx: CtxDep, body: TokenCreate) -> Resp
             role=token.role,
             seller_id=token.seller_id,
             carrier_code=token.carrier_code,
+            warehouse_ids=list(token.warehouse_ids),
             token=secret,
         ).model_dump(mode="json")
 

@@ -22,6 +22,7 @@ from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import CARRIER_CALL
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
+from tuoguan.fulfilment import service as fulfilment
 from tuoguan.kit.clock import UTCInstant
 from tuoguan.orders import service, views
 from tuoguan.orders.models import Order
@@ -73,11 +74,14 @@ def _acting(action: OrderAction) -> dict[str, Any]:
     **access.views(ORDER_VIEWS, only=(Role.buyer_channel, Role.operator)),  # O1
 )
 async def place_order(request: Request, ctx: CtxDep, body: OrderCreate) -> Response:
-    """Place an order (O1); its deadlines are computed as it enters its first state."""
+    """Place an order (O1); its deadlines are computed as it enters its first state, and it
+    is routed to the warehouse that fulfils it (M1, F11). A store whose orders the platform
+    ships: served from the platform warehouse's stock at once (no confirmation needed), or a
+    supply order goes to the seller (O2 × M5); 409 ``no_platform_warehouse`` without one."""
     return await run_mutation(
         request,
         ctx,
-        lambda s: service.place_order(s, ctx=ctx, data=body),
+        lambda s: fulfilment.place_order(s, ctx=ctx, data=body),
         _renderer(ctx),
         status_code=201,
     )

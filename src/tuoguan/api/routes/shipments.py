@@ -129,7 +129,7 @@ async def get_shipment(shipment_id: str, ctx: CtxDep, session: ReadSession) -> S
 @router.get(
     "/shipments/{shipment_id}/events",
     response_model=list[TrackingEventRead],
-    **access.roles(*access.CALLERS),
+    **access.roles(*SHIPMENT_VIEWS),  # whoever reads the parcel reads its tracking
 )
 async def shipment_events(
     shipment_id: str, ctx: CtxDep, session: ReadSession

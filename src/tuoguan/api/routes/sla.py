@@ -22,6 +22,7 @@ from tuoguan.orders.models import Order
 from tuoguan.principal import Role
 from tuoguan.sla import service as sla
 from tuoguan.sla import warnings
+from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 from tuoguan.timing.risk import Risk
 
@@ -43,6 +44,13 @@ class BreachRead(BaseModel):
     assess_by: datetime
     assessed_at: datetime | None
     lateness_seconds: int | None
+    responsible: Party = Field(
+        description="Whose deadline it was (F11): the seller's, or the platform's when its "
+        "warehouse ships the order; the platform's are never fined."
+    )
+    warehouse_id: str | None = Field(
+        description="The warehouse whose ship deadline was missed (the platform's breaches)."
+    )
 
 
 class NotificationRead(BaseModel):

@@ -33,3 +33,24 @@
     });
   });
 })();
+// Scanner screens (receiving): a barcode scanner types, then presses Enter. Keys typed while
+// the cursor is elsewhere go to the scan input; Escape clears it; a form is sent once, so a
+// scanner's double Enter does not count twice. The pages work without this.
+(function () {
+  "use strict";
+  var input = document.querySelector("[data-scan-input]");
+  if (!input) return;
+  if (document.activeElement === input) input.select();
+  document.addEventListener("keydown", function (ev) {
+    var target = ev.target, tag = target && target.tagName;
+    if (ev.key === "Escape" && target === input) { input.value = ""; return; }
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key.length === 1) input.focus();
+  });
+  document.querySelectorAll("form[data-scan], form[data-testid=asn-scan]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (form.dataset.sent) { ev.preventDefault(); return; }
+      form.dataset.sent = "1";
+    });
+  });
+})();

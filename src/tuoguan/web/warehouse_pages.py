@@ -1,0 +1,505 @@
+"""Warehouse staff's receiving screen (收货, R1-R2), made for a phone and a barcode scanner that
+types and presses Enter: one input takes the ASN number or the carrier's tracking number, then
+each SKU scanned counts one good unit. Defective units, discrepancies with photos and the
+finish are buttons and forms: the page works without JavaScript. And the pick list (拣货单, F11):
+what the warehouse ships, the soonest deadline first.
+
+Staff act only on the notices of their warehouses (the services scope them); operators may use
+the screen too. Everyone else is sent home.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+
+from tuoguan.accounts import service as accounts
+from tuoguan.accounts.models import User, WebSession
+from tuoguan.context import Ctx
+from tuoguan.errors import DomainError
+from tuoguan.fulfilment import discrepancies, inbound, inbound_reads, receiving, uploads
+from tuoguan.fulfilment.inbound_schemas import CountsCreate, InboundNoticeRead
+from tuoguan.fulfilment.inbound_states import RECEIVERS
+from tuoguan.fulfilment.models import DiscrepancyKind, InboundStatus
+from tuoguan.web.console import (
+    WAREHOUSE_HOME,
+    _current,
+    _db,
+    _render,
+    _to_login,
+    checked_form,
+    home_for,
+    request_ctx,
+)
+from tuoguan.web.inbound_pages import serve_photo
+from tuoguan.web.stock_pages import (
+    OPERATOR_ZONE,
+    error_page,
+    local_time,
+    refusal,
+    say,
+    sku_names,
+    warehouses_by_id,
+)
+
+router = APIRouter(include_in_schema=False)
+RECEIVING = f"{WAREHOUSE_HOME}/receiving"
+# Notices waiting at the dock or being counted: the landing list.
+TO_RECEIVE = (InboundStatus.in_transit, InboundStatus.arrived, InboundStatus.receiving)
+COUNTABLE = frozenset(TO_RECEIVE)
+# What staff record by hand; a short count is recorded by Finish receiving.
+KINDS = (DiscrepancyKind.damaged, DiscrepancyKind.over, DiscrepancyKind.wrong_sku)
+MAX_UNITS_AT_ONCE = 10_000
+# The forms that carry a photo: their bodies may be as large as a photo (api/middleware.BodyLimit).
+PHOTO_FORMS = re.compile(rf"^{RECEIVING}/[^/]+/(discrepancy|discrepancies/[^/]+/photo)$")
+LARGER_BODIES = ((PHOTO_FORMS, uploads.MAX_PHOTO_BYTES + 64 * 1024),)
+
+
+class FormProblem(ValueError):
+    """A form refused before any service sees it; its message key says why."""
+
+
+def _receiver(user: User) -> bool:
+    return user.role in RECEIVERS
+
+
+def photo_url(notice_id: str, discrepancy_id: str, n: int) -> str:
+    """Where staff's screen serves a discrepancy's photo."""
+    return f"{RECEIVING}/{notice_id}/photos/{discrepancy_id}/{n}"
+
+
+def _page_url(notice_id: str, **notes: str) -> str:
+    return f"{RECEIVING}/{notice_id}" + (f"?{urlencode(notes)}" if notes else "")
+
+
+async def _zone(session: AsyncSession, user: User, warehouse_id: str) -> str:
+    """Staff read times in their warehouse's zone, operators in China's."""
+    if user.role.value == "operator":
+        return OPERATOR_ZONE
+    found = await warehouses_by_id(session, [warehouse_id])
+    return found[warehouse_id].timezone if warehouse_id in found else OPERATOR_ZONE
+
+
+# -- finding the notice -----------------------------------------------------------------------
+
+
+@router.get(RECEIVING, response_model=None)
+async def receiving_home(
+    request: Request, code: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """The scanner's first input: an ASN number or a tracking number opens its notice; without
+    one, the notices on their way to or being received at the user's warehouses."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    if not _receiver(user):
+        return RedirectResponse(home_for(user), status_code=303)
+    principal = accounts.principal_for_user(user)
+    scanned = (code or "").strip()
+    try:
+        async with _db(request).read() as session:
+            if scanned:
+                found = await inbound_reads.lookup(session, principal=principal, code=scanned)
+                if len(found) == 1:
+                    return RedirectResponse(_page_url(found[0].id), status_code=303)
+            else:
+                found, _ = await inbound_reads.list_notices(
+                    session, principal=principal, statuses=TO_RECEIVE, limit=50
+                )
+            shown = await inbound_reads.present(
+                session, principal=principal, notices=found, photo_url=photo_url
+            )
+            zones = {n.id: await _zone(session, user, n.warehouse_id) for n in shown}
+    except DomainError as exc:
+        return error_page(request, user, web_session.csrf_token, exc)
+    return _render(
+        request,
+        "receiving_home.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "code": scanned,
+            "notices": shown,
+            "shipped": {n.id: local_time(n.shipped_at, zones[n.id]) for n in shown},
+            "error": say(request, "recv_not_found", code=scanned)
+            if scanned and not shown
+            else None,
+        },
+        404 if scanned and not shown else 200,
+    )
+
+
+# -- one notice -------------------------------------------------------------------------------
+
+
+async def _notice_page(
+    request: Request,
+    user: User,
+    web_session: WebSession,
+    notice_id: str,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    counted: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    principal = accounts.principal_for_user(user)
+    try:
+        async with _db(request).read() as session:
+            found = await inbound.get_notice(session, principal=principal, notice_id=notice_id)
+            (notice,) = await inbound_reads.present(
+                session, principal=principal, notices=[found], photo_url=photo_url
+            )
+            zone = await _zone(session, user, notice.warehouse_id)
+            names = await sku_names(
+                session, [d.sku_id for d in notice.discrepancies if d.sku_id is not None]
+            )
+    except DomainError as exc:
+        return error_page(request, user, web_session.csrf_token, exc)
+    message = _counted_message(request, notice, counted or {}) or message
+    return _render(
+        request,
+        "receiving.html",
+        {
+            "user": user,
+            "csrf": web_session.csrf_token,
+            "notice": notice,
+            "names": names,
+            "countable": notice.status in COUNTABLE,
+            "closable": "close" in notice.allowed_actions,
+            "kinds": KINDS,
+            "when": lambda at: local_time(at, zone),
+            "message": message,
+            "error": error,
+            "form": form or {},
+        },
+        status_code,
+    )
+
+
+def _counted_message(
+    request: Request, notice: InboundNoticeRead, params: dict[str, str]
+) -> str | None:
+    """What the last scan counted, named from the notice's own line (never text from the URL)."""
+    line = next((li for li in notice.lines if li.sku_id == params.get("counted")), None)
+    if line is None:
+        return None
+    attributes = " / ".join(line.attributes.values())
+    name = f"{line.product_name} · {attributes}" if attributes else line.product_name
+    units = params.get("n", "1")
+    key = "recv_counted_defective" if params.get("defective") else "recv_counted"
+    return say(request, key, name=name, n=units if units.isdigit() else "1")
+
+
+@router.get(RECEIVING + "/{notice_id}", response_model=None)
+async def receiving_notice(request: Request, notice_id: str) -> Response:
+    """A notice's lines, expected against counted, and the scanner's input for its SKUs."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    user, web_session = current
+    if not _receiver(user):
+        return RedirectResponse(home_for(user), status_code=303)
+    params = {k: v[:200] for k, v in request.query_params.items()}
+    notes = {
+        "closed": "recv_closed",
+        "recorded": "recv_discrepancy_recorded",
+        "photo": "recv_photo_added",
+        "arrived": "recv_arrived",
+    }
+    message = next((say(request, key) for flag, key in notes.items() if flag in params), None)
+    return await _notice_page(
+        request, user, web_session, notice_id, message=message, counted=params
+    )
+
+
+async def _arrived(session: AsyncSession, ctx: Ctx, notice_id: str) -> None:
+    """Cartons being counted are at the dock: a notice still in transit arrives first."""
+    found = await inbound.get_notice(session, principal=ctx.principal, notice_id=notice_id)
+    if found.status is InboundStatus.in_transit:
+        await receiving.arrive(session, ctx=ctx, notice_id=notice_id)
+
+
+def _units(form: dict[str, str]) -> int:
+    text = form.get("quantity", "").strip() or "1"
+    try:
+        units = int(text)
+    except ValueError:
+        raise FormProblem("err_quantity") from None
+    if not 1 <= units <= MAX_UNITS_AT_ONCE:
+        raise FormProblem("err_quantity")
+    return units
+
+
+async def _checked_receiver(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    if not _receiver(checked[0]):
+        return RedirectResponse(home_for(checked[0]), status_code=303)
+    return checked
+
+
+@router.post(RECEIVING + "/{notice_id}/count", response_model=None)
+async def count(request: Request, notice_id: str) -> Response:
+    """Count units of the SKU scanned or typed (one good unit unless told otherwise); a notice
+    still in transit arrives first. Refused whole when the SKU or the number does not fit."""
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    ctx = request_ctx(request, user)
+    code = form.get("code", "").strip()
+    defective = form.get("defective") == "1"
+    try:
+        if not code:
+            raise FormProblem("err_scan_code")
+        units = _units(form)
+        body = CountsCreate.model_validate(
+            {
+                "counts": [
+                    {
+                        "code": code,
+                        "good": 0 if defective else units,
+                        "defective": units if defective else 0,
+                    }
+                ]
+            }
+        )
+        async with _db(request).write() as session:
+            await _arrived(session, ctx, notice_id)
+            await receiving.count(session, ctx=ctx, notice_id=notice_id, data=body)
+            line = await receiving.find_line(
+                session, principal=ctx.principal, notice_id=notice_id, code=code
+            )
+            await session.commit()
+    except (ValidationError, FormProblem) as exc:
+        key = str(exc) if isinstance(exc, FormProblem) else "err_quantity"
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=say(request, key, code=code),
+            status_code=422,
+        )
+    except DomainError as exc:
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=refusal(request, exc, code=code),
+            status_code=exc.http_status,
+        )
+    notes = {"counted": line.sku_id, "n": str(units), **({"defective": "1"} if defective else {})}
+    return RedirectResponse(_page_url(notice_id, **notes), status_code=303)
+
+
+@router.post(RECEIVING + "/{notice_id}/arrive", response_model=None)
+async def arrive(request: Request, notice_id: str) -> Response:
+    """The cartons reached the dock (到仓)."""
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, _ = checked
+    try:
+        async with _db(request).write() as session:
+            await receiving.arrive(session, ctx=request_ctx(request, user), notice_id=notice_id)
+            await session.commit()
+    except DomainError as exc:
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=refusal(request, exc),
+            status_code=exc.http_status,
+        )
+    return RedirectResponse(_page_url(notice_id, arrived="1"), status_code=303)
+
+
+async def _photo(request: Request) -> tuple[bytes, str | None] | None:
+    """The photo field of a multipart form, if a file was chosen."""
+    form = await request.form(max_files=1, max_fields=12)
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    content = await upload.read(uploads.MAX_PHOTO_BYTES + 1)
+    return (content, upload.filename) if content else None
+
+
+def _discrepancy_count(kind: DiscrepancyKind, code: str, units: int, note: str) -> CountsCreate:
+    """A count that records a discrepancy: damaged units are counted defective, over and wrong
+    SKU units as received (a wrong SKU is kept apart, not stocked)."""
+    damaged = kind is DiscrepancyKind.damaged
+    return CountsCreate.model_validate(
+        {
+            "counts": [
+                {
+                    "code": code,
+                    "good": 0 if damaged else units,
+                    "defective": units if damaged else 0,
+                    "discrepancy": {"kind": kind.value, "note": note or None},
+                }
+            ]
+        }
+    )
+
+
+async def _recorded(
+    session: AsyncSession, ctx: Ctx, notice_id: str, kind: DiscrepancyKind, code: str
+) -> str:
+    """The discrepancy a count just recorded: of its kind, for the SKU on the notice the code
+    names, or for the code itself (a wrong SKU)."""
+    sku_id = None
+    if kind is not DiscrepancyKind.wrong_sku:
+        line = await receiving.find_line(
+            session, principal=ctx.principal, notice_id=notice_id, code=code
+        )
+        sku_id = line.sku_id
+    recorded = [d for d in await discrepancies.recorded_for(session, notice_id) if d.kind is kind]
+    folded = code.casefold()
+    for found in recorded:
+        if (sku_id and found.sku_id == sku_id) or (
+            not sku_id and (found.scanned_code or "").casefold() == folded
+        ):
+            return found.id
+    # A wrong SKU of the store recorded earlier under another of its codes.
+    return recorded[-1].id
+
+
+@router.post(RECEIVING + "/{notice_id}/discrepancy", response_model=None)
+async def record_discrepancy(request: Request, notice_id: str) -> Response:
+    """Record damaged, over or wrong-SKU units with a note and, optionally, a photo (R2), in
+    one transaction: the count, the discrepancy and its photo are kept together or not at all."""
+    photo = await _photo(request)  # parsed first, with the upload's limits
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    ctx = request_ctx(request, user)
+    code = form.get("code", "").strip()
+    try:
+        if form.get("kind") not in {k.value for k in KINDS}:
+            raise FormProblem("err_pick_kind")
+        kind = DiscrepancyKind(form["kind"])
+        if not code:
+            raise FormProblem("err_scan_code")
+        body = _discrepancy_count(kind, code, _units(form), form.get("note", "").strip()[:1000])
+        async with _db(request).write() as session:
+            await _arrived(session, ctx, notice_id)
+            await receiving.count(session, ctx=ctx, notice_id=notice_id, data=body)
+            if photo is not None:
+                target = await _recorded(session, ctx, notice_id, kind, code)
+                await discrepancies.add_photo(
+                    session,
+                    ctx=ctx,
+                    notice_id=notice_id,
+                    discrepancy_id=target,
+                    content=photo[0],
+                    name=photo[1],
+                )
+            await session.commit()
+    except (ValidationError, FormProblem) as exc:
+        key = str(exc) if isinstance(exc, FormProblem) else "err_form"
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=say(request, key, code=code),
+            form=form,
+            status_code=422,
+        )
+    except DomainError as exc:
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=refusal(request, exc, code=code),
+            form=form,
+            status_code=exc.http_status,
+        )
+    return RedirectResponse(_page_url(notice_id, recorded="1"), status_code=303)
+
+
+@router.post(RECEIVING + "/{notice_id}/discrepancies/{discrepancy_id}/photo", response_model=None)
+async def add_photo(request: Request, notice_id: str, discrepancy_id: str) -> Response:
+    """Attach a photo to a discrepancy already recorded (a short count's, say)."""
+    photo = await _photo(request)
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, _ = checked
+    try:
+        if photo is None:
+            raise FormProblem("err_photo_empty")
+        async with _db(request).write() as session:
+            await discrepancies.add_photo(
+                session,
+                ctx=request_ctx(request, user),
+                notice_id=notice_id,
+                discrepancy_id=discrepancy_id,
+                content=photo[0],
+                name=photo[1],
+            )
+            await session.commit()
+    except FormProblem as exc:
+        return await _notice_page(
+            request, user, web_session, notice_id, error=say(request, str(exc)), status_code=422
+        )
+    except DomainError as exc:
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=refusal(request, exc),
+            status_code=exc.http_status,
+        )
+    return RedirectResponse(_page_url(notice_id, photo="1"), status_code=303)
+
+
+@router.post(RECEIVING + "/{notice_id}/close", response_model=None)
+async def finish(request: Request, notice_id: str) -> Response:
+    """Finish receiving (收货完成): what was not counted is recorded short."""
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, _ = checked
+    try:
+        async with _db(request).write() as session:
+            await receiving.close(session, ctx=request_ctx(request, user), notice_id=notice_id)
+            await session.commit()
+    except DomainError as exc:
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            error=refusal(request, exc),
+            status_code=exc.http_status,
+        )
+    return RedirectResponse(_page_url(notice_id, closed="1"), status_code=303)
+
+
+@router.get(RECEIVING + "/{notice_id}/photos/{discrepancy_id}/{n}", response_model=None)
+async def photo(request: Request, notice_id: str, discrepancy_id: str, n: int) -> Response:
+    """A discrepancy's photo, for the warehouse's staff."""
+    current = await _current(request)
+    if current is None:
+        return _to_login()
+    if not _receiver(current[0]):
+        return RedirectResponse(home_for(current[0]), status_code=303)
+    return await serve_photo(request, *current, notice_id, discrepancy_id, n)

@@ -92,6 +92,13 @@ def test_a_full_managed_order_is_supplied_received_and_shipped_by_the_platform(
     assert served["ship_by"] is not None  # the warehouse's own clock now runs (F11)
     assert m.ok(m.get(f"/supply-orders/{supply['id']}", seller))["status"] == "received"
 
+    # The platform holds the goods now: the seller can neither price its parcel nor cancel it.
+    priced = m.get(f"/orders/{order['id']}/shipping-options", seller)
+    assert priced.status_code == 403 and priced.json()["rule"] == "platform_ships"
+    dropped = m.post(f"/orders/{order['id']}/cancel", seller, {"reason": "changed my mind"})
+    assert dropped.status_code == 403 and dropped.json()["rule"] == "platform_holds_stock"
+    assert _fo(m, order["id"])["status"] == "reserved"
+
     # F11: the warehouse picks, quotes from its own address, and ships online.
     (entry,) = m.ok(m.get(f"/warehouses/{hub}/pick-list", picker))
     assert entry["id"] == fo["id"]

@@ -97,6 +97,14 @@ PRODUCTS = (
     ("Power bank 充电宝", "battery/power-bank", 260, 2599),
     ("Perfume 香水", "liquid/perfume", 180, 6900),
 )
+# The seller's own code (商家编码) and a barcode for each one-variant product, as a seller types
+# them in, so warehouse staff scan and read real codes.
+SINGLE_SKUS = {
+    "Bluetooth earbuds 蓝牙耳机": SkuCreate(code="EB-001", barcode="6901234567915"),
+    "Ceramic mug 陶瓷杯": SkuCreate(code="MUG-350", barcode="6901234567922"),
+    "Power bank 充电宝": SkuCreate(code="PB-10K", barcode="6901234567939"),
+    "Perfume 香水": SkuCreate(code="PF-50ML", barcode="6901234567946"),
+}
 # Products sold in several variants (C3: 规格); the others have one SKU each.
 VARIANTS = {
     "Silicone phone case 手机壳": (
@@ -421,7 +429,7 @@ async def _stock_and_sell(
                 declared_value_minor=price,
                 price_minor=None if full else price,
                 supply_price_minor=price * 6 // 10 if full else None,
-                skus=list(VARIANTS[name]) if name in VARIANTS else None,
+                skus=list(VARIANTS[name]) if name in VARIANTS else [SINGLE_SKUS[name]],
             ),
         )
         if full:

@@ -5,7 +5,8 @@ through ``orders.service.guard``; importing ``tuoguan.fulfilment`` registers thi
 - cancel: the supply order is cancelled, the stock held is released, the fulfilment order ends;
 - ship, for an order the platform ships: never by the seller (403 ``platform_ships``), and only
   with its stock held (409 ``stock_not_reserved``); the units then leave the ledger (F11);
-- unship (F10, the carrier voided a parcel that had left): the units are held again.
+- unship (F10, the carrier voided a parcel that had left): the units are held again;
+- cancel by the seller once the platform holds the goods: refused (403 ``platform_holds_stock``).
 
 Orders the seller ships (self-run, semi-managed) pass untouched, and so do orders placed before
 fulfilment orders existed (they have none).
@@ -29,7 +30,15 @@ from tuoguan.orders.states import OrderAction
 from tuoguan.principal import Role
 from tuoguan.stores.modes import Party, rules
 
-_WATCHED = frozenset({OrderAction.confirm, OrderAction.cancel, OrderAction.ship, OrderAction.unship})
+_WATCHED = frozenset(
+    {
+        OrderAction.confirm,
+        OrderAction.cancel,
+        OrderAction.request_cancel,
+        OrderAction.ship,
+        OrderAction.unship,
+    }
+)
 
 
 @orders.guard("fulfilment.order_actions")
@@ -42,6 +51,17 @@ async def _follow_the_order(
     fo = await repository.fulfilment_of(session, order.id, lock=True)
     if fo is None or fo.shipper is Party.seller:
         return
+    if (
+        action in (OrderAction.cancel, OrderAction.request_cancel)
+        and ctx.principal.role is Role.seller
+        and fo.status in HOLDS_STOCK
+    ):
+        raise Forbidden(
+            f"the platform holds the goods of order {order.id} in its warehouse (F11); only the "
+            "buyer or an operator may cancel it now",
+            field="action",
+            rule="platform_holds_stock",
+        )
     if action is OrderAction.ship and ctx.principal.role is Role.seller:
         raise Forbidden(
             f"the platform ships order {order.id} from its warehouse (F11); the seller does not",

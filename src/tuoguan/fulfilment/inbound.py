@@ -69,6 +69,31 @@ def visible(principal: Principal) -> Select[InboundNotice]:
     return query.where(false())
 
 
+def enter(
+    session: AsyncSession,
+    ctx: Ctx,
+    notice: InboundNotice,
+    target: InboundStatus,
+    action: InboundAction,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The notice moves to ``target`` by ``action``, with its audit event (one per step)."""
+    before = notice.status
+    notice.status = target
+    notice.updated_at = ctx.clock.now()
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type=REF_TYPE,
+        subject_id=notice.id,
+        store_id=notice.store_id,
+        action=action.value,
+        from_state=before.value,
+        to_state=target.value,
+        data=data or {},
+    )
+
+
 def _not_found(notice_id: str) -> NotFound:
     return NotFound(f"inbound notice {notice_id} not found", field="notice_id")
 
@@ -395,21 +420,14 @@ async def send(
             ref_type=REF_TYPE,
             ref_id=notice.id,
         )
-    now = ctx.clock.now()
-    before = notice.status
-    notice.status = step.targets[0]
-    notice.shipped_at = now
-    notice.updated_at = now
-    audit.record(
+    notice.shipped_at = ctx.clock.now()
+    enter(
         session,
-        ctx=ctx,
-        subject_type=REF_TYPE,
-        subject_id=notice.id,
-        store_id=notice.store_id,
-        action=InboundAction.send.value,
-        from_state=before.value,
-        to_state=notice.status.value,
-        data={"carrier_name": notice.carrier_name, "tracking_number": notice.tracking_number},
+        ctx,
+        notice,
+        step.targets[0],
+        InboundAction.send,
+        {"carrier_name": notice.carrier_name, "tracking_number": notice.tracking_number},
     )
     await session.flush()
     if notice.supply_order_id is not None:
@@ -426,18 +444,6 @@ async def cancel(
     _sender(principal)
     step = transition(notice, InboundAction.cancel, principal)
     _check_version("inbound notice", notice.id, notice.version, expected_version)
-    before = notice.status
-    notice.status = step.targets[0]
-    notice.updated_at = ctx.clock.now()
-    audit.record(
-        session,
-        ctx=ctx,
-        subject_type=REF_TYPE,
-        subject_id=notice.id,
-        store_id=notice.store_id,
-        action=InboundAction.cancel.value,
-        from_state=before.value,
-        to_state=notice.status.value,
-    )
+    enter(session, ctx, notice, step.targets[0], InboundAction.cancel)
     await session.flush()
     return notice

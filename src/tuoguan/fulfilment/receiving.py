@@ -32,14 +32,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.audit import service as audit
 from tuoguan.catalog.models import Sku
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
 from tuoguan.errors import check_version as _check_version
 from tuoguan.fulfilment import service as fulfilment
 from tuoguan.fulfilment.discrepancies import Discrepancies, recorded_for
-from tuoguan.fulfilment.inbound import REF_TYPE, get_notice, lock
+from tuoguan.fulfilment.inbound import REF_TYPE, enter, get_notice, lock
 from tuoguan.fulfilment.inbound_schemas import CountLine, CountsCreate
 from tuoguan.fulfilment.inbound_states import RECEIVERS, InboundAction, transition
 from tuoguan.fulfilment.models import (
@@ -73,21 +72,9 @@ async def _step(
     notice = await lock(session, principal=ctx.principal, notice_id=notice_id)
     step = transition(notice, action, ctx.principal)
     _check_version("inbound notice", notice.id, notice.version, expected_version)
-    before, now = notice.status, ctx.clock.now()
-    notice.status = step.targets[0]
     if action is InboundAction.arrive:
-        notice.arrived_at = now
-    notice.updated_at = now
-    audit.record(
-        session,
-        ctx=ctx,
-        subject_type=REF_TYPE,
-        subject_id=notice.id,
-        store_id=notice.store_id,
-        action=action.value,
-        from_state=before.value,
-        to_state=notice.status.value,
-    )
+        notice.arrived_at = ctx.clock.now()
+    enter(session, ctx, notice, step.targets[0], action)
     await session.flush()
     return notice
 
@@ -357,19 +344,13 @@ async def count(
     book = Discrepancies(session, ctx, notice, recorded)
     for counted in checked:
         await _apply(session, ctx, notice, counted, book)
-    before = notice.status
-    notice.status = step.targets[0]
-    notice.updated_at = ctx.clock.now()
-    audit.record(
+    enter(
         session,
-        ctx=ctx,
-        subject_type=REF_TYPE,
-        subject_id=notice.id,
-        store_id=notice.store_id,
-        action=InboundAction.count_units.value,
-        from_state=before.value,
-        to_state=notice.status.value,
-        data={"counts": _count_log(checked)},
+        ctx,
+        notice,
+        step.targets[0],
+        InboundAction.count_units,
+        {"counts": _count_log(checked)},
     )
     await session.flush()
     put_away = sorted({c.line.sku_id for c in checked if c.line is not None and c.item.good})
@@ -411,20 +392,14 @@ async def close(
         )
         short.append({"sku_id": line.sku_id, "expected": line.expected, "counted": counted})
     exact = not book.rows and all(line.received_good == line.expected for line in notice.lines)
-    before, now = notice.status, ctx.clock.now()
-    notice.status = InboundStatus.received if exact else InboundStatus.closed_with_discrepancies
-    notice.received_at = now
-    notice.updated_at = now
-    audit.record(
+    notice.received_at = ctx.clock.now()
+    enter(
         session,
-        ctx=ctx,
-        subject_type=REF_TYPE,
-        subject_id=notice.id,
-        store_id=notice.store_id,
-        action=InboundAction.close.value,
-        from_state=before.value,
-        to_state=notice.status.value,
-        data={"short": short, "discrepancies": len(book.rows)},
+        ctx,
+        notice,
+        InboundStatus.received if exact else InboundStatus.closed_with_discrepancies,
+        InboundAction.close,
+        {"short": short, "discrepancies": len(book.rows)},
     )
     await session.flush()
     received = sorted({line.sku_id for line in notice.lines if line.received_good})

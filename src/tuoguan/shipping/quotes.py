@@ -9,8 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
+from tuoguan.errors import Forbidden
+from tuoguan.fulfilment import service as fulfilment
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
+from tuoguan.principal import Role
 from tuoguan.shipping import rates, repository, routes
 from tuoguan.shipping.models import LogisticsService, RateCardVersion, Shipment
 from tuoguan.shipping.schemas import (
@@ -236,6 +239,13 @@ async def shipping_options(
 ) -> ShippingOptions:
     """F8 step 2: the services allowed for an order, each itemized, and why the others are not."""
     order = await orders.get_order(session, principal=ctx.principal, order_id=order_id)
+    if ctx.principal.role is Role.seller and await fulfilment.platform_shipped(session, [order.id]):
+        # F11: the platform ships and pays for this parcel; its freight is not the seller's to see.
+        raise Forbidden(
+            f"the platform ships order {order.id} from its warehouse (F11); the seller does not",
+            field="order_id",
+            rule="platform_ships",
+        )
     parcel, estimated = await parcel_for(session, order, measured)
     found = await choices(session, order=order, parcel=parcel, insure=insure, now=ctx.clock.now())
     return ShippingOptions(

@@ -484,7 +484,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "asn": {"zh-CN": "入库单号", "en": "ASN"},
     "inbound_shipping": {"zh-CN": "物流", "en": "Shipping"},
     "cartons": {"zh-CN": "箱数", "en": "Cartons"},
-    "cartons_unit": {"zh-CN": "箱", "en": "cartons"},
+    "cartons_unit": {"zh-CN": "箱", "en": "carton(s)"},
     "units": {"zh-CN": "件", "en": "units"},
     "no_inbound": {"zh-CN": "暂无入库单", "en": "No inbound notices"},
     "inbound_status_draft": {"zh-CN": "草稿", "en": "Draft"},

@@ -11,6 +11,7 @@ the screen too. Everyone else is sent home.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -305,16 +306,17 @@ async def count(request: Request, notice_id: str) -> Response:
     return RedirectResponse(_page_url(notice_id, **notes), status_code=303)
 
 
-@router.post(RECEIVING + "/{notice_id}/arrive", response_model=None)
-async def arrive(request: Request, notice_id: str) -> Response:
-    """The cartons reached the dock (到仓)."""
+async def _step(
+    request: Request, notice_id: str, step: Callable[..., Awaitable[object]], **done: str
+) -> Response:
+    """One receiving step on a notice (arrive, finish), then back to the notice with a note."""
     checked = await _checked_receiver(request)
     if isinstance(checked, Response):
         return checked
     user, web_session, _ = checked
     try:
         async with _db(request).write() as session:
-            await receiving.arrive(session, ctx=request_ctx(request, user), notice_id=notice_id)
+            await step(session, ctx=request_ctx(request, user), notice_id=notice_id)
             await session.commit()
     except DomainError as exc:
         return await _notice_page(
@@ -325,7 +327,13 @@ async def arrive(request: Request, notice_id: str) -> Response:
             error=refusal(request, exc),
             status_code=exc.http_status,
         )
-    return RedirectResponse(_page_url(notice_id, arrived="1"), status_code=303)
+    return RedirectResponse(_page_url(notice_id, **done), status_code=303)
+
+
+@router.post(RECEIVING + "/{notice_id}/arrive", response_model=None)
+async def arrive(request: Request, notice_id: str) -> Response:
+    """The cartons reached the dock (到仓)."""
+    return await _step(request, notice_id, receiving.arrive, arrived="1")
 
 
 async def _photo(request: Request) -> tuple[bytes, str | None] | None:
@@ -474,24 +482,7 @@ async def add_photo(request: Request, notice_id: str, discrepancy_id: str) -> Re
 @router.post(RECEIVING + "/{notice_id}/close", response_model=None)
 async def finish(request: Request, notice_id: str) -> Response:
     """Finish receiving (收货完成): what was not counted is recorded short."""
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, _ = checked
-    try:
-        async with _db(request).write() as session:
-            await receiving.close(session, ctx=request_ctx(request, user), notice_id=notice_id)
-            await session.commit()
-    except DomainError as exc:
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=refusal(request, exc),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_page_url(notice_id, closed="1"), status_code=303)
+    return await _step(request, notice_id, receiving.close, closed="1")
 
 
 @router.get(RECEIVING + "/{notice_id}/photos/{discrepancy_id}/{n}", response_model=None)

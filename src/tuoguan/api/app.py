@@ -69,6 +69,8 @@ def create_app(
     settings = settings or get_settings()
     clock = clock or timetravel.default_clock(settings)
 
+    from tuoguan.web import console
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
@@ -82,7 +84,8 @@ def create_app(
 
             tasks.append(asyncio.create_task(run_forever(app.state.db, clock, settings)))
         try:
-            yield
+            async with console.lifespan(app):
+                yield
         finally:
             for task in tasks:
                 task.cancel()

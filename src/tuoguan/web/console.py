@@ -32,8 +32,9 @@ from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
 
 @asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The sign-in throttle lives as long as the app (its Redis pool, if any)."""
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The sign-in throttle lives as long as the app (its Redis pool, if any); the app's own
+    lifespan enters this one (``api/app.py``: the console's routes are shared between apps)."""
     app.state.login_throttle = LoginThrottle.from_settings(app.state.settings)
     try:
         yield
@@ -41,7 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.login_throttle.store.close()
 
 
-router = APIRouter(include_in_schema=False, lifespan=_lifespan)
+router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 SESSION_COOKIE = "tg_session"
 LOGIN_CSRF_COOKIE = "tg_login_csrf"

@@ -4,6 +4,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export TUOGUAN_DATABASE_URL ?= sqlite:///./var/tuoguan.db
+# Test files run on this many workers (pytest-xdist; each has its own PostgreSQL database).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck bench clean install
 
@@ -33,7 +35,7 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench migrations
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench migrations

@@ -32,7 +32,24 @@ from tuoguan.kit.clock import FrozenClock
 from tuoguan.shipping.carriers.sandbox_server import Sandbox, create_sandbox_app
 from tuoguan.tables import metadata
 
-PG_URL = os.environ.get("TUOGUAN_TEST_PG_URL")
+
+def _own_database(url: str | None, worker: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``<name>_gw0``…),
+    created on first use, so workers never truncate each other's tables."""
+    if url is None or worker is None:
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone()
+        if found is None:
+            admin.execute(f'CREATE DATABASE "{own}"')
+    return f"{base}/{own}"
+
+
+PG_URL = _own_database(
+    os.environ.get("TUOGUAN_TEST_PG_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+)
 ON_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Shanghai
 

@@ -7,6 +7,11 @@ PostgreSQL is opt-in locally (set TUOGUAN_TEST_PG_URL) and required on CI
 from __future__ import annotations
 
 import os
+
+# The CLI's Rich tables wrap at the terminal's width, which a test run has none of (80 columns),
+# and pytest-xdist's temporary paths are longer: give the tests a wide one before anything
+# builds a console.
+os.environ["COLUMNS"] = "200"
 import shutil
 import socket
 import threading

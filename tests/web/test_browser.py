@@ -109,6 +109,9 @@ def test_console_fits_a_390px_phone(
     )
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at 390px: {wide}"
     page.locator("tr[data-order] a").first.click()
+    # the order page, loaded (evaluating mid-navigation reads no document)
+    page.wait_for_url("**/console/orders/ord_*")
+    page.wait_for_load_state()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     page.screenshot(path=str(tmp_path / "order-phone.png"), full_page=True)

@@ -36,7 +36,7 @@ def test_a_seller_is_warned_once_before_the_ship_deadline(
     clock.current = _share(order, 0.75)
     assert sweep_once(client, clock, settings)["warn_at_risk"] == 1
     (warning,) = _warnings(m, a)
-    assert warning["subject_id"] == order["id"] and "window is gone" in warning["message"]
+    assert warning["subject_id"] == order["id"] and "is gone" in warning["message"]
     clock.current = _share(order, 0.9)
     sweep_once(client, clock, settings)
     assert len(_warnings(m, a)) == 1  # once per order and deadline

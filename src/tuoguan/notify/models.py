@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
 
+_PLATFORM = "seller_id IS NULL"
+
 
 class Notification(Base):
     """A message to a seller (or, with no seller, to the operators)."""
@@ -42,6 +44,20 @@ class Notification(Base):
             postgresql_where=text("read_at IS NULL"),
             sqlite_where=text("read_at IS NULL"),
         ),
+        # The operators' inbox, all and unread (newest first): what no seller is sent. Their
+        # own partial indexes: PostgreSQL orders by id after ``seller_id IS NULL`` on no other.
+        Index(
+            "ix_notifications_platform",
+            "id",
+            postgresql_where=text(_PLATFORM),
+            sqlite_where=text(_PLATFORM),
+        ),
+        Index(
+            "ix_notifications_platform_unread",
+            "id",
+            postgresql_where=text(f"{_PLATFORM} AND read_at IS NULL"),
+            sqlite_where=text(f"{_PLATFORM} AND read_at IS NULL"),
+        ),
         # The webhook fan-out's range: notifications not yet handed to endpoints.
         Index(
             "ix_notifications_unfanned",
@@ -56,7 +72,10 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(30))
     subject_id: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(String(500))
+    # What it says: a catalog key and its parameters (``tuoguan.kit.i18n``), put into words
+    # in the reader's language when read.
+    message_key: Mapped[str] = mapped_column(String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

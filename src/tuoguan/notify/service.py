@@ -23,18 +23,23 @@ def notification_row(
     kind: str,
     subject_type: str,
     subject_id: str,
-    message: str,
+    key: str,
+    params: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     notification_id: str | None = None,
 ) -> dict[str, Any]:
-    """The column values of one notification (bulk sweeps insert many at once)."""
+    """The column values of one notification (bulk sweeps insert many at once).
+
+    ``key`` names the message in the catalogs and ``params`` fills it in; parameters a reader's
+    language changes are typed with ``tuoguan.kit.i18n`` (money, when, label, duration)."""
     return {
         "id": notification_id or new_id("notification"),
         "seller_id": seller_id,
         "kind": kind,
         "subject_type": subject_type,
         "subject_id": subject_id,
-        "message": message,
+        "message_key": key,
+        "params": params or {},
         "data": data or {},
         "created_at": ctx.clock.now(),
     }
@@ -56,7 +61,8 @@ async def notify_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None
 def _visible(principal: Principal) -> Select[Notification]:
     query = select(Notification)
     if principal.role is Role.operator:
-        return query
+        # The operators' inbox: what is addressed to them, not every seller's mail.
+        return query.where(Notification.seller_id.is_(None))
     if principal.role is Role.seller and principal.seller_id:
         return query.where(Notification.seller_id == principal.seller_id)
     raise Forbidden("this role has no notifications")

@@ -30,7 +30,7 @@ from tuoguan.audit import service as audit
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound
-from tuoguan.kit import outbound
+from tuoguan.kit import i18n, outbound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.signing import sign
@@ -220,7 +220,9 @@ def payload(note: Notification) -> bytes:
             "seller_id": note.seller_id,
             "subject_type": note.subject_type,
             "subject_id": note.subject_id,
-            "message": note.message,
+            "message_key": note.message_key,
+            "params": note.params,
+            "message": i18n.render(note.message_key, note.params, "en"),
             "data": note.data,
             "created_at": note.created_at.isoformat(),
         },

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, NotFound
+from tuoguan.kit import i18n
 from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
 from tuoguan.ops import repository
@@ -97,7 +98,8 @@ async def set_aside(
             kind="sweep_set_aside",
             subject_type=subject_type,
             subject_id=subject_id,
-            message=f"the worker set a row aside ({sweep}): {row.error}"[:500],
+            key=i18n.N_("note_set_aside"),
+            params={"sweep": i18n.label(f"sweep_{sweep}"), "error": (row.error or "")[:300]},
         )
     return row
 

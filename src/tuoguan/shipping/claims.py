@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
@@ -253,7 +254,8 @@ async def decide(
         kind=f"claim_{claim.status.value}",
         subject_type="order",
         subject_id=claim.order_id,
-        message=f"insurance claim {claim.id} {claim.status.value}: {decision.reason}",
+        key=i18n.N_("note_claim_decided"),
+        params={"outcome": i18n.label(f"claim_{claim.status.value}"), "reason": decision.reason},
     )
     await session.flush()
     return claim

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
@@ -36,9 +37,9 @@ from tuoguan.timing.calendar import calendar_for
 from tuoguan.timing.places import country_timezone
 
 _WORTH_TELLING = {
-    ShipmentStatus.exception: "parcel exception",
-    ShipmentStatus.lost: "parcel lost",
-    ShipmentStatus.returned: "parcel returned",
+    ShipmentStatus.exception: i18n.N_("note_parcel_exception"),
+    ShipmentStatus.lost: i18n.N_("note_parcel_lost"),
+    ShipmentStatus.returned: i18n.N_("note_parcel_returned"),
 }
 
 
@@ -142,7 +143,8 @@ async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan
             kind=f"shipment_{target.value}",
             subject_type="order",
             subject_id=shipment.order_id,
-            message=f"{_WORTH_TELLING[target]}: {shipment.tracking_number} ({scan.detail or ''})",
+            key=_WORTH_TELLING[target],
+            params={"tracking": shipment.tracking_number, "detail": scan.detail or ""},
         )
 
 
@@ -183,9 +185,9 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
     record(session, ctx, shipment, "cancelled", source, reason=shipment.cancel_reason)
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
     after = (
-        "the order awaits shipment again (cancel the order itself if the buyer left)"
+        i18n.N_("note_parcel_cancelled_reship")
         if order.status is not OrderStatus.cancel_requested
-        else "the order is cancelled, as was asked"
+        else i18n.N_("note_parcel_cancelled_order_cancelled")
     )
     if order.status is OrderStatus.shipped:
         await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.unship)
@@ -197,10 +199,8 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
         kind="shipment_cancelled",
         subject_type="order",
         subject_id=shipment.order_id,
-        message=(
-            f"{shipment.carrier_code} confirmed the cancellation of {shipment.tracking_number}; "
-            + after
-        ),
+        key=after,
+        params={"carrier": shipment.carrier_code, "tracking": shipment.tracking_number},
     )
 
 
@@ -221,7 +221,12 @@ async def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str
         kind="shipment_cancel_refused",
         subject_type="order",
         subject_id=shipment.order_id,
-        message=f"{shipment.carrier_code} refused to cancel {shipment.tracking_number}: {why}",
+        key=i18n.N_("note_cancel_refused"),
+        params={
+            "carrier": shipment.carrier_code,
+            "tracking": shipment.tracking_number,
+            "reason": why,
+        },
     )
 
 
@@ -281,10 +286,12 @@ async def escalate_unanswered(
             kind="shipment_cancel_unanswered",
             subject_type="order",
             subject_id=shipment.order_id,
-            message=(
-                f"{shipment.carrier_code} has not answered the cancellation of "
-                f"{shipment.tracking_number} in {waited} h; chase the carrier"
-            ),
+            key=i18n.N_("note_cancel_unanswered"),
+            params={
+                "carrier": shipment.carrier_code,
+                "tracking": shipment.tracking_number,
+                "waited": i18n.duration(timedelta(hours=waited)),
+            },
         )
     await session.flush()
     return len(due)

@@ -24,10 +24,12 @@ from tuoguan.finance import policy as arithmetic
 from tuoguan.finance import service as finance
 from tuoguan.finance.models import PenaltyPolicy
 from tuoguan.fulfilment import service as fulfilment
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
+from tuoguan.orders import deadlines
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import Overdue
@@ -37,9 +39,10 @@ from tuoguan.sla.models import BREACH_OF, Breach
 from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 
+# What the seller is told (catalog keys; the notification links the order).
 MESSAGES = {
-    BreachKind.confirm_late: "Order {order} was not confirmed within 24 hours (O2).",
-    BreachKind.ship_late: "Order {order} was not shipped by its ship-by deadline (F1).",
+    BreachKind.confirm_late: i18n.N_("note_confirm_late"),
+    BreachKind.ship_late: i18n.N_("note_ship_late"),
 }
 
 
@@ -111,7 +114,8 @@ def rows_for(
         kind=kind.value,
         subject_type="order",
         subject_id=order.id,
-        message=MESSAGES[kind].format(order=order.id),
+        key=MESSAGES[kind],
+        params={"deadline": i18n.when(deadline)},
         data={"deadline_at": deadline.isoformat()},
         notification_id=notification_id,
     )
@@ -176,4 +180,4 @@ async def _record_when_done_late(
     the same, in the action's transaction (O2, F1)."""
     if is_missed(order, ctx.clock.now()):
         breach = await record(session, ctx=ctx, order=order, versions=await finance.all_policies(session))
-        orders.mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)
+        deadlines.mark_deadline_missed(session, ctx=ctx, order=order, kind=breach.kind.value)

@@ -13,6 +13,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 WARN_SCORE = 50  # a warning goes out at this score or above
 HIGH, MEDIUM = 70, 40
@@ -28,6 +29,8 @@ class Reason:
     code: str
     points: int
     message: str
+    # The message's figures, for words in the reader's language (the catalog's ``risk_<code>``).
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def _steps(start_h: float, stop_h: float, step_min: int) -> list[int]:
@@ -157,7 +160,14 @@ def assess(
     work = _WORK.get(deadline_kind, deadline_kind)
     reasons: list[Reason] = []
     if left <= timedelta(0):
-        reasons.append(Reason("deadline_passed", 100, f"the {work} deadline has passed"))
+        reasons.append(
+            Reason(
+                "deadline_passed",
+                100,
+                f"the {work} deadline has passed",
+                {"deadline": {"label": f"deadline_name_{deadline_kind}"}},
+            )
+        )
         return Risk(deadline_kind, deadline_at, int(left.total_seconds()), 100, reasons)
     window = max(deadline_at - window_start, timedelta(seconds=1))
     spent = now - window_start
@@ -181,6 +191,12 @@ def assess(
                     round(100 * pace),
                     f"{round(100 * pace)}% of {whose} still open {_hours(spent)} in "
                     f"took longer than {_hours(window)}",
+                    {
+                        "percent": round(100 * pace),
+                        "whose": {"label": f"risk_whose_{deadline_kind}"},
+                        "spent": {"seconds": int(spent.total_seconds())},
+                        "window": {"seconds": int(window.total_seconds())},
+                    },
                 )
             )
     elif gone >= 0.5:
@@ -190,6 +206,10 @@ def assess(
                 "window_elapsed",
                 round(70 * gone),
                 f"{round(100 * gone)}% of the {work} window is gone and the work is not done",
+                {
+                    "percent": round(100 * gone),
+                    "deadline": {"label": f"deadline_name_{deadline_kind}"},
+                },
             )
         )
     lane_rate = lane.late_rate if lane is not None else None
@@ -199,6 +219,7 @@ def assess(
                 "lane_running_late",
                 min(40, round(50 * lane_rate)),
                 f"{round(100 * lane_rate)}% of this week's parcels on the lane arrived late",
+                {"percent": round(100 * lane_rate)},
             )
         )
     score = min(99, sum(reason.points for reason in reasons))

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -19,7 +19,7 @@ from tuoguan.accounts.throttle import normalise_email
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from tuoguan.kit.clock import Clock
+from tuoguan.kit.clock import Clock, SystemClock
 from tuoguan.kit.ids import new_id
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository as stores
@@ -255,12 +255,23 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     return user
 
 
+def _elapsed(clock: Clock) -> datetime:
+    """The time console sessions are measured in: real elapsed time. A system clock's shift
+    (demo time travel, ``tuoguan clock advance``) moves deadlines, not sign-ins, so it is left
+    out; the browser expires the cookie on its own real clock too. Any other clock (a test's
+    frozen one) is that world's real time, and is read as it is."""
+    if isinstance(clock, SystemClock):
+        return datetime.now(UTC)
+    return clock.now()
+
+
 async def open_session(
     session: AsyncSession, *, user: User, clock: Clock, hours: int
 ) -> tuple[str, WebSession]:
-    """Open a console session for a signed-in user; returns the cookie secret once."""
+    """Open a console session for a signed-in user, for ``hours`` of real time (not of the
+    shifted demo clock); returns the cookie secret once."""
     secret = secrets.token_urlsafe(32)
-    now = clock.now()
+    now = _elapsed(clock)
     web_session = WebSession(
         id_hash=_sha256(secret),
         user_id=user.id,
@@ -275,9 +286,10 @@ async def open_session(
 async def session_user(
     session: AsyncSession, secret: str, clock: Clock
 ) -> tuple[User, WebSession] | None:
-    """The user and session behind a console cookie, if it is live."""
+    """The user and session behind a console cookie, if it is live (in real time: moving the
+    demo clock ends no session)."""
     web_session = await session.get(WebSession, _sha256(secret))
-    if web_session is None or web_session.expires_at <= clock.now():
+    if web_session is None or web_session.expires_at <= _elapsed(clock):
         return None
     user = await session.get(User, web_session.user_id)
     return (user, web_session) if user else None

@@ -43,6 +43,7 @@ from tuoguan.inventory import warehouses
 from tuoguan.inventory.models import Warehouse, WarehouseKind
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
+from tuoguan.orders import deadlines
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import OrderCreate
@@ -201,7 +202,7 @@ async def _reserved(
     )
     if order.status is OrderStatus.awaiting_confirmation:
         await orders.act(session, ctx=_as_system(ctx), order_id=order.id, action=OrderAction.confirm)
-    orders.start_ship_clock(
+    deadlines.start_ship_clock(
         session, ctx=ctx, order=order, ship_by=fo.ship_by, origin=warehouse.country
     )
 

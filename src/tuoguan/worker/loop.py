@@ -23,7 +23,7 @@ from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
 from tuoguan.notify import webhooks
 from tuoguan.ops import service as failures
-from tuoguan.orders import repository, service
+from tuoguan.orders import deadlines, repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
 from tuoguan.shipping import shipments, tracking
@@ -237,7 +237,7 @@ async def prune_idempotency(db: Database, clock: Clock, settings: Settings) -> i
 async def prune_pace(db: Database, clock: Clock, settings: Settings) -> int:
     """Drop a day of pace aggregates older than any early-warning window (G5)."""
     async with db.write() as session:
-        dropped = await service.prune_pace(session, now=clock.now())
+        dropped = await deadlines.prune_pace(session, now=clock.now())
         await session.commit()
     return dropped
 

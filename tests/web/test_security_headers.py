@@ -3,6 +3,8 @@ CSRF token, a Secure login CSRF cookie behind HTTPS (issue 10, finding 9)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -55,13 +57,34 @@ def test_console_api_and_static_responses_carry_the_security_headers(
     for response in (client.get("/console/orders"), listed, client.get("/login")):
         assert response.headers.get("cache-control") == "no-store"
     assert client.get("/static/console.css").headers.get("cache-control") != "no-store"
-    # Swagger UI is not the console: its CDN and inline bootstrap are allowed there only,
-    # and it may not be framed either.
+    # The API's docs load only from this server (issue 13): Swagger UI may run the one inline
+    # start it has, named by its hash; ReDoc may apply inline styles and start its search
+    # worker. Neither may be framed.
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
-    policy = docs.headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
-    assert docs.headers["x-frame-options"] == "DENY"
+    script = re.search(r"<script>(.*?)</script>", docs.text, re.S)
+    assert script
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    _assert_hardened(
+        docs,
+        csp=(
+            f"default-src 'self'; script-src 'self' 'sha256-{digest}'; style-src 'self'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'"
+        ),
+    )
+    _assert_hardened(
+        client.get("/api/v1/redoc"),
+        csp=(
+            "default-src 'self'; script-src 'self'; worker-src 'self' blob:; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        ),
+    )
+    # the docs' scripts and styles are static files: they may be cached, the pages may not
+    assert docs.headers.get("cache-control") == "no-store"
+    bundle = client.get("/static/api-docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and bundle.headers.get("cache-control") != "no-store"
 
 
 def test_a_label_pdf_may_be_shown_by_the_browser_but_not_framed(

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from tuoguan import __version__
-from tuoguan.api import openapi, problems
+from tuoguan.api import docs, openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     exports,
@@ -69,7 +69,7 @@ def create_app(
     settings = settings or get_settings()
     clock = clock or timetravel.default_clock(settings)
 
-    from tuoguan.web import console
+    from tuoguan.web import console, error_pages
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,31 +99,38 @@ def create_app(
         version=__version__,
         description="Back office of a managed-fulfillment marketplace (托管).",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Served by api/docs.py from the package, not from FastAPI's CDN; no OAuth2 flow here.
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.clock = clock
     if database is not None:
         app.state.db = database
-    problems.install(app)
+    # Refusals are problem+json under /api/, and the console's own pages elsewhere.
+    problems.install(app, pages=error_pages.page)
     # Every route, built once per process (see _routes), in the order include_router adds them.
     app.router.routes.extend(_routes())
     openapi.install(app)
     from tuoguan.web import warehouse_pages
 
+    docs.install(
+        app,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=f"{API_PREFIX}/redoc",
+    )
     static = Path(__file__).resolve().parent.parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
-    docs = (f"{API_PREFIX}/docs",)
     app.outer = lambda inner: RequestId(
         SecurityHeaders(
             BodyLimit(
                 inner,
                 max_bytes=settings.max_body_bytes,
                 larger=(*inbound.LARGER_BODIES, *warehouse_pages.LARGER_BODIES),
-            ),
-            docs_paths=docs,
+            )
         )
     )
     return app

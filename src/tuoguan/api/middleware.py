@@ -46,14 +46,6 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Swagger UI (FastAPI's docs page) loads from its CDN and starts with an inline script;
-# it is not part of the console and gets this looser policy until it is vendored (issue 13).
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
 # Chrome shows a PDF through a built-in viewer that object-src and style-src would block
 # (crbug.com/271452), so labels keep only the part of the policy that forbids framing.
 PDF_CSP = "frame-ancestors 'none'"
@@ -63,18 +55,17 @@ class SecurityHeaders:
     """Add CSP, X-Frame-Options, Referrer-Policy and nosniff to every response, and
     ``Cache-Control: no-store`` to everything but static files.
 
-    A response that sets its own Content-Security-Policy keeps it.
+    A response that sets its own Content-Security-Policy keeps it: the API's documentation
+    pages (``api/docs.py``) allow the hash of their one inline script or style block.
     """
 
-    def __init__(self, app: ASGIApp, *, docs_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.docs_paths = frozenset(docs_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path", "") in self.docs_paths
         # Pages and API answers carry one person's data: no cache keeps them, and Back after
         # signing out does not show them again. Static files may be cached.
         private = not scope.get("path", "").startswith("/static/")
@@ -86,12 +77,7 @@ class SecurityHeaders:
                 content_type = next(
                     (value for name, value in headers if name.lower() == b"content-type"), b""
                 )
-                if docs:
-                    policy = DOCS_CSP
-                elif content_type.startswith(b"application/pdf"):
-                    policy = PDF_CSP
-                else:
-                    policy = CONSOLE_CSP
+                policy = PDF_CSP if content_type.startswith(b"application/pdf") else CONSOLE_CSP
                 for name, value in (
                     (b"content-security-policy", policy.encode()),
                     (b"x-frame-options", b"DENY"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +22,9 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # FastAPI's answer to a body it cannot decode (not UTF-8, not JSON at all).
 UNREADABLE_BODY = "There was an error parsing the body"
 log = logging.getLogger("tuoguan.api")
+# The console's own page for a refusal (request, status, headers), or None where the API
+# answers: web/error_pages.py's ``page``, handed in by api/app.py.
+ErrorPage = Callable[[Request, int, dict[str, str] | None], Awaitable[Response | None]]
 
 
 class ProblemFieldError(BaseModel):
@@ -103,12 +107,24 @@ def _headers(exc: DomainError) -> dict[str, str] | None:
     return None
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn errors into problem+json."""
+def install(app: FastAPI, *, pages: ErrorPage | None = None) -> None:
+    """Register the handlers that turn errors into problem+json, or into one of ``pages``
+    for a request the console serves (its pages are HTML, in the reader's language)."""
+
+    async def answer(request: Request, **fields: Any) -> Response:
+        if pages is not None:
+            try:
+                page = await pages(request, fields["status"], fields.get("headers"))
+            except Exception:  # noqa: BLE001 - the refusal still answers, as problem+json
+                log.exception("the error page failed on %s %s", request.method, request.url.path)
+                page = None
+            if page is not None:
+                return page
+        return problem(request, **fields)
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return await answer(
             request,
             status=exc.http_status,
             code=exc.code,
@@ -120,7 +136,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for error in exc.errors():
             where, field = _field_path(tuple(error.get("loc", ())))
@@ -128,7 +144,7 @@ def install(app: FastAPI) -> None:
                 {"in": where, "field": field, "rule": error.get("type"), "detail": error.get("msg")}
             )
         first = errors[0] if errors else {"field": None, "detail": "invalid request", "rule": None}
-        return problem(
+        return await answer(
             request,
             status=422,
             code="invalid_input",
@@ -139,8 +155,8 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        return problem(
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        return await answer(
             request,
             status=409,
             code="concurrent_update",
@@ -149,10 +165,10 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+    async def _operational(request: Request, exc: OperationalError) -> Response:
         # Two transactions that waited on each other: PostgreSQL rolled one back whole.
         if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
-            return problem(
+            return await answer(
                 request,
                 status=409,
                 code="concurrent_update",
@@ -163,8 +179,8 @@ def install(app: FastAPI) -> None:
         return await _unexpected(request, exc)
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        return problem(
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        return await answer(
             request,
             status=409,
             code="conflict",
@@ -173,9 +189,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> Response:
         # e.g. a NUL byte in a path or query value, which PostgreSQL text cannot hold
-        return problem(
+        return await answer(
             request,
             status=422,
             code="invalid_input",
@@ -184,9 +200,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
+        return await answer(
             request,
             status=500,
             code="internal",
@@ -195,9 +211,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
-            return problem(
+            return await answer(
                 request,
                 status=400,
                 code="unreadable_body",
@@ -206,7 +222,7 @@ def install(app: FastAPI) -> None:
                 field="body",
                 extra={"rule": "json_unreadable"},
             )
-        return problem(
+        return await answer(
             request,
             status=exc.status_code,
             code=f"http_{exc.status_code}",

@@ -23,8 +23,14 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 ## make run: install, migrate the embedded SQLite database, load the demo, serve on 127.0.0.1:8000
-## (with the sandbox carrier on 127.0.0.1:8001, which the outbound guard is told to allow)
+## (with the sandbox carrier on 127.0.0.1:8001, which the outbound guard is told to allow), in the
+## foreground until Ctrl-C. Another instance beside it takes its own database and ports:
+## make run TUOGUAN_DATABASE_URL=sqlite:///./var/second.db TUOGUAN_PORT=8100 \
+##          TUOGUAN_SANDBOX_CARRIER_URL=http://127.0.0.1:8101
 run: export TUOGUAN_OUTBOUND_ALLOW ?= 127.0.0.1,localhost
+run: export TUOGUAN_HOST ?= 127.0.0.1
+run: export TUOGUAN_PORT ?= 8000
+run: export TUOGUAN_SANDBOX_CARRIER_URL ?= http://127.0.0.1:8001
 run: $(STAMP)
 	$(VENV)/bin/tuoguan db upgrade
 	$(VENV)/bin/tuoguan demo load --if-empty

@@ -17,7 +17,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "demo", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./var/tuoguan.db"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
+    # The demo's sandbox carrier: the demo registers its carrier account at this URL and
+    # `tuoguan carrier-sandbox` listens on its host and port (another instance: another port).
+    sandbox_carrier_url: str = "http://127.0.0.1:8001"
     # Days after delivery at which an order completes when the buyer has not confirmed (O3).
     auto_confirm_days: int = Field(default=7, ge=1, le=90)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
@@ -58,6 +61,22 @@ class Settings(BaseSettings):
     export_dir: str = "./var/exports"
     # Where uploaded files are kept (receiving discrepancy photos), each named by its SHA-256.
     upload_dir: str = "./var/uploads"
+
+    @field_validator("sandbox_carrier_url")
+    @classmethod
+    def _sandbox_carrier_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value.strip())
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a URL with a valid port") from exc
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+            raise ValueError(f"{value!r} is not an http URL with a host and a port")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"{value!r}: the sandbox carrier's URL has no path")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("outbound_allow")
     @classmethod

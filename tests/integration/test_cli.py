@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.builders.karrio import Recorded, connect_fedex, fedex  # noqa: F401
 from tests.builders.market import Market, auth
+from tests.builders.shipping import install_catalog
 from tuoguan.cli.main import app
+from tuoguan.kit.money import format_minor
+
+TUOGUAN = str(Path(sys.executable).with_name("tuoguan"))
 
 runner = CliRunner()
 
@@ -54,7 +68,17 @@ def test_orders_list_shows_the_next_deadline(cli_env: str, market: Market) -> No
     order = market.place("a_full")
     result = runner.invoke(app, ["orders", "list", "--seller", market.sellers["a"]])
     assert result.exit_code == 0, result.output
-    assert order["id"] in result.output and "confirm_by" in result.output
+    cells = _row(result.output, order["id"])
+    # the money as the shipping commands show it (e.g. $19.99), the deadline in the zone it
+    # applies to, as a local time
+    assert cells[1:4] == [
+        "full-managed",
+        "awaiting confirmation",
+        format_minor(order["total_minor"], order["currency"]),
+    ]
+    assert re.fullmatch(r"confirm by \d{4}-\d\d-\d\d \d\d:\d\d Asia/Shanghai", cells[4])
+    # placed on the test's frozen clock, listed at the wall clock's time: late by now
+    assert re.fullmatch(r"(\d+d )?\d+h \d\dm late", cells[5])
     other = runner.invoke(app, ["orders", "list", "--seller", market.sellers["b"]])
     assert order["id"] not in other.output
 
@@ -68,16 +92,16 @@ def test_demo_loads_once(cli_env: str) -> None:
     assert runner.invoke(app, ["demo", "load", "--if-empty"]).exit_code == 0
     listed = runner.invoke(app, ["orders", "list", "--sort", "newest", "--limit", "200"])
     for state in (
-        "awaiting_confirmation",
-        "awaiting_shipment",
+        "awaiting confirmation",
+        "awaiting shipment",
         "shipped",
         "delivered",
         "completed",
         "cancelled",
     ):
-        assert state in listed.output, f"the demo has no {state} order"
+        assert f"│ {state} " in listed.output, f"the demo has no {state} order"
     due = runner.invoke(app, ["orders", "list", "--status", "delivered"])
-    assert "auto_complete_at" in due.output and "shipped " not in due.output
+    assert "completes by itself" in due.output and "│ shipped " not in due.output
 
 
 def test_token_revoke_from_the_cli(cli_env: str, client: TestClient, market: Market) -> None:
@@ -88,6 +112,223 @@ def test_token_revoke_from_the_cli(cli_env: str, client: TestClient, market: Mar
     assert client.get("/api/v1/me", headers=auth(issued["token"])).status_code == 401
     missing = runner.invoke(app, ["token", "revoke", "tok_nope"])
     assert missing.exit_code == 1 and missing.output.startswith("error: token tok_nope not found")
+
+
+def _rows(output: str) -> list[list[str]]:
+    """A Rich table's rows as cells, a cell Rich wrapped onto more lines joined again."""
+    rows: list[list[str]] = []
+    for line in output.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if rows and not cells[0]:  # the first cell is never empty but on a wrapped line
+            rows[-1] = [" ".join(filter(None, pair)) for pair in zip(rows[-1], cells, strict=True)]
+        else:
+            rows.append(cells)
+    return rows
+
+
+def _row(output: str, *words: str) -> list[str]:
+    """The cells of the one table row holding every word."""
+    found = [cells for cells in _rows(output) if all(w in " ".join(cells) for w in words)]
+    assert len(found) == 1, f"{words} in {len(found)} rows of:\n{output}"
+    return found[0]
+
+
+def test_token_list_shows_what_each_token_is_and_revoke_takes_its_first_column(
+    cli_env: str, client: TestClient, market: Market
+) -> None:
+    seller = runner.invoke(
+        app,
+        ["token", "create", "--role", "seller", "--seller", market.sellers["a"], "--name", "erp"],
+    )
+    shop = runner.invoke(app, ["token", "create", "--role", "buyer_channel", "--name", "shop"])
+    assert seller.exit_code == 0 and shop.exit_code == 0, seller.output + shop.output
+    listed = runner.invoke(app, ["token", "list"])
+    assert listed.exit_code == 0, listed.output
+    erp = _row(listed.output, "erp")
+    # token, name, role, acts for (the seller by name), issued, revoked
+    assert erp[1:4] == ["erp", "seller", "Seller a"] and erp[5] == "no"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", erp[4])
+    assert _row(listed.output, "shop")[2] == "storefront"
+    assert _row(listed.output, "cainiao")[2] == "carrier"
+    # never the secret
+    assert seller.output.strip() not in listed.output and "tg_" not in listed.output
+    # revoke takes the handle the list shows
+    handle = _row(listed.output, "shop")[0]
+    revoked = runner.invoke(app, ["token", "revoke", handle])
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.output.startswith(f"{handle} (shop, storefront) revoked since ")
+    assert client.get("/api/v1/me", headers=auth(shop.output.strip())).status_code == 401
+    assert client.get("/api/v1/me", headers=auth(seller.output.strip())).status_code == 200
+    again = runner.invoke(app, ["token", "list"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", _row(again.output, "shop")[5])
+    active = runner.invoke(app, ["token", "list", "--active"])
+    assert "shop" not in active.output and "erp" in active.output
+
+
+def test_stores_list_shows_the_ids_that_seller_options_take(cli_env: str, market: Market) -> None:
+    listed = runner.invoke(app, ["stores", "list"])
+    assert listed.exit_code == 0, listed.output
+    cells = _row(listed.output, "a self")
+    assert cells[:5] == ["a self", "self-run", "CN", "USD", "Seller a"]
+    assert cells[5:] == [market.stores["a_self"], market.sellers["a"]]
+    only = runner.invoke(app, ["stores", "list", "--mode", "full_managed"])
+    assert "a full" in only.output and "a self" not in only.output
+
+
+def test_route_rules_read_as_words(cli_env: str, market: Market, tmp_path: Path) -> None:  # F5
+    install_catalog(market)
+    rule = tmp_path / "rule.json"
+    rule.write_text(
+        json.dumps(
+            {
+                "position": 5,
+                "name": "Heavy valuables to the US by express",
+                "effect": "deny",
+                "conditions": {
+                    "services": ["TG-POST-SMALL", "TG-POST-REG", "TG-STANDARD"],
+                    "store_ids": [market.stores["a_self"]],
+                    "countries": ["US"],
+                    "min_weight_g": 500,
+                    "max_weight_g": 2000,
+                    "value_currency": "USD",
+                    "min_value_minor": 5000,
+                },
+            }
+        )
+    )
+    assert runner.invoke(app, ["shipping", "rule-add", "--file", str(rule)]).exit_code == 0
+    listed = runner.invoke(app, ["shipping", "rules"])
+    assert listed.exit_code == 0, listed.output
+    cells = _row(listed.output, "Heavy valuables")
+    assert cells[2:4] == [
+        "deny",
+        "service TG-POST-SMALL, TG-POST-REG or TG-STANDARD, store a self, destination US, "
+        "weight 500 g to under 2 kg, value ≥ $50.00",
+    ]
+    assert _row(listed.output, "No liquids by post")[3] == (
+        "service TG-POST-SMALL or TG-POST-REG, category liquid"
+    )
+    assert "{" not in listed.output and "_minor" not in listed.output
+    # the id the last column shows is the one rule-delete takes
+    deleted = runner.invoke(app, ["shipping", "rule-delete", cells[4]])
+    assert deleted.exit_code == 0, deleted.output
+    assert "Heavy valuables" not in runner.invoke(app, ["shipping", "rules"]).output
+
+
+def _commands(command: Any, path: str) -> Iterator[tuple[str, Any]]:
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, f"{path} {name}")
+
+
+def test_every_help_text_says_what_the_command_does_first() -> None:
+    spec_first = re.compile(r"^\(?(SPEC )?[A-Z]\d+\b")
+    seen = 0
+    for path, command in _commands(typer.main.get_command(app), "tuoguan"):
+        text = (command.help or "").strip()
+        assert text, f"{path} has no help"
+        assert not spec_first.match(text), f"{path}: {text.splitlines()[0]!r} opens with a rule id"
+        seen += 1
+    assert seen > 50
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["token", "revoke"], "error: missing argument 'token_id' (see "),
+        (["token", "create", "--role", "king"], "error: invalid value for '--role': 'king'"),
+        (["nonsense"], "error: no such command 'nonsense'"),
+        (["--bogus"], "error: no such option: --bogus"),
+        (["orders", "list", "--limit", "0"], "error: invalid value for '--limit'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], says: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert result.output.startswith(says), result.output
+
+
+def test_a_database_without_schema_or_a_bad_setting_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUOGUAN_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = runner.invoke(app, ["orders", "list"])
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "no such table" in result.output and "tuoguan db upgrade" in result.output
+    monkeypatch.setenv("TUOGUAN_PORT", "eighty")
+    result = runner.invoke(app, ["orders", "list"])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("error: TUOGUAN_PORT: ")
+    monkeypatch.delenv("TUOGUAN_PORT")
+    monkeypatch.setenv("TUOGUAN_SANDBOX_CARRIER_URL", "127.0.0.1:8001")
+    result = runner.invoke(app, ["token", "list"])
+    assert result.output.startswith("error: TUOGUAN_SANDBOX_CARRIER_URL: ")
+    assert "'127.0.0.1:8001' is not an http URL with a host and a port" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_sandbox_carrier_listens_where_the_settings_say(
+    cli_env: str, market: Market
+) -> None:  # F8: a second instance's sandbox beside the first, on its own port
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    market.ok(
+        market.post(
+            "/carrier-accounts",
+            market.operator,
+            {
+                "code": "sandbox",
+                "name": "Sandbox carrier",
+                "adapter": "sandbox",
+                "base_url": url,
+                "api_key": "k" * 16,
+                "webhook_secret": "s" * 32,
+            },
+        ),
+        201,
+    )
+    env = {**os.environ, "TUOGUAN_DATABASE_URL": cli_env, "TUOGUAN_SANDBOX_CARRIER_URL": url}
+    # the account calls one port: a sandbox started on another would never be reached
+    elsewhere = subprocess.run(
+        [TUOGUAN, "carrier-sandbox", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.strip().splitlines() == [
+        f"error: the carrier account sandbox calls {url}, not port "
+        f"{elsewhere.args[-1]}: start the sandbox with --port {port}, or load the demo into "
+        "a new database with TUOGUAN_SANDBOX_CARRIER_URL set"
+    ]
+    with subprocess.Popen(
+        [TUOGUAN, "carrier-sandbox"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as sandbox:
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert sandbox.poll() is None, sandbox.stdout.read() if sandbox.stdout else ""
+                try:
+                    # it checks the account's key: the one registered, not another
+                    answer = httpx.post(f"{url}/_sandbox/tick", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline, "the sandbox did not start"
+                    time.sleep(0.2)
+            assert answer.status_code == 200, answer.text
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=20)
 
 
 def test_carrier_accounts_are_added_from_a_file_and_listed(

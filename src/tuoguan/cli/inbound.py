@@ -3,18 +3,16 @@ report (R1, R4)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from tuoguan.cli.common import fail, in_session, out, run
+from tuoguan.cli.common import fail, in_session, out, run, when
 from tuoguan.context import Ctx
 from tuoguan.fulfilment import carton_labels, inbound_reads
 from tuoguan.fulfilment.inbound_schemas import StaleInboundReport
-from tuoguan.kit.clock import as_utc
 
 app = typer.Typer(help="Inbound notices (ASN, 入库单).", no_args_is_help=True)
 
@@ -51,17 +49,12 @@ def _groups(report: StaleInboundReport) -> Table:
     for column in ("by", "who", "notices", "oldest shipped"):
         table.add_column(column, no_wrap=True)
     for seller in report.by_seller:
-        when = _when(seller.oldest_shipped_at)
-        table.add_row("seller", seller.seller_name, str(seller.notices), when)
+        oldest = when(seller.oldest_shipped_at)
+        table.add_row("seller", seller.seller_name, str(seller.notices), oldest)
     for carrier in report.by_carrier:
-        when = _when(carrier.oldest_shipped_at)
-        table.add_row("carrier", carrier.carrier_name or "-", str(carrier.notices), when)
+        oldest = when(carrier.oldest_shipped_at)
+        table.add_row("carrier", carrier.carrier_name or "-", str(carrier.notices), oldest)
     return table
-
-
-def _when(at: datetime) -> str:
-    """A time as people read it in a terminal: the day and minute, in UTC, said so."""
-    return as_utc(at).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _rows(report: StaleInboundReport) -> Table:
@@ -75,7 +68,7 @@ def _rows(report: StaleInboundReport) -> Table:
             names.get(row.seller_id, row.seller_id),
             row.carrier_name or "-",
             row.tracking_number or "-",
-            _when(row.shipped_at),
+            when(row.shipped_at),
             str(row.days_in_transit),
         )
     if report.next_cursor:
@@ -88,8 +81,8 @@ def stale(
     days: Annotated[int, typer.Option(min=1, max=365, help="In transit longer than this.")] = 7,
     limit: Annotated[int, typer.Option(min=1, max=500, help="Notices to list at most.")] = 50,
 ) -> None:
-    """R4: inbound shipped more than DAYS ago and not arrived, by seller and by carrier, and the
-    notices, oldest first (as an operator)."""
+    """Inbound shipped more than DAYS ago and not arrived, by seller and by carrier, and the
+    notices, oldest first (as an operator; R4)."""
 
     async def work(session: Any, ctx: Ctx) -> StaleInboundReport:
         return await inbound_reads.stale_inbound(

@@ -1,10 +1,12 @@
-"""``tuoguan``: serve, worker, db upgrade, demo load, token create, orders list."""
+"""``tuoguan``: serve, carrier-sandbox, db upgrade, demo load, user create, orders list; the
+other command groups live beside this file."""
 
 from __future__ import annotations
 
-import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -14,20 +16,22 @@ from rich.table import Table
 import tuoguan.fulfilment  # noqa: F401
 import tuoguan.shipping  # noqa: F401
 import tuoguan.sla  # noqa: F401
+from tuoguan.cli.common import OneLineErrors, fail, out, run
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database, is_sqlite, normalize_url
+from tuoguan.kit.money import format_minor
 from tuoguan.orders.states import OrderStatus
 from tuoguan.principal import SYSTEM, Role
 
 app = typer.Typer(
+    cls=OneLineErrors,
     help="tuoguan (托管): managed-fulfillment back office.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 from tuoguan.cli import export as export_cli  # noqa: E402
@@ -36,8 +40,10 @@ from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
 from tuoguan.cli import stock as stock_cli  # noqa: E402
+from tuoguan.cli import stores as stores_cli  # noqa: E402
+from tuoguan.cli import tokens as tokens_cli  # noqa: E402
 from tuoguan.cli import worker as worker_cli  # noqa: E402
-from tuoguan.cli.common import fail, out, run  # noqa: E402
+from tuoguan.cli.stores import MODE_WORDS  # noqa: E402
 
 app.add_typer(sla_cli.app, name="sla")
 app.add_typer(shipping_cli.app, name="shipping")
@@ -46,10 +52,11 @@ app.add_typer(worker_cli.app, name="worker")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(stock_cli.app, name="stock")
 app.add_typer(inbound_cli.app, name="inbound")
+app.add_typer(tokens_cli.app, name="token")
+app.add_typer(stores_cli.app, name="stores")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
-    (token_app, "token"),
     (orders_app, "orders"),
     (user_app, "user"),
 ):
@@ -125,11 +132,28 @@ def serve(
 
 @app.command("carrier-sandbox")
 def carrier_sandbox(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind; default: the host of TUOGUAN_SANDBOX_CARRIER_URL."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port; default: the port of TUOGUAN_SANDBOX_CARRIER_URL."
+        ),
+    ] = None,
+    push_to: Annotated[
+        str | None,
+        typer.Option(
+            help="The tuoguan server it pushes tracking events to; "
+            "default: TUOGUAN_HOST and TUOGUAN_PORT."
+        ),
+    ] = None,
     code: Annotated[str, typer.Option(help="The carrier account it plays.")] = "sandbox",
     seed: Annotated[int, typer.Option(help="Fixes which parcels are delayed or lost.")] = 7,
 ) -> None:
     """Run the sandbox carrier as its own HTTP service (the demo and tests ship through it)."""
-    shipping_cli.serve_sandbox(code, seed)
+    shipping_cli.serve_sandbox(code, seed, host=host, port=port, push_to=push_to)
 
 
 @demo_app.command("load")
@@ -166,64 +190,6 @@ def demo_load(
     for login in logins:
         table.add_row(login.email, login.role, login.what)
     out.print(table)
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[
-        Role, typer.Option(help="operator, seller, carrier, buyer_channel or warehouse.")
-    ],
-    seller: Annotated[str | None, typer.Option(help="Seller id (seller tokens).")] = None,
-    carrier: Annotated[str | None, typer.Option(help="Carrier code (carrier tokens).")] = None,
-    warehouse: Annotated[
-        list[str] | None,
-        typer.Option(help="Warehouse id (warehouse tokens; repeat for each warehouse)."),
-    ] = None,
-    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
-) -> None:
-    """Issue an API token and print it once; only its hash is stored."""
-    from tuoguan.accounts import service as accounts
-    from tuoguan.sla.timetravel import default_clock
-
-    settings = Settings()
-
-    async def main() -> str:
-        async with Database.opened(settings.database_url) as db, db.write() as session:
-            ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
-            _, secret = await accounts.create_token(
-                session,
-                ctx=ctx,
-                name=name,
-                role=role,
-                seller_id=seller,
-                carrier_code=carrier,
-                warehouse_ids=warehouse or (),
-            )
-            await session.commit()
-            return secret
-
-    secret = run(main())
-    out.print(secret, highlight=False, soft_wrap=True)
-
-
-@token_app.command("revoke")
-def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token's id (tok_...).")],
-) -> None:
-    """Revoke an API token at once."""
-    from tuoguan.accounts import service as accounts
-    from tuoguan.sla.timetravel import default_clock
-
-    settings = Settings()
-
-    async def main() -> None:
-        async with Database.opened(settings.database_url) as db, db.write() as session:
-            ctx = Ctx(principal=SYSTEM, clock=default_clock(settings), settings=settings)
-            await accounts.revoke_token(session, ctx=ctx, token_id=token_id)
-            await session.commit()
-
-    run(main())
-    out.print(f"revoked {token_id}")
 
 
 @user_app.command("create")
@@ -265,20 +231,37 @@ def user_create(
     out.print(f"created {run(main())}")
 
 
+# The deadline an order runs against, as people say it (O5).
+DEADLINE_WORDS = {
+    "confirm_by": "confirm by",
+    "ship_by": "ship by",
+    "deliver_by": "deliver by",
+    "auto_complete_at": "completes by itself",
+}
+
+
 def _left(seconds: int) -> str:
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    return f"{sign}{seconds // 86400}d {seconds % 86400 // 3600:02d}h {seconds % 3600 // 60:02d}m"
+    """Time left as a person reads it: "1d 03h 20m", or "5h 10m late" once it has passed."""
+    span = abs(seconds)
+    days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
+    text = f"{days}d {hours:02d}h {minutes:02d}m" if days else f"{hours}h {minutes:02d}m"
+    return f"{text} late" if seconds < 0 else text
+
+
+def _deadline(kind: str, at: datetime, zone: str) -> str:
+    """The deadline in the zone it applies to, e.g. "ship by 2026-11-20 23:59 Asia/Shanghai"."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{DEADLINE_WORDS.get(kind, kind.replace('_', ' '))} {local:%Y-%m-%d %H:%M} {zone}"
 
 
 @orders_app.command("list")
 def orders_list(
     status: Annotated[list[OrderStatus] | None, typer.Option(help="Filter by status.")] = None,
     seller: Annotated[str | None, typer.Option(help="Only this seller's orders.")] = None,
-    sort: Annotated[str, typer.Option(help="newest or deadline.")] = "deadline",
+    sort: Annotated[str, typer.Option(help="newest, or deadline (the most urgent first).")] = "deadline",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
-    """A table of orders with their next deadline and the time left (O5)."""
+    """A table of orders with their total, their next deadline and the time left (O5)."""
     from tuoguan.orders import service as orders
     from tuoguan.orders import views
     from tuoguan.orders.repository import OrderFilter
@@ -312,10 +295,10 @@ def orders_list(
         deadline = item.next_deadline
         table.add_row(
             item.id,
-            item.mode.value,
-            item.status.value,
-            f"{item.total_minor} {item.currency}",
-            f"{deadline.kind} {deadline.at.isoformat(timespec='minutes')}" if deadline else "-",
+            MODE_WORDS[item.mode],
+            item.status.value.replace("_", " "),
+            format_minor(item.total_minor, item.currency),
+            _deadline(deadline.kind, deadline.at, deadline.timezone) if deadline else "-",
             _left(deadline.seconds_left) if deadline else "-",
             style="red" if deadline and deadline.seconds_left < 0 else None,
         )
@@ -328,4 +311,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

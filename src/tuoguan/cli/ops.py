@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tuoguan.cli.common import out, run
+from tuoguan.cli.common import out, run, when
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
@@ -27,7 +27,7 @@ async def _shift(settings: Settings, by: str | None) -> str:
             await timetravel.shift(session, ctx=ctx, by=delta)
             await session.commit()
         clock = await timetravel.synced_clock(db, settings)
-        return f"now {clock.now().isoformat(timespec='seconds')} (shifted {clock.offset})"
+        return f"now {when(clock.now())} (shifted {clock.offset})"
 
 
 @clock_app.command("advance")
@@ -52,6 +52,6 @@ def show() -> None:
         settings = Settings()
         async with Database.opened(settings.database_url) as db:
             clock = await timetravel.synced_clock(db, settings)
-            return f"now {clock.now().isoformat(timespec='seconds')} (shifted {clock.offset})"
+            return f"now {when(clock.now())} (shifted {clock.offset})"
 
     out.print(run(main()))

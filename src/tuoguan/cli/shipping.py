@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from tuoguan.cli.common import fail, in_session, out, run
+from tuoguan.errors import DomainError
 from tuoguan.kit.money import format_minor
 
 app = typer.Typer(
@@ -58,7 +60,7 @@ def services() -> None:
             row.code,
             row.name,
             row.carrier_code,
-            row.kind.value,
+            row.kind.value.replace("_", " "),
             ",".join(row.origin_countries),
             str(row.max_weight_g),
             f"{row.max_longest_side_mm}/{row.max_sum_sides_mm}",
@@ -70,7 +72,7 @@ def services() -> None:
 
 @app.command("rate-check")
 def rate_check(order_id: Annotated[str, typer.Argument(help="The order to price.")]) -> None:
-    """G1: each service's quote beside the carrier's own price for an order (operators)."""
+    """Each service's quote beside the carrier's own price for an order (operators; G1)."""
     from tuoguan.shipping import ratecheck
 
     checks = run(in_session(lambda s, ctx: ratecheck.rate_check(s, ctx=ctx, order_id=order_id)))
@@ -156,23 +158,86 @@ def rate_card(
     out.print(f"{card.id}: {service} {card.currency} v{card.version} from {card.effective_from}")
 
 
+def _grams(grams: int) -> str:
+    if grams < 1000:
+        return f"{grams} g"
+    return f"{grams / 1000:g} kg"
+
+
+def _bounds(low: str | None, high: str | None) -> str:
+    """A half-open range [low, high) in words."""
+    if low and high:
+        return f"{low} to under {high}"
+    return f"≥ {low}" if low else f"< {high}"
+
+
+def _listed(what: str, items: list[str]) -> str:
+    """A list condition holds for any of its items: "service A or B"."""
+    return f"{what} {' or '.join(items)}" if len(items) < 3 else f"{what} {', '.join(items[:-1])} or {items[-1]}"
+
+
+def describe_conditions(conditions: Any, store_names: dict[str, str]) -> str:
+    """A rule's conditions as words, e.g. "destination US, weight < 2 kg, value ≥ $50.00"."""
+    c = conditions
+    words: list[str] = []
+    if c.services:
+        words.append(_listed("service", c.services))
+    if c.store_ids:
+        words.append(
+            _listed("store", [store_names.get(i, i) for i in c.store_ids])
+        )
+    if c.countries:
+        words.append(_listed("destination", c.countries))
+    if c.categories:
+        words.append(_listed("category", c.categories))
+    if c.min_weight_g is not None or c.max_weight_g is not None:
+        low = _grams(c.min_weight_g) if c.min_weight_g is not None else None
+        high = _grams(c.max_weight_g) if c.max_weight_g is not None else None
+        words.append(f"weight {_bounds(low, high)}")
+    if c.value_currency:
+        if c.min_value_minor is None and c.max_value_minor is None:
+            words.append(f"value declared in {c.value_currency}")
+        else:
+            low = (
+                format_minor(c.min_value_minor, c.value_currency)
+                if c.min_value_minor is not None
+                else None
+            )
+            high = (
+                format_minor(c.max_value_minor, c.value_currency)
+                if c.max_value_minor is not None
+                else None
+            )
+            words.append(f"value {_bounds(low, high)}")
+    return ", ".join(words) or "every parcel"
+
+
 @app.command("rules")
 def rules() -> None:
-    """The route rules in evaluation order (F5): the first that applies decides."""
+    """The route rules in the order they are tried: the first that applies decides (F5)."""
     from tuoguan.shipping import service as shipping
+    from tuoguan.stores import service as stores
 
-    rows = run(in_session(lambda s, ctx: shipping.list_rules(s, principal=ctx.principal)))
+    async def work(session: Any, ctx: Any) -> tuple[list[Any], dict[str, str]]:
+        rows = [row.rule() for row in await shipping.list_rules(session, principal=ctx.principal)]
+        names: dict[str, str] = {}
+        for store_id in {i for row in rows for i in row.conditions.store_ids}:
+            with contextlib.suppress(DomainError):  # a store gone since: its id is all there is
+                store = await stores.get_store(session, principal=ctx.principal, store_id=store_id)
+                names[store_id] = store.name
+        return rows, names
+
+    rows, names = run(in_session(work))
     table = Table(title=f"route rules ({len(rows)})")
-    for column in ("#", "id", "name", "effect", "conditions"):
-        table.add_column(column)
+    for column in ("#", "name", "effect", "applies to", "id"):
+        table.add_column(column, no_wrap=column == "id")
     for row in rows:
-        given = {k: v for k, v in row.conditions.items() if v not in (None, [])}
         table.add_row(
             str(row.position),
-            row.id,
             row.name,
             row.effect.value,
-            json.dumps(given, ensure_ascii=False),
+            describe_conditions(row.conditions, names),
+            row.id,
         )
     out.print(table)
 
@@ -181,7 +246,7 @@ def rules() -> None:
 def rule_add(
     file: Annotated[Path, typer.Option("--file", help="JSON: position, name, effect, conditions.")],
 ) -> None:
-    """Add a route rule (F5, operators)."""
+    """Add a route rule (operators; F5)."""
     from tuoguan.shipping import service as shipping
     from tuoguan.shipping.schemas import RouteRuleWrite
 
@@ -191,8 +256,10 @@ def rule_add(
 
 
 @app.command("rule-delete")
-def rule_delete(rule_id: Annotated[str, typer.Argument(help="The rule's id.")]) -> None:
-    """Retire a route rule (F5, operators)."""
+def rule_delete(
+    rule_id: Annotated[str, typer.Argument(help="The rule's id, as `shipping rules` shows it.")],
+) -> None:
+    """Retire a route rule (operators; F5)."""
     from tuoguan.shipping import service as shipping
 
     run(
@@ -214,7 +281,7 @@ def options(
     insure: Annotated[bool, typer.Option(help="Quote with insurance (G3).")] = False,
     seller: SellerOpt = None,
 ) -> None:
-    """F8 step 2: the services allowed for an order, itemized, and why the others are not."""
+    """The services allowed for an order, itemized, and why the others are not (F8 step 2)."""
     from tuoguan.shipping import quotes
     from tuoguan.shipping.schemas import ParcelIn
 
@@ -252,11 +319,14 @@ def options(
         table.add_column(column)
     for option in found.options:
         if option.quote is None:
-            why = "\n".join(f"✗ {r.rule}: {r.detail}" for r in option.refusals)
+            why = "\n".join(f"✗ {r.rule.replace('_', ' ')}: {r.detail}" for r in option.refusals)
             table.add_row(option.service_code, "-", "-", why)
             continue
         q = option.quote
-        lines = "\n".join(f"{x.code} {format_minor(x.amount_minor, q.currency)}" for x in q.lines)
+        lines = "\n".join(
+            f"{x.code.replace('_', ' ')} {format_minor(x.amount_minor, q.currency)}"
+            for x in q.lines
+        )
         table.add_row(
             option.service_code,
             format_minor(q.total_minor, q.currency),
@@ -282,7 +352,7 @@ def ship(
     insure: Annotated[bool, typer.Option(help="Insure the parcel (G3).")] = False,
     seller: SellerOpt = None,
 ) -> None:
-    """F8 step 3: book the order's parcel with a service; the carrier assigns the tracking number."""
+    """Book the order's parcel with a service; the carrier assigns the tracking number (F8 step 3)."""
     from tuoguan.shipping import shipments
     from tuoguan.shipping.schemas import ShipmentCreate
 
@@ -305,7 +375,7 @@ def label(
     zpl: Annotated[bool, typer.Option(help="ZPL for thermal printers instead of PDF.")] = False,
     seller: SellerOpt = None,
 ) -> None:
-    """F8 step 3: write labels, many shipments as one PDF for batch printing."""
+    """Write labels, many shipments as one PDF for batch printing (F8 step 3)."""
     from rich.progress import track
 
     from tuoguan.shipping import labels, printing
@@ -344,7 +414,7 @@ def _step(shipment_id: str, action: Any, body: Any, seller: str | None) -> None:
 
 @app.command("submit")
 def submit(shipment_id: str, seller: SellerOpt = None) -> None:
-    """F8 step 4: send the shipping info to the carrier; the order is shipped."""
+    """Send the shipping info to the carrier; the order is shipped (F8 step 4)."""
     from tuoguan.shipping.states import ShipmentAction
 
     _step(shipment_id, ShipmentAction.submit, None, seller)
@@ -358,7 +428,7 @@ def pickup(
     place: Annotated[str, typer.Option(help="Where the carrier collects.")],
     seller: SellerOpt = None,
 ) -> None:
-    """F8 step 5: book the carrier's pickup."""
+    """Book the carrier's pickup (F8 step 5)."""
     from tuoguan.shipping.schemas import PickupCreate
     from tuoguan.shipping.states import ShipmentAction
 
@@ -374,7 +444,7 @@ def pickup(
 
 @app.command("self-drop")
 def self_drop(shipment_id: str, seller: SellerOpt = None) -> None:
-    """F4: the seller drops the parcel at the carrier within 48 hours."""
+    """Say the seller drops the parcel at the carrier itself, within 48 hours (F4)."""
     from tuoguan.shipping.states import ShipmentAction
 
     _step(shipment_id, ShipmentAction.self_drop, None, seller)
@@ -389,7 +459,7 @@ def cancel(
     note: Annotated[str | None, typer.Option(help="Anything the carrier should know.")] = None,
     seller: SellerOpt = None,
 ) -> None:
-    """F10: ask the carrier to cancel; the shipment waits for its answer."""
+    """Ask the carrier to cancel; the shipment waits for its answer (F10)."""
     from tuoguan.shipping.schemas import CancelReason, ShipmentCancel
     from tuoguan.shipping.states import ShipmentAction
 
@@ -405,7 +475,7 @@ def cancel(
 
 @app.command("track")
 def track_cmd(shipment_id: str, seller: SellerOpt = None) -> None:
-    """F9: poll the carrier, then show the parcel's tracking history."""
+    """Ask the carrier for news, then show the parcel's tracking history (F9)."""
     from tuoguan.shipping import shipments, tracking
 
     async def work(session: Any, ctx: Any) -> Any:
@@ -430,8 +500,11 @@ def track_cmd(shipment_id: str, seller: SellerOpt = None) -> None:
     out.print(table)
 
 
-def serve_sandbox(code: str, seed: int) -> None:
-    """Run the sandbox carrier for the carrier account ``code`` (its URL, key and secret)."""
+def serve_sandbox(
+    code: str, seed: int, *, host: str | None, port: int | None, push_to: str | None
+) -> None:
+    """Run the sandbox carrier for the carrier account ``code`` (its key and secret), on the
+    address of ``TUOGUAN_SANDBOX_CARRIER_URL`` unless ``host`` or ``port`` say otherwise."""
     from urllib.parse import urlsplit
 
     import uvicorn
@@ -449,9 +522,22 @@ def serve_sandbox(code: str, seed: int) -> None:
             return await shipping.carrier_account(session, code)
 
     found = run(account())
-    where = urlsplit(found.base_url)
+    configured = urlsplit(settings.sandbox_carrier_url)
+    host = host or configured.hostname or "127.0.0.1"
+    port = port or configured.port or 80
+    registered = urlsplit(found.base_url)
+    if registered.port is not None and registered.port != port:
+        # tuoguan calls the carrier where its account says; a sandbox elsewhere is never reached.
+        fail(
+            f"the carrier account {code} calls {found.base_url}, not port {port}: start the "
+            f"sandbox with --port {registered.port}, or load the demo into a new database with "
+            f"TUOGUAN_SANDBOX_CARRIER_URL set"
+        )
+    server = f"{settings.host}:{settings.port}"
+    if settings.host in ("0.0.0.0", "::"):  # noqa: S104 - where serve listens, not where to call
+        server = f"127.0.0.1:{settings.port}"
+    push = f"{(push_to or f'http://{server}').rstrip('/')}/api/v1/carriers/{code}/events"
     clock = timetravel.default_clock(settings)
-    push = f"http://{settings.host}:{settings.port}/api/v1/carriers/{code}/events"
     sandbox = Sandbox(
         clock, api_key=found.api_key, secret=found.webhook_secret, push_url=push, seed=seed
     )
@@ -462,7 +548,5 @@ def serve_sandbox(code: str, seed: int) -> None:
             await timetravel.sync(db, clock, settings)
 
     app_ = create_sandbox_app(sandbox, auto_tick_seconds=1.0, before_tick=follow_clock)
-    out.print(f"sandbox carrier '{code}' on {found.base_url}, pushing to {push}")
-    uvicorn.run(
-        app_, host=where.hostname or "127.0.0.1", port=where.port or 80, log_level="warning"
-    )
+    out.print(f"sandbox carrier '{code}' on http://{host}:{port}, pushing to {push}")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -78,7 +78,7 @@ def ship(
     timezone: Annotated[str | None, typer.Option(help="IANA zone; default: the country's.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """F1: end of the Nth business day after the local day the order was placed."""
+    """Ship-by: the end of the Nth business day after the local day the order was placed (F1)."""
     if promise not in deadlines.SHIP_PROMISES:
         _fail(f"--promise is 1 or 2 business days (F1), not {promise}")
     placed = _aware(placed_at, "--placed-at")
@@ -103,7 +103,7 @@ def confirm(
     ],
     as_json: JsonFlag = False,
 ) -> None:
-    """O2: a full-managed order is confirmed within 24 natural hours."""
+    """Confirm-by: a full-managed order is confirmed within 24 natural hours (O2)."""
     placed = _aware(placed_at, "--placed-at")
     _emit("confirm_by", "O2", deadlines.confirm_by(placed), as_json, natural_hours=24)
 
@@ -117,7 +117,7 @@ def pickup_day(
     timezone: Annotated[str | None, typer.Option(help="IANA zone; default: the country's.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """F4: the business day a pickup counts as shipped (before 15:00 local: that day)."""
+    """The business day a pickup counts as shipped (before 15:00 local: that day; F4)."""
     scanned = _aware(scanned_at, "--scanned-at")
     code, zone = _place(country, timezone)
     result = deadlines.pickup_day(scanned, zone, calendar_for(code))
@@ -139,7 +139,7 @@ def self_drop(
     ],
     as_json: JsonFlag = False,
 ) -> None:
-    """F4: a self-dropped parcel is scanned in within 48 natural hours of its label."""
+    """Self-drop: the parcel is scanned in within 48 natural hours of its label (F4)."""
     created = _aware(label_created_at, "--label-created-at")
     _emit("self_drop_by", "F4", deadlines.self_drop_by(created), as_json, natural_hours=48)
 
@@ -155,7 +155,8 @@ def deliver(
     destination: Annotated[str, typer.Option(help="Destination country (ISO 3166).")],
     as_json: JsonFlag = False,
 ) -> None:
-    """F2: end of the day, destination-local, N transit business days after the ship-by day."""
+    """Deliver-by: the end of the day, destination-local, N transit business days after the
+    ship-by day (F2)."""
     try:
         ship_day = date.fromisoformat(ship_by)
     except ValueError:
@@ -181,7 +182,7 @@ def audit_stage(
     country: Annotated[str, typer.Option(help="The platform's country (ISO 3166).")] = "CN",
     as_json: JsonFlag = False,
 ) -> None:
-    """S2: when a stay in an audit stage exceeds its typical duration and is flagged."""
+    """When a stay in an audit stage exceeds its typical duration and is flagged (S2)."""
     if stage not in deadlines.AUDIT_STAGE_DAYS:
         _fail(f"--stage is one of {', '.join(deadlines.AUDIT_STAGE_DAYS)}, not {stage!r}")
     entered = _aware(entered_at, "--entered-at")
@@ -203,7 +204,7 @@ def dispute(
     opened_at: Annotated[str, typer.Option(help="When the dispute opened, ISO 8601 with offset.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """G4: the target for deciding a dispute, 3 natural days after it opened."""
+    """The target for deciding a dispute, 3 natural days after it opened (G4)."""
     opened = _aware(opened_at, "--opened-at")
     _emit("dispute_resolve_by", "G4", deadlines.dispute_resolve_by(opened), as_json, natural_days=3)
 
@@ -214,7 +215,7 @@ def refund(
     country: Annotated[str, typer.Option(help="The payout account's country (ISO 3166).")],
     as_json: JsonFlag = False,
 ) -> None:
-    """S3: a deposit refund arrives in 3-5 business days; prints the latest arrival."""
+    """When a deposit refund arrives: 3-5 business days; prints the latest arrival (S3)."""
     sent = _aware(sent_at, "--sent-at")
     code, zone = _place(country, None)
     earliest, latest = deadlines.refund_arrival(sent, zone, calendar_for(code))
@@ -267,7 +268,7 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed, the same history.")] = 7,
     as_json: JsonFlag = False,
 ) -> None:
-    """G5: precision, recall and lead time of the early warnings on a simulated history."""
+    """Precision, recall and lead time of the early warnings on a simulated history (G5)."""
     from rich.table import Table
 
     from tuoguan.cli.common import out
@@ -295,13 +296,13 @@ def evaluate(
 
 @app.command("rebuild-pace")
 def rebuild_pace() -> None:
-    """G5: recount the sellers' pace and the lanes' lateness from the orders (after a bulk load
-    or a repair); the warnings read these aggregates."""
+    """Recount the sellers' pace and the lanes' lateness from the orders (after a bulk load or
+    a repair); the early warnings read these aggregates (G5)."""
     from tuoguan.cli.common import in_session, out, run
-    from tuoguan.orders import service as orders
+    from tuoguan.orders import deadlines as order_deadlines
 
     async def work(session: Any, ctx: Any) -> int:
-        return await orders.rebuild_pace(session, now=ctx.clock.now())
+        return await order_deadlines.rebuild_pace(session, now=ctx.clock.now())
 
     rows = run(in_session(work, write=True))
     out.print(f"pace aggregates rebuilt: {rows} rows", highlight=False)

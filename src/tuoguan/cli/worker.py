@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tuoguan.cli.common import fail, in_session, out, run
+from tuoguan.cli.common import fail, in_session, out, run, when
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.ops.models import FailureStatus, SweepFailure
@@ -58,7 +58,7 @@ def _table(rows: list[SweepFailure], title: str) -> Table:
             f"{row.subject_type} {row.subject_id}",
             row.status.value,
             str(row.attempts),
-            row.last_seen_at.isoformat(timespec="seconds"),
+            when(row.last_seen_at),
             row.error,
         )
     return table

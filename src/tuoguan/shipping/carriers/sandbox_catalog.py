@@ -16,7 +16,6 @@ from tuoguan.shipping.routes import Conditions, Effect
 from tuoguan.shipping.schemas import RateCardCreate, RouteRuleWrite, ServiceCreate
 
 CARRIER = "sandbox"
-SANDBOX_URL = "http://127.0.0.1:8001"
 # Who each demo store's parcels come from, by store country (printed on labels).
 SENDERS = {
     "CN": {

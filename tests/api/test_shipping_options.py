@@ -27,6 +27,7 @@ def test_options_list_allowed_services_cheapest_first_with_itemized_quotes(marke
         "declared_value_minor": 1999,
         "currency": "USD",
         "categories": ["electronics/audio"],
+        "country": "ES",
         "estimated": True,
     }
     allowed = [o for o in found["options"] if o["allowed"]]
@@ -87,6 +88,13 @@ def test_route_rules_refuse_services_and_name_the_rule(market: Market) -> None:
             "rule": "route_rule",
             "rule_id": rules[20]["id"],
             "detail": "route rule 20 'No batteries in any other service' denies TG-STANDARD for this parcel",
+            # G7: the same reason as a catalog key and its parameters, for any language
+            "code": "refusal_route_rule",
+            "params": {
+                "position": 20,
+                "name": "No batteries in any other service",
+                "service": "TG-STANDARD",
+            },
         }
     ]
 
@@ -106,10 +114,10 @@ def test_a_measured_parcel_is_checked_against_each_service_limit(market: Market)
     )
     assert found["parcel"]["estimated"] is False
     small = option(found, "TG-POST-SMALL")
-    assert [r["rule"] for r in small["refusals"]] == [
-        "max_weight",
-        "max_longest_side",
-        "max_sum_of_sides",
+    assert [(r["rule"], r["code"], r["params"]) for r in small["refusals"]] == [
+        ("max_weight", "refusal_max_weight", {"weight": 2500, "limit": 2000}),
+        ("max_longest_side", "refusal_max_longest_side", {"side": 650, "limit": 600}),
+        ("max_sum_of_sides", "refusal_max_sum_of_sides", {"total": 950, "limit": 900}),
     ]
     assert option(found, "TG-STANDARD")["allowed"] is True
     partial = market.get(
@@ -156,8 +164,11 @@ def test_insurance_premium_is_quoted_and_required_cover_refuses_uninsurable_serv
         "code": "insurance_premium",
         "amount_minor": 450,
         "detail": "cover for 45000 USD",
+        "note": "quote_note_insurance_premium",
+        "params": {"value": {"money": [45000, "USD"]}},
     }
-    assert [r["rule"] for r in option(insured, "TG-POST-REG")["refusals"]] == ["insurance_offered"]
+    (refusal,) = option(insured, "TG-POST-REG")["refusals"]
+    assert (refusal["rule"], refusal["code"]) == ("insurance_offered", "refusal_no_insurance")
 
 
 def test_only_operators_change_the_catalog_and_sellers_see_only_their_orders(
@@ -254,3 +265,80 @@ def test_route_rules_are_replaced_with_if_match_and_retired(market: Market) -> N
     assert deny["id"] not in {
         r["id"] for r in market.ok(market.get("/route-rules", market.operator))
     }
+
+
+def test_a_route_rule_naming_an_unknown_service_or_store_or_a_taken_position_is_refused(
+    market: Market,
+) -> None:
+    # F5, bad input: given the demo rules (positions 10-41) and services
+    install_catalog(market)
+    rule = {
+        "position": 50,
+        "name": "No express to Poland",
+        "effect": "deny",
+        "conditions": {"services": ["TG-EXPRESS", "TG-TELEPORT"], "countries": ["PL"]},
+    }
+    # when the rule names a service nobody sells, then 422 names the field and the service
+    unknown = market.post("/route-rules", market.operator, rule)
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    problem = unknown.json()
+    assert (problem["field"], problem["rule"], problem["unknown"]) == (
+        "conditions.services",
+        "known_service",
+        ["TG-TELEPORT"],
+    )
+    # a store that does not exist is refused the same way
+    ghost = {**rule, "conditions": {"store_ids": [market.stores["a_self"], "sto_nobody"]}}
+    refused = market.post("/route-rules", market.operator, ghost)
+    assert refused.status_code == 422
+    assert (refused.json()["field"], refused.json()["unknown"]) == (
+        "conditions.store_ids",
+        ["sto_nobody"],
+    )
+    # when the position is another rule's, then 409 names the field and the rule holding it
+    rules = {r["position"]: r for r in market.ok(market.get("/route-rules", market.operator))}
+    taken = market.post("/route-rules", market.operator, {**rule, "position": 20, "conditions": {}})
+    assert taken.status_code == 409
+    assert (taken.json()["field"], taken.json()["rule"]) == ("position", "position_taken")
+    assert taken.json()["taken_by"] == rules[20]["id"]
+    assert taken.json()["taken_by_name"] == "No batteries in any other service"
+    # nothing was added, and a rule keeps its own position when it is rewritten
+    assert len(market.ok(market.get("/route-rules", market.operator))) == len(rules)
+    kept = {**rule, "position": 20, "conditions": {"categories": ["battery"]}}
+    same = market.client.put(
+        f"/api/v1/route-rules/{rules[20]['id']}", json=kept, headers=auth(market.operator)
+    )
+    assert same.status_code == 200, same.text
+    moved = market.client.put(
+        f"/api/v1/route-rules/{rules[20]['id']}",
+        json={**kept, "position": 30},
+        headers=auth(market.operator),
+    )
+    assert moved.status_code == 409 and moved.json()["taken_by"] == rules[30]["id"]
+
+
+def test_an_inverted_band_names_what_is_wrong(market: Market) -> None:
+    # F5, bad input: each band refusal has its own rule, so a client can say which band
+    install_catalog(market, rules=False)
+    base = {"position": 1, "name": "Band", "effect": "deny"}
+    for conditions, rule in (
+        ({"min_weight_g": 500, "max_weight_g": 100}, "weight_band"),
+        ({"min_value_minor": 100}, "value_currency_needed"),
+        ({"value_currency": "USD", "min_value_minor": 500, "max_value_minor": 100}, "value_band"),
+    ):
+        refused = market.post("/route-rules", market.operator, {**base, "conditions": conditions})
+        assert refused.status_code == 422
+        assert (refused.json()["field"], refused.json()["rule"]) == ("conditions", rule)
+
+
+def test_an_uninsurable_parcel_is_refused_with_the_threshold_as_money(market: Market) -> None:
+    # G3: earbuds declared at $19.99 are below the $50.00 the insured services cover
+    install_catalog(market)
+    order = market.place("a_self")
+    insured = options(market, order["id"], market.seller_tokens["a"], insure="true")
+    assert not any(o["allowed"] for o in insured["options"])
+    (refusal,) = option(insured, "TG-EXPRESS")["refusals"]
+    assert refusal["code"] == "refusal_insurance_threshold"
+    assert refusal["params"] == {"threshold": {"money": [5000, "USD"]}}
+    assert "minor units" in refusal["detail"]  # the API's English sentence is kept as it was

@@ -177,7 +177,7 @@ def test_a_reweigh_difference_reconciles_quote_and_charge(quoted_g: int, weighed
     zone = EXPRESS.zones[0]
     quoted = rates.price(EXPRESS, zone, EXPRESS_LIMITS, parcel(weight_g=quoted_g), insure=False)
     charged = rates.price(EXPRESS, zone, EXPRESS_LIMITS, parcel(weight_g=weighed_g), insure=False)
-    delta = rates.difference(quoted, charged)
+    delta = rates.difference(quoted, charged, "USD")
     assert total(quoted) + total(delta) == total(charged)
     assert (quoted_g == weighed_g) <= (delta == [])
 

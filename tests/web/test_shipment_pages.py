@@ -40,7 +40,7 @@ def test_a_seller_ships_online_prints_submits_and_cancels_from_the_order_page(
                 "expected_total_minor": "1",
             },
         )
-        assert stale.status_code == 409 and "the quote is now" in stale.text
+        assert stale.status_code == 409 and "The price has changed" in stale.text
         made = browser.post(
             f"/console/ship/{order['id']}",
             data={

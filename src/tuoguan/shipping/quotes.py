@@ -11,6 +11,7 @@ from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden
 from tuoguan.fulfilment import service as fulfilment
+from tuoguan.kit.i18n import N_
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.principal import Role
@@ -107,6 +108,8 @@ def choose(
                 "origin",
                 f"the service ships from {', '.join(service.origin_countries)}; "
                 f"this parcel ships from {origin}",
+                code=N_("refusal_origin"),
+                params={"ships_from": ", ".join(service.origin_countries), "origin": origin},
             )
         )
     limits = service.limits()
@@ -115,18 +118,28 @@ def choose(
     zone = rates.zone_for(value, parcel.country, parcel.postcode) if value else None
     if value is None:
         refusals.append(
-            rates.Refusal("rate_card", f"the service has no rate card in {parcel.currency} yet")
+            rates.Refusal(
+                "rate_card",
+                f"the service has no rate card in {parcel.currency} yet",
+                code=N_("refusal_rate_card"),
+                params={"currency": parcel.currency},
+            )
         )
     elif zone is None:
         refusals.append(
-            rates.Refusal("destination", f"the service does not deliver to {parcel.country}")
+            rates.Refusal(
+                "destination",
+                f"the service does not deliver to {parcel.country}",
+                code=N_("refusal_destination"),
+                params={"country": parcel.country},
+            )
         )
     _, denied = routes.decide(rules, store_id=store_id, service=service.code, parcel=parcel)
     if denied is not None:
         refusals.append(denied)
     premium = rates.insurance_premium(value, parcel.declared_value_minor) if value else None
     if insure and value is not None and premium is None:
-        refusals.append(rates.Refusal("insurance_offered", rates.no_cover(value)))
+        refusals.append(rates.no_cover(value, parcel.currency))
     if refusals or value is None or zone is None or card is None:
         return Choice(service, refusals, None)
     lines = rates.price(value, zone, limits, parcel, insure=insure)
@@ -188,7 +201,13 @@ def quote_read(priced: Priced) -> QuoteRead:
         chargeable_weight_g=priced.chargeable_g,
         volumetric_weight_g=priced.volumetric_g,
         lines=[
-            QuoteLineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
+            QuoteLineRead(
+                code=x.code,
+                amount_minor=x.amount_minor,
+                detail=x.detail,
+                note=x.note,
+                params=dict(x.params),
+            )
             for x in priced.lines
         ],
         total_minor=priced.total_minor,
@@ -209,7 +228,10 @@ def option_read(choice: Choice) -> ServiceOption:
         tracked=service.tracked,
         allowed=choice.priced is not None,
         refusals=[
-            RefusalRead(rule=r.rule, detail=r.detail, rule_id=r.rule_id) for r in choice.refusals
+            RefusalRead(
+                rule=r.rule, detail=r.detail, rule_id=r.rule_id, code=r.code, params=dict(r.params)
+            )
+            for r in choice.refusals
         ],
         quote=quote_read(choice.priced) if choice.priced else None,
     )
@@ -225,6 +247,7 @@ def parcel_read(parcel: rates.Parcel, estimated: bool) -> ParcelRead:
         declared_value_minor=parcel.declared_value_minor,
         currency=parcel.currency,
         categories=sorted(parcel.categories),
+        country=parcel.country,
         estimated=estimated,
     )
 

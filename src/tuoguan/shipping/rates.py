@@ -11,12 +11,15 @@ reweigh shows its difference line by line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from tuoguan.errors import InvalidInput
+from tuoguan.kit import i18n
+from tuoguan.kit.i18n import N_
 from tuoguan.stores.schemas import Storable, Strict
 from tuoguan.timing.places import check_country
 
@@ -155,20 +158,29 @@ class Parcel:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a service cannot carry a parcel: the rule and what broke it."""
+    """Why a service cannot carry a parcel: the rule and what broke it.
+
+    ``detail`` is the English sentence the API has always given; ``code`` is the same reason
+    as a catalog key, with ``params`` (typed as in ``tuoguan.kit.i18n``), for the console to
+    say it in the reader's language."""
 
     rule: str
     detail: str
     rule_id: str | None = None
+    code: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Line:
-    """One item of a quote, in minor units."""
+    """One item of a quote, in minor units, with a note on how it was reached: ``detail`` in
+    English, ``note`` (a catalog key) and its ``params`` for the reader's language."""
 
     code: str
     amount_minor: int
     detail: str
+    note: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 LINE_CODES = (
@@ -190,6 +202,8 @@ def check_fits(limits: Limits, parcel: Parcel) -> list[Refusal]:
             Refusal(
                 "max_weight",
                 f"parcel weighs {parcel.weight_g} g; the service takes up to {limits.max_weight_g} g",
+                code=N_("refusal_max_weight"),
+                params={"weight": parcel.weight_g, "limit": limits.max_weight_g},
             )
         )
     longest = parcel.sides[0]
@@ -199,6 +213,8 @@ def check_fits(limits: Limits, parcel: Parcel) -> list[Refusal]:
                 "max_longest_side",
                 f"longest side {longest} mm; the service takes up to "
                 f"{limits.max_longest_side_mm} mm",
+                code=N_("refusal_max_longest_side"),
+                params={"side": longest, "limit": limits.max_longest_side_mm},
             )
         )
     total = sum(parcel.sides)
@@ -207,6 +223,8 @@ def check_fits(limits: Limits, parcel: Parcel) -> list[Refusal]:
             Refusal(
                 "max_sum_of_sides",
                 f"sides add up to {total} mm; the service takes up to {limits.max_sum_sides_mm} mm",
+                code=N_("refusal_max_sum_of_sides"),
+                params={"total": total, "limit": limits.max_sum_sides_mm},
             )
         )
     return found
@@ -261,13 +279,23 @@ def price(
     actual = _steps(zone, parcel.weight_g)
     chargeable = max(parcel.weight_g, volumetric_g(limits, parcel))
     charged = _steps(zone, chargeable)
-    lines = [Line("base", zone.first_minor, f"first {zone.first_weight_g} g to zone {zone.code}")]
+    lines = [
+        Line(
+            "base",
+            zone.first_minor,
+            f"first {zone.first_weight_g} g to zone {zone.code}",
+            N_("quote_note_base"),
+            {"weight": zone.first_weight_g, "zone": zone.code},
+        )
+    ]
     if actual:
         lines.append(
             Line(
                 "additional_weight",
                 actual * zone.step_minor,
                 f"{actual} x {zone.step_g} g at {zone.step_minor} {money} minor units",
+                N_("quote_note_additional_weight"),
+                {"steps": actual, "step": zone.step_g, "price": i18n.money(zone.step_minor, money)},
             )
         )
     if charged > actual:
@@ -277,12 +305,20 @@ def price(
                 (charged - actual) * zone.step_minor,
                 f"volumetric {chargeable} g exceeds actual {parcel.weight_g} g "
                 f"by {charged - actual} step(s)",
+                N_("quote_note_volumetric_uplift"),
+                {"volumetric": chargeable, "actual": parcel.weight_g, "steps": charged - actual},
             )
         )
     freight = sum(line.amount_minor for line in lines)
     if card.fuel_bp:
         lines.append(
-            Line("fuel_surcharge", _share(freight, card.fuel_bp), f"{card.fuel_bp} bp of freight")
+            Line(
+                "fuel_surcharge",
+                _share(freight, card.fuel_bp),
+                f"{card.fuel_bp} bp of freight",
+                N_("quote_note_fuel_surcharge"),
+                {"percent": percent(card.fuel_bp), "freight": i18n.money(freight, money)},
+            )
         )
     if card.remote_area_minor and _is_remote(zone, parcel):
         lines.append(
@@ -290,27 +326,56 @@ def price(
                 "remote_area_surcharge",
                 card.remote_area_minor,
                 f"remote postcode {parcel.postcode}",
+                N_("quote_note_remote_area_surcharge"),
+                {"postcode": parcel.postcode or ""},
             )
         )
     if card.registration_minor:
-        lines.append(Line("registration", card.registration_minor, "registered, tracked parcel"))
+        lines.append(
+            Line(
+                "registration",
+                card.registration_minor,
+                "registered, tracked parcel",
+                N_("quote_note_registration"),
+            )
+        )
     if insure:
         premium = insurance_premium(card, parcel.declared_value_minor)
         if premium is None:
-            raise InvalidInput(no_cover(card), field="insure", rule="insurance_offered")
+            refusal = no_cover(card, money)
+            raise InvalidInput(refusal.detail, field="insure", rule="insurance_offered")
         lines.append(
-            Line("insurance_premium", premium, f"cover for {parcel.declared_value_minor} {money}")
+            Line(
+                "insurance_premium",
+                premium,
+                f"cover for {parcel.declared_value_minor} {money}",
+                N_("quote_note_insurance_premium"),
+                {"value": i18n.money(parcel.declared_value_minor, money)},
+            )
         )
     return lines
 
 
-def no_cover(card: RateCard) -> str:
-    """Why a parcel cannot be insured on this card."""
+def percent(bp: int) -> int | float:
+    """Basis points as a percentage a person reads: 800 -> 8, 1250 -> 12.5."""
+    whole, rest = divmod(bp, 100)
+    return whole if not rest else bp / 100
+
+
+def no_cover(card: RateCard, currency: str) -> Refusal:
+    """Why a parcel cannot be insured on this card (priced in ``currency``)."""
     if card.insurance is None:
-        return "this service offers no insurance"
-    return (
-        f"insurance is offered for declared values above {card.insurance.threshold_minor} "
-        "minor units"
+        return Refusal(
+            "insurance_offered",
+            "this service offers no insurance",
+            code=N_("refusal_no_insurance"),
+        )
+    threshold = card.insurance.threshold_minor
+    return Refusal(
+        "insurance_offered",
+        f"insurance is offered for declared values above {threshold} {currency} minor units",
+        code=N_("refusal_insurance_threshold"),
+        params={"threshold": i18n.money(threshold, currency)},
     )
 
 
@@ -325,7 +390,7 @@ def chargeable_g(limits: Limits, parcel: Parcel) -> int:
     return max(parcel.weight_g, volumetric_g(limits, parcel))
 
 
-def difference(quoted: list[Line], charged: list[Line]) -> list[Line]:
+def difference(quoted: list[Line], charged: list[Line], currency: str) -> list[Line]:
     """Line-by-line change from the quote to the charge (a carrier reweigh); zero lines dropped."""
     before = {line.code: line.amount_minor for line in quoted}
     after = {line.code: line.amount_minor for line in charged}
@@ -334,6 +399,15 @@ def difference(quoted: list[Line], charged: list[Line]) -> list[Line]:
         delta = after.get(code, 0) - before.get(code, 0)
         if delta:
             changed.append(
-                Line(code, delta, f"{before.get(code, 0)} -> {after.get(code, 0)} minor units")
+                Line(
+                    code,
+                    delta,
+                    f"{before.get(code, 0)} -> {after.get(code, 0)} minor units",
+                    N_("quote_note_changed"),
+                    {
+                        "before": i18n.money(before.get(code, 0), currency),
+                        "after": i18n.money(after.get(code, 0), currency),
+                    },
+                )
             )
     return changed

@@ -29,8 +29,17 @@ async def carrier(session: AsyncSession, code: str, settings: Settings | None = 
 
 
 def line_rows(lines: list[rates.Line]) -> list[dict[str, Any]]:
-    """Quote lines as stored on a shipment."""
-    return [{"code": x.code, "amount_minor": x.amount_minor, "detail": x.detail} for x in lines]
+    """Quote lines as stored on a shipment, each with its note's key and parameters."""
+    return [
+        {
+            "code": x.code,
+            "amount_minor": x.amount_minor,
+            "detail": x.detail,
+            "note": x.note,
+            "params": dict(x.params),
+        }
+        for x in lines
+    ]
 
 
 def record(

@@ -15,7 +15,9 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
+from tuoguan.kit.i18n import N_
 from tuoguan.shipping.rates import MAX_GRAMS, MAX_MINOR, Code, CountryCode, Parcel, Refusal
 from tuoguan.stores.schemas import Storable
 
@@ -54,21 +56,22 @@ class Conditions(BaseModel):
 
     @model_validator(mode="after")
     def _bounds(self) -> Conditions:
+        # Each refusal has its own type (the problem's rule), so a form can say it by its field.
         if (
             self.min_weight_g is not None
             and self.max_weight_g is not None
             and self.max_weight_g <= self.min_weight_g
         ):
-            raise ValueError("max_weight_g must be above min_weight_g")
+            raise PydanticCustomError("weight_band", "max_weight_g must be above min_weight_g")
         valued = self.min_value_minor is not None or self.max_value_minor is not None
         if valued and self.value_currency is None:
-            raise ValueError("value bounds need value_currency")
+            raise PydanticCustomError("value_currency_needed", "value bounds need value_currency")
         if (
             self.min_value_minor is not None
             and self.max_value_minor is not None
             and self.max_value_minor <= self.min_value_minor
         ):
-            raise ValueError("max_value_minor must be above min_value_minor")
+            raise PydanticCustomError("value_band", "max_value_minor must be above min_value_minor")
         return self
 
 
@@ -115,6 +118,8 @@ def decide(
                     "route_rule",
                     f"route rule {rule.position} '{rule.name}' denies {service} for this parcel",
                     rule_id=rule.id,
+                    code=N_("refusal_route_rule"),
+                    params={"position": rule.position, "name": rule.name, "service": service},
                 )
             return rule, None
     return None, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -130,7 +130,14 @@ class ParcelRead(BaseModel):
     declared_value_minor: int
     currency: str
     categories: list[str]
+    country: str = Field(description="Where it goes: the order's destination country.")
     estimated: bool = Field(description="True when computed from the products, not measured.")
+
+
+_MESSAGE_PARAMS = (
+    "The message's parameters: numbers and text as they are; money, times and labels as typed "
+    'objects, e.g. {"money": [1999, "USD"]}.'
+)
 
 
 class QuoteLineRead(BaseModel):
@@ -138,7 +145,13 @@ class QuoteLineRead(BaseModel):
 
     code: str
     amount_minor: int
-    detail: str
+    detail: str = Field(description="How the line was reached, in English.")
+    note: str | None = Field(
+        default=None,
+        description="The same note as a key of the gettext catalogs, for words in any language "
+        "(null on a carrier's own lines).",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description=_MESSAGE_PARAMS)
 
 
 class CarrierChargeRead(BaseModel):
@@ -166,8 +179,13 @@ class RateCheckRead(BaseModel):
 
 class RefusalRead(BaseModel):
     rule: str = Field(description="The limit or route rule that refuses, e.g. max_weight.")
-    detail: str
+    detail: str = Field(description="Why, in English.")
     rule_id: str | None = None
+    code: str = Field(
+        description="Why, as a key of the gettext catalogs, e.g. refusal_max_weight: say it in "
+        "the reader's language with params."
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description=_MESSAGE_PARAMS)
 
 
 class QuoteRead(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
@@ -22,6 +25,7 @@ from tuoguan.shipping.schemas import (
     RouteRuleWrite,
     ServiceCreate,
 )
+from tuoguan.stores import service as stores
 
 _READERS = frozenset({Role.operator, Role.seller, Role.carrier})
 
@@ -153,14 +157,101 @@ async def get_rate_card(
 
 
 async def list_rules(session: AsyncSession, *, principal: Principal) -> list[RouteRule]:
-    """The route rules in force, in evaluation order; sellers may read what binds them."""
+    """The route rules in force, in evaluation order. Operators read them all; anyone else
+    reads those that can bind it: a rule naming stores shows only when it names one of the
+    caller's, and then names only the caller's (another seller's stores are not theirs to see).
+    The narrowed rules are copies, outside the session."""
     _require_reader(principal)
-    return await repository.active_rules(session)
+    rules = await repository.active_rules(session)
+    if principal.is_operator:
+        return rules
+    own = await _own_store_ids(session, principal)
+    shown = []
+    for rule in rules:
+        named = rule.conditions.get("store_ids") or []
+        if not named:
+            shown.append(rule)
+            continue
+        mine = [store_id for store_id in named if store_id in own]
+        if mine:
+            shown.append(_copy(rule, conditions={**rule.conditions, "store_ids": mine}))
+    return shown
+
+
+async def _own_store_ids(session: AsyncSession, principal: Principal) -> set[str]:
+    if principal.role is not Role.seller:
+        return set()
+    own: set[str] = set()
+    cursor: str | None = None
+    while True:
+        rows, cursor = await stores.list_stores(
+            session, principal=principal, cursor=cursor, limit=500
+        )
+        own.update(store.id for store in rows)
+        if cursor is None:
+            return own
+
+
+def _copy(rule: RouteRule, **changes: Any) -> RouteRule:
+    """A transient copy of a rule, outside any session (a caller's view of it)."""
+    fields = {attr.key: getattr(rule, attr.key) for attr in inspect(RouteRule).column_attrs}
+    return RouteRule(**{**fields, **changes})
+
+
+async def get_rule(session: AsyncSession, *, principal: Principal, rule_id: str) -> RouteRule:
+    """One route rule, in force or retired (operators: what they just changed)."""
+    _require_operator(principal, "route rules")
+    rule = await session.get(RouteRule, rule_id)
+    if rule is None:
+        raise NotFound(f"route rule {rule_id} not found", field="rule_id")
+    return rule
+
+
+async def _check_rule(
+    session: AsyncSession, ctx: Ctx, data: RouteRuleWrite, rule_id: str | None = None
+) -> None:
+    """F5: a rule names services and stores that exist, at a position no other rule holds (the
+    order decides, so two rules at one position would leave it to chance)."""
+    conditions = data.conditions
+    if conditions.services:
+        known = {service.code for service in await repository.services(session)}
+        unknown = [code for code in conditions.services if code not in known]
+        if unknown:
+            raise InvalidInput(
+                f"route rule '{data.name}' names no logistics service {', '.join(unknown)}",
+                field="conditions.services",
+                rule="known_service",
+                unknown=unknown,
+            )
+    missing = []
+    for store_id in dict.fromkeys(conditions.store_ids):
+        try:
+            await stores.get_store(session, principal=ctx.principal, store_id=store_id)
+        except NotFound:
+            missing.append(store_id)
+    if missing:
+        raise InvalidInput(
+            f"route rule '{data.name}' names no store {', '.join(missing)}",
+            field="conditions.store_ids",
+            rule="known_store",
+            unknown=missing,
+        )
+    for other in await repository.active_rules(session):
+        if other.position == data.position and other.id != rule_id:
+            raise Conflict(
+                f"position {data.position} is taken by route rule {other.id} '{other.name}'; "
+                "give this rule a free position",
+                field="position",
+                rule="position_taken",
+                taken_by=other.id,
+                taken_by_name=other.name,
+            )
 
 
 async def create_rule(session: AsyncSession, *, ctx: Ctx, data: RouteRuleWrite) -> RouteRule:
-    """F5: an operator adds a route rule at a position in the order."""
+    """F5: an operator adds a route rule at a free position in the order."""
     _require_operator(ctx.principal, "route rules")
+    await _check_rule(session, ctx, data)
     now = ctx.clock.now()
     rule = RouteRule(
         id=new_id("rule"),
@@ -206,6 +297,7 @@ async def replace_rule(
 ) -> RouteRule:
     """Rewrite a route rule in place; its audit trail keeps what it said before."""
     rule = await _rule_for_change(session, ctx, rule_id, expected_version)
+    await _check_rule(session, ctx, data, rule_id=rule.id)
     before = {"position": rule.position, "effect": rule.effect.value, "conditions": rule.conditions}
     rule.position = data.position
     rule.name = data.name
@@ -290,6 +382,12 @@ async def list_carrier_accounts(
     """Every carrier account (operators)."""
     _require_operator(principal, "carrier accounts")
     return await repository.carrier_accounts(session)
+
+
+async def carrier_names(session: AsyncSession, *, principal: Principal) -> dict[str, str]:
+    """Each carrier's name by its code, as people read it (nothing of its credentials)."""
+    _require_reader(principal)
+    return {account.code: account.name for account in await repository.carrier_accounts(session)}
 
 
 async def carrier_account(session: AsyncSession, code: str) -> CarrierAccount:

@@ -275,7 +275,14 @@ async def book(
             field="service_code",
             rule=first.rule,
             refusals=[
-                {"rule": r.rule, "detail": r.detail, "rule_id": r.rule_id} for r in choice.refusals
+                {
+                    "rule": r.rule,
+                    "detail": r.detail,
+                    "rule_id": r.rule_id,
+                    "code": r.code,
+                    "params": dict(r.params),
+                }
+                for r in choice.refusals
             ],
         )
     priced = choice.priced
@@ -458,8 +465,14 @@ def present(shipment: Shipment, principal: Principal) -> ShipmentView:
         quoted = [rates.Line(**x) for x in shipment.quote_lines]
         charged = [rates.Line(**x) for x in shipment.charged_lines]
         read.charge_difference = [
-            QuoteLineRead(code=x.code, amount_minor=x.amount_minor, detail=x.detail)
-            for x in rates.difference(quoted, charged)
+            QuoteLineRead(
+                code=x.code,
+                amount_minor=x.amount_minor,
+                detail=x.detail,
+                note=x.note,
+                params=dict(x.params),
+            )
+            for x in rates.difference(quoted, charged, shipment.currency)
         ]
     texts = [str(v) for party in (shipment.sender, shipment.receiver) for v in party.values() if v]
     read.missing_glyphs = labels.missing_glyphs(texts)

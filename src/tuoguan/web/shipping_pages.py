@@ -1,22 +1,27 @@
-"""Console pages for logistics: services and route rules (F5), an order's shipping options (F8)."""
+"""Console pages for shipping an order: its options and quotes (F8), its parcel's steps, labels
+and insurance claims (G3); the logistics page (F5) is `logistics_pages`, included here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.accounts import service as accounts
+from tuoguan.accounts.models import User, WebSession
 from tuoguan.context import Ctx
-from tuoguan.errors import DomainError, InvalidInput, NotFound
-from tuoguan.kit.money import check_currency, parse_major
+from tuoguan.errors import DomainError, NotFound
+from tuoguan.kit import i18n
+from tuoguan.kit.i18n import N_
+from tuoguan.kit.money import parse_major
 from tuoguan.shipping import claims, labels, printing, quotes, ratecheck, shipments, tracking
 from tuoguan.shipping import service as shipping
-from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.models import InsuranceClaim
 from tuoguan.shipping.schemas import (
     ClaimApprove,
@@ -24,161 +29,123 @@ from tuoguan.shipping.schemas import (
     ClaimReject,
     ParcelIn,
     PickupCreate,
-    RouteRuleWrite,
+    ServiceOption,
     ShipmentCancel,
     ShipmentCreate,
 )
 from tuoguan.shipping.states import ShipmentAction
 from tuoguan.stores import service as stores
+from tuoguan.web import logistics_pages
 from tuoguan.web.console import (
     _current,
     _db,
     _render,
     _to_login,
-    _validation_message,
     checked_form,
     request_ctx,
+    request_language,
 )
 from tuoguan.web.order_pages import _detail
+from tuoguan.web.shipping_words import (
+    country,
+    parcel_errors,
+    refusal_text,
+    say,
+)
 
 router = APIRouter(include_in_schema=False)
-_LISTS = ("services", "store_ids", "countries", "categories")
-_NUMBERS = ("min_weight_g", "max_weight_g")
+router.include_router(logistics_pages.router)  # the logistics page: services and route rules
+_PARCEL = ("weight_g", "length_mm", "width_mm", "height_mm")
 
 
-async def _logistics_page(
-    request: Request,
-    *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    current = await _current(request)
-    if current is None:
-        return _to_login()
-    user, web_session = current
-    principal = accounts.principal_for_user(user)
-    page: dict[str, Any] = {"user": user, "csrf": web_session.csrf_token}
-    try:
-        async with _db(request).read() as session:
-            services = await shipping.list_services(session, principal=principal)
-            cards = {
-                s.code: await shipping.rate_cards(session, principal=principal, code=s.code)
-                for s in services
-            }
-            rules = await shipping.list_rules(session, principal=principal)
-            accounts_ = (
-                await shipping.list_carrier_accounts(session, principal=principal)
-                if principal.is_operator
-                else []
-            )
-    except DomainError as exc:
-        return _render(request, "error.html", {**page, "error": exc.detail}, exc.http_status)
-    return _render(
-        request,
-        "logistics.html",
-        {
-            **page,
-            "services": services,
-            "cards": cards,
-            "rules": rules,
-            "carriers": accounts_,
-            "pushing": PUSHING,
-            "poll_minutes": request.app.state.settings.carrier_poll_minutes,
-            "error": error,
-            "form": form or {},
-            "can_edit": principal.is_operator,
-        },
-        status_code,
-    )
-
-
-@router.get("/console/logistics", response_model=None)
-async def logistics(request: Request) -> Response:
-    """Logistics services with their rate-card versions, and the route rules in order (F5)."""
-    return await _logistics_page(request)
-
-
-def _rule_from_form(form: dict[str, str]) -> RouteRuleWrite:
-    conditions: dict[str, Any] = {}
-    for name in _LISTS:
-        items = [part.strip() for part in form.get(name, "").split(",") if part.strip()]
-        if items:
-            conditions[name] = items
-    for name in _NUMBERS:
-        if form.get(name, "").strip():
-            conditions[name] = form[name].strip()
-    currency = form.get("value_currency", "").strip().upper()
-    if currency:
-        conditions["value_currency"] = currency
-    # Value bands are typed as money in the currency's units (19.99); parse_major stores them.
-    for name in ("min_value", "max_value"):
-        if form.get(name, "").strip():
-            if not currency:
-                raise InvalidInput(
-                    "a value band needs its currency", field="value_currency", rule="currency"
-                )
-            code = check_currency(currency, field="value_currency")
-            conditions[f"{name}_minor"] = parse_major(form[name], code, field=name)
-    return RouteRuleWrite.model_validate(
-        {
-            "position": form.get("position", ""),
-            "name": form.get("name", ""),
-            "effect": form.get("effect", ""),
-            "conditions": conditions,
-        },
-        strict=False,  # form values are text; the API's JSON numbers stay strict
-    )
-
-
-@router.post("/console/logistics/rules", response_model=None)
-async def add_rule(request: Request) -> Response:
-    """An operator adds a route rule from the form (lists are comma-separated)."""
-    checked = await checked_form(request)
-    if isinstance(checked, Response):
-        return checked
-    user, _, form = checked
-    try:
-        data = _rule_from_form(form)
-        async with _db(request).write() as session:
-            await shipping.create_rule(session, ctx=request_ctx(request, user), data=data)
-            await session.commit()
-    except ValueError as exc:
-        return await _logistics_page(
-            request, error=_validation_message(exc), form=form, status_code=422
-        )
-    except DomainError as exc:
-        return await _logistics_page(
-            request, error=exc.detail, form=form, status_code=exc.http_status
-        )
-    return RedirectResponse("/console/logistics", status_code=303)
-
-
-@router.post("/console/logistics/rules/{rule_id}/delete", response_model=None)
-async def delete_rule(request: Request, rule_id: str) -> Response:
-    """An operator retires a route rule."""
-    checked = await checked_form(request)
-    if isinstance(checked, Response):
-        return checked
-    user, _, _ = checked
-    try:
-        async with _db(request).write() as session:
-            await shipping.delete_rule(
-                session, ctx=request_ctx(request, user), rule_id=rule_id, expected_version=None
-            )
-            await session.commit()
-    except DomainError as exc:
-        return await _logistics_page(request, error=exc.detail, status_code=exc.http_status)
-    return RedirectResponse("/console/logistics", status_code=303)
-
-
-def _measured(params: dict[str, str]) -> ParcelIn | None:
-    sizes = {
-        k: params.get(k, "").strip() for k in ("weight_g", "length_mm", "width_mm", "height_mm")
-    }
+def _measured(params: Mapping[str, str]) -> ParcelIn | None:
+    sizes = {k: params.get(k, "").strip() for k in _PARCEL}
     if not any(sizes.values()):
         return None
     return ParcelIn.model_validate(sizes, strict=False)
+
+
+def _cheapest_cover(options: list[ServiceOption]) -> dict[str, Any] | None:
+    """The lowest insurance threshold among services refused only for want of cover."""
+    thresholds = [
+        r.params["threshold"]
+        for o in options
+        for r in o.refusals
+        if r.code == "refusal_insurance_threshold" and "threshold" in r.params
+    ]
+    return min(thresholds, key=lambda money: int(money["money"][0]), default=None)
+
+
+async def _ship_page(
+    request: Request,
+    user: User,
+    web_session: WebSession,
+    order_id: str,
+    params: Mapping[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """F8 steps 1-2: the services allowed for an order, each quote itemized, why not the rest;
+    with what to do when none is (insured: quote again without insurance)."""
+    lang = request_language(request)
+    insure = params.get("insure") == "on"
+    page: dict[str, Any] = {
+        "user": user,
+        "csrf": web_session.csrf_token,
+        "order_id": order_id,
+        "params": {k: params.get(k, "") for k in _PARCEL},
+        "insure": insure,
+        "error": error,
+        "say": lambda key, values=None: say(lang, key, values),
+        "country": lambda code: country(code, lang),
+    }
+    try:
+        measured = _measured(params)
+    except ValidationError as exc:
+        page["field_errors"] = {k: say(lang, v) for k, v in parcel_errors(exc).items()}
+        return _render(request, "ship_online.html", page, 422)
+    try:
+        async with _db(request).read() as session:
+            ctx = request_ctx(request, user)
+            found = await quotes.shipping_options(
+                session, ctx=ctx, order_id=order_id, measured=measured, insure=insure
+            )
+            live = await shipments.live_for_order(session, order_id)
+            carriers = await shipping.carrier_names(session, principal=ctx.principal)
+            page["can_check"] = ctx.principal.is_operator
+            if page["can_check"] and params.get("check") == "1":
+                # G1: each card's quote beside the carrier's own price (asks the carriers live)
+                checks = await ratecheck.rate_check(session, ctx=ctx, order_id=order_id)
+                page["checks"] = {c.service_code: c for c in checks}
+    except DomainError as exc:
+        page["error"] = refusal_text(lang, exc)
+        return _render(request, "error.html", page, exc.http_status)
+    allowed = [o for o in found.options if o.allowed]
+    blocked_by_cover = [
+        o
+        for o in found.options
+        if o.refusals and all(r.rule == "insurance_offered" for r in o.refusals)
+    ]
+    if insure and not allowed and blocked_by_cover:
+        threshold = _cheapest_cover(blocked_by_cover)
+        value = i18n.money(found.parcel.declared_value_minor, found.parcel.currency)
+        page["summary"] = (
+            say(lang, N_("ship_insure_blocked"), {"value": value, "threshold": threshold})
+            if threshold
+            else say(lang, N_("ship_insure_blocked_no_cover"))
+        )
+        uninsured = {k: v for k, v in page["params"].items() if v}
+        page["uninsured_url"] = f"/console/orders/{order_id}/ship?" + urlencode(uninsured)
+    elif not allowed:
+        page["summary"] = say(lang, N_("ship_nothing_allowed"))
+    if live is not None:
+        page["live"] = {
+            "carrier": carriers.get(live.carrier_code, live.carrier_code),
+            "tracking": live.tracking_number,
+        }
+    page.update(found=found, carriers=carriers)
+    return _render(request, "ship_online.html", page, status_code)
 
 
 @router.get("/console/orders/{order_id}/ship", response_model=None)
@@ -187,34 +154,7 @@ async def ship_online(request: Request, order_id: str) -> Response:
     current = await _current(request)
     if current is None:
         return _to_login()
-    user, web_session = current
-    params = dict(request.query_params)
-    page: dict[str, Any] = {
-        "user": user,
-        "csrf": web_session.csrf_token,
-        "order_id": order_id,
-        "params": params,
-    }
-    insure = params.get("insure") == "on"
-    try:
-        measured = _measured(params)
-        async with _db(request).read() as session:
-            ctx = request_ctx(request, user)
-            found = await quotes.shipping_options(
-                session, ctx=ctx, order_id=order_id, measured=measured, insure=insure
-            )
-            page["can_check"] = ctx.principal.is_operator
-            if page["can_check"] and params.get("check") == "1":
-                # G1: each card's quote beside the carrier's own price (asks the carriers live)
-                checks = await ratecheck.rate_check(session, ctx=ctx, order_id=order_id)
-                page["checks"] = {c.service_code: c for c in checks}
-    except ValueError as exc:
-        return _render(
-            request, "ship_online.html", {**page, "error": _validation_message(exc)}, 422
-        )
-    except DomainError as exc:
-        return _render(request, "error.html", {**page, "error": exc.detail}, exc.http_status)
-    return _render(request, "ship_online.html", {**page, "found": found, "insure": insure})
+    return await _ship_page(request, *current, order_id, request.query_params)
 
 
 def _to_order(order_id: str, done: str) -> RedirectResponse:
@@ -223,7 +163,8 @@ def _to_order(order_id: str, done: str) -> RedirectResponse:
 
 @router.post("/console/ship/{order_id}", response_model=None)
 async def create_shipment(request: Request, order_id: str) -> Response:
-    """F8 step 3: ship the order with the chosen service at the quote the seller saw."""
+    """F8 step 3: ship the order with the chosen service at the quote the seller saw; refused,
+    the options again with why, in the reader's words."""
     checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
@@ -244,10 +185,11 @@ async def create_shipment(request: Request, order_id: str) -> Response:
             )
             await session.commit()
     except (ValueError, DomainError) as exc:
-        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        message = refusal_text(request_language(request), exc)
         status = exc.http_status if isinstance(exc, DomainError) else 422
-        page = {"user": user, "csrf": web_session.csrf_token, "order_id": order_id, "params": {}}
-        return _render(request, "ship_online.html", {**page, "error": message}, status)
+        return await _ship_page(
+            request, user, web_session, order_id, form, error=message, status_code=status
+        )
     return _to_order(order_id, "shipment_created")
 
 
@@ -308,6 +250,7 @@ async def shipment_step(request: Request, shipment_id: str, step: str) -> Respon
     user, web_session, form = checked
     ctx = request_ctx(request, user)
     order_id = form.get("order_id", "")
+    done = f"shipment_{step}"
     try:
         async with _db(request).write() as session:
             found = await shipments.get_shipment(
@@ -315,7 +258,8 @@ async def shipment_step(request: Request, shipment_id: str, step: str) -> Respon
             )
             order_id = found.order_id
             if step == "refresh":
-                await tracking.refresh(session, ctx=ctx, shipment=found)
+                fresh = await tracking.refresh(session, ctx=ctx, shipment=found)
+                done = f"shipment_refresh&new={fresh.accepted}"  # the page says how many
             elif step in _STEPS:
                 store = await stores.get_store(
                     session, principal=ctx.principal, store_id=found.store_id
@@ -328,7 +272,7 @@ async def shipment_step(request: Request, shipment_id: str, step: str) -> Respon
                 raise NotFound(f"no step {step}", field="step")
             await session.commit()
     except (ValueError, DomainError) as exc:
-        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        message = refusal_text(request_language(request), exc)
         status = exc.http_status if isinstance(exc, DomainError) else 422
         if not order_id:
             page = {"user": user, "csrf": web_session.csrf_token, "error": message}
@@ -337,7 +281,7 @@ async def shipment_step(request: Request, shipment_id: str, step: str) -> Respon
             return await _detail(
                 request, session, user, web_session, order_id, error=message, status_code=status
             )
-    return _to_order(order_id, f"shipment_{step}")
+    return _to_order(order_id, done)
 
 
 @router.get("/console/shipments/{shipment_id}/label.{kind}", response_model=None)
@@ -361,7 +305,11 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
         return _render(
             request,
             "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": "label.pdf or label.zpl"},
+            {
+                "user": user,
+                "csrf": web_session.csrf_token,
+                "error": say(request_language(request), N_("ship_err_label_kind")),
+            },
             404,
         )
     try:
@@ -370,7 +318,8 @@ async def _labels(request: Request, ids: list[str], kind: str) -> Response:
                 session, ctx=request_ctx(request, user), shipment_ids=ids, fmt=kind.upper()
             )
     except DomainError as exc:
-        page = {"user": user, "csrf": web_session.csrf_token, "error": exc.detail}
+        error = refusal_text(request_language(request), exc)
+        page = {"user": user, "csrf": web_session.csrf_token, "error": error}
         return _render(request, "error.html", page, exc.http_status)
     if kind == "zpl":
         return Response(await labels.zpl(batch[0]), media_type="text/plain; charset=utf-8")
@@ -417,7 +366,7 @@ async def _claim_step(request: Request, work: Any) -> Response:
             order_id = claim.order_id
             await session.commit()
     except (ValueError, DomainError) as exc:
-        message = exc.detail if isinstance(exc, DomainError) else _validation_message(exc)
+        message = refusal_text(request_language(request), exc, claim_reason=True)
         status = exc.http_status if isinstance(exc, DomainError) else 422
         page = {"user": user, "csrf": web_session.csrf_token, "error": message}
         return _render(request, "error.html", page, status)

@@ -159,6 +159,8 @@ class Seeded:
     m: Market
     orders: dict[str, list[str]] = field(default_factory=dict)  # store key -> order ids
     breach_order: str = ""
+    tracking: str = ""
+    sku_code: str = ""
     webhook: str = ""
     penalty_status: str = "appealed"
 
@@ -176,6 +178,20 @@ def _seed(m: Market, client: TestClient, clock: FrozenClock, settings: Settings)
         store = m.ok(m.post("/stores", m.operator, {**SEMI, "seller_id": seller_id}), 201)
         m.stores[f"{name}_semi"] = store["id"]
         m.products[f"{name}_semi"] = m.make_product(name, store, full=False)
+    for key in m.stores:  # products of many names, as a catalog has (search by name, SKU)
+        for n in range(3):
+            body = {
+                "store_id": m.stores[key],
+                "name": f"Phone case {key} {n}",
+                "category": "electronics/cases",
+                "declared_value_minor": 500,
+                "weight_g": 40,
+                "length_mm": 150,
+                "width_mm": 80,
+                "height_mm": 10,
+                "supply_price_minor" if key.endswith("full") else "price_minor": 500,
+            }
+            m.ok(m.post("/products", m.seller_tokens[key[0]], body), 201)
     serial = iter(range(10_000))
     for key in m.stores:
         # Per store: left open, waiting for shipment, shipped, delivered, cancelled. The
@@ -210,6 +226,8 @@ def _seed(m: Market, client: TestClient, clock: FrozenClock, settings: Settings)
     note = m.ok(m.get("/notifications", a))[0]
     m.ok(m.post(f"/notifications/{note['id']}/read", a))
     seeded.breach_order = m.ok(m.get("/breaches", a))[0]["order_id"]
+    seeded.tracking = m.ok(m.get(f"/orders/{seeded.orders['a_semi'][2]}", a))["tracking_number"]
+    seeded.sku_code = m.ok(m.get(f"/products/{m.products['a_semi']}", a))["skus"][0]["code"]
     # Rows the worker set aside, then retried or dismissed by an operator.
     for key in ("a_self", "a_semi", "b_self", "b_semi"):
         for oid in seeded.orders[key][:2]:
@@ -247,14 +265,54 @@ def _cases(s: Seeded) -> list[tuple[str, str, str, dict[str, Any]]]:
         {"store_id": own, "status": ["shipped", "delivered"]},
         {"store_id": foreign},
     ]
+    # One seller's orders: an operator's filter, a seller's own (or another's: none).
+    seller_filters: list[dict[str, Any]] = [
+        {"seller_id": m.sellers["a"]},
+        {"seller_id": m.sellers["a"], "status": "awaiting_shipment"},
+        {"seller_id": m.sellers["a"], "status": two},
+        {"seller_id": m.sellers["a"], "store_id": own},
+        {"seller_id": m.sellers["a"], "store_id": own, "status": "shipped"},
+        {"seller_id": m.sellers["b"]},
+    ]
     for role in ("operator", "seller", "carrier", "channel"):
-        for flt in order_filters:
+        for flt in order_filters + (seller_filters if role != "carrier" else []):
             cases.append(("O5", "/orders", role, {**flt, "sort": "newest"}))
             if role in ("operator", "seller"):
                 cases.append(("O5", "/orders", role, {**flt, "sort": "deadline"}))
                 cases.append(
                     ("O5", "/orders", role, {**flt, "sort": "deadline", "due_before": due})
                 )
+    # Search (G7): each form of the string, alone and within a store or a seller.
+    first = s.orders["a_semi"][0]
+    searches: list[dict[str, Any]] = [
+        {"q": first},
+        {"q": first.removeprefix("ord_").lower()},
+        {"q": s.tracking},
+        {"q": "Maria Lopez"},
+        {"q": "+34 612 345 678"},
+        {"q": "Earbuds 耳机"},  # every product's name
+        {"q": s.sku_code},
+        {"q": "Maria Lopez", "store_id": own},
+        {"q": "Maria Lopez", "seller_id": m.sellers["a"]},
+        {"q": "Earbuds 耳机", "store_id": own},
+        {"q": "Earbuds 耳机", "seller_id": m.sellers["a"]},
+        {"q": s.tracking, "seller_id": m.sellers["a"]},
+        {"q": "Maria Lopez", "store_id": foreign},
+        {"q": "Maria Lopez", "seller_id": m.sellers["b"]},
+    ]
+    for role in ("operator", "seller", "channel"):
+        cases += [("G7", "/orders", role, {**flt, "sort": "newest"}) for flt in searches]
+    for role in ("operator", "seller"):
+        cases += [
+            ("O2", "/breaches", role, {"seller_id": m.sellers["a"]}),
+            ("O2", "/breaches", role, {"store_id": own}),
+            ("O2", "/breaches", role, {"store_id": own, "seller_id": m.sellers["a"]}),
+            ("O2", "/breaches", role, {"store_id": foreign}),
+            ("O2", "/breaches", role, {"seller_id": m.sellers["b"]}),
+            ("F6", "/penalties", role, {"store_id": own}),
+            ("F6", "/penalties", role, {"store_id": own, "status": "assessed"}),
+            ("F6", "/penalties", role, {"store_id": foreign}),
+        ]
     for role in ("operator", "seller"):
         cases += [
             ("O2", "/breaches", role, {}),
@@ -308,6 +366,10 @@ def _rows(path: str, response: Any) -> list[dict[str, Any]]:
     return list(body["items"] if path == "/orders" else body)
 
 
+def _ids(path: str, response: Any) -> list[str]:
+    return [row["id"] for row in _rows(path, response)]
+
+
 def _pages(m: Market, path: str, token: str, query: dict[str, Any]) -> Iterator[Any]:
     """Each page of a list, following its cursor (the body's next_cursor or the Link)."""
     response = m.get(path, token, params={**query, "limit": 2})
@@ -326,7 +388,7 @@ def _pages(m: Market, path: str, token: str, query: dict[str, Any]) -> Iterator[
 
 def test_every_list_reads_an_index_matching_its_filter_and_order(
     client: TestClient, market: Market, clock: FrozenClock, settings: Settings, db_url: str
-) -> None:  # O5, O2, F6, G3, G5, C2, M1
+) -> None:  # O5, O2, F6, G3, G5, G7, C2, M1
     seeded = _seed(market, client, clock, settings)
     planner = Planner(db_url)
     faults: list[str] = []
@@ -337,17 +399,21 @@ def test_every_list_reads_an_index_matching_its_filter_and_order(
                 pages = list(_pages(market, path, _token(market, role), query))
             paged += len(pages) > 1
             # The pages run on where the last one stopped: the first rows of one long page.
-            walked = [row["id"] for page in pages for row in _rows(path, page)]
+            walked = [i for page in pages for i in _ids(path, page)]
             whole = market.get(path, _token(market, role), params={**query, "limit": 200})
-            assert walked == [r["id"] for r in _rows(path, whole)][: len(walked)], (path, query)
+            assert walked == _ids(path, whole)[: len(walked)], (path, query)
             lists = [st for st, _ in statements if re.search(r"\bLIMIT\b", st)]
-            foreign = query.get("store_id") == market.stores["b_semi"] and role == "seller"
-            if foreign:  # another seller's store: an empty page, found without a list query
-                body = pages[0].json()
-                assert (body["items"] if path == "/orders" else body) == [], (path, body)
+            foreign = role == "seller" and (
+                query.get("store_id") == market.stores["b_semi"]
+                or query.get("seller_id") == market.sellers["b"]
+            )
+            if foreign:  # another seller's store or id: an empty page, without a list query
+                assert _rows(path, pages[0]) == [], (path, pages[0].json())
                 assert not lists, (path, query, lists)
+            elif "q" in query and len(walked) == 0:
+                raise AssertionError(f"the search found nothing: {query} as {role}")
             elif not (path == "/sellers" and role == "seller"):  # a seller reads itself by id
-                assert lists, (rule, path, role, query)
+                assert lists or "q" in query, (rule, path, role, query)
             for statement, parameters in statements:
                 for fault in planner.faults(statement, parameters):
                     faults.append(f"{rule} {path} as {role} {query}: {fault}\n  {statement}")

@@ -43,6 +43,8 @@ class Product(Base):
         Index("ix_products_store", "store_id", "id"),
         Index("ix_products_status", "status", "id"),
         Index("ix_products_store_status", "store_id", "status", "id"),
+        # Order search by product name: everyone's, or a seller's stores'.
+        Index("ix_products_name", "name", "store_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -92,6 +94,8 @@ class Sku(Base):
         # A product's SKUs in the order they were added; a store's SKUs page by id.
         Index("ix_skus_product", "product_id", "position"),
         Index("ix_skus_store", "store_id", "id"),
+        # Order search by SKU code across every store (a store's: uq_skus_store_code).
+        Index("ix_skus_code", "code"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

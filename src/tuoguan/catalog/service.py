@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,20 +149,36 @@ async def update_product(
         raise InvalidInput(f"{cleared[0]} cannot be cleared", field=cleared[0])
     _check_prices(store, ctx.principal, changes)
     _check_on_sale_keeps_prices(product, store, changes)
-    for key, value in changes.items():
-        setattr(product, key, value)
-    if changes:
-        product.updated_at = ctx.clock.now()
-        audit.record(
-            session,
-            ctx=ctx,
-            subject_type="product",
-            subject_id=product.id,
-            store_id=product.store_id,
-            action="update",
-            data=changes,
-        )
+    _apply(session, ctx, product, product, changes, "update", changes)
     return product
+
+
+def _apply(
+    session: AsyncSession,
+    ctx: Ctx,
+    target: Product | Sku,
+    product: Product,
+    changes: dict[str, Any],
+    action: str,
+    data: dict[str, Any],
+) -> bool:
+    """Set the changed fields of a product or one of its SKUs and audit it (on the product);
+    whether anything changed."""
+    for key, value in changes.items():
+        setattr(target, key, value)
+    if not changes:
+        return False
+    target.updated_at = ctx.clock.now()
+    audit.record(
+        session,
+        ctx=ctx,
+        subject_type="product",
+        subject_id=product.id,
+        store_id=product.store_id,
+        action=action,
+        data=data,
+    )
+    return True
 
 
 async def set_status(
@@ -421,18 +438,6 @@ async def update_sku(
             rule="one_active_sku",
         )
     changes = {key: value for key, value in changes.items() if getattr(sku, key) != value}
-    for key, value in changes.items():
-        setattr(sku, key, value)
-    if changes:
-        sku.updated_at = ctx.clock.now()
-        audit.record(
-            session,
-            ctx=ctx,
-            subject_type="product",
-            subject_id=product.id,
-            store_id=product.store_id,
-            action="update_sku",
-            data={"sku_id": sku.id, **changes},
-        )
+    if _apply(session, ctx, sku, product, changes, "update_sku", {"sku_id": sku.id, **changes}):
         await _flush_skus(session)
     return sku

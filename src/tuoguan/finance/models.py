@@ -56,11 +56,13 @@ class Penalty(Base):
     __tablename__ = "penalties"
     __table_args__ = (
         UniqueConstraint("breach_id", name="uq_penalties_breach"),
-        # The list (newest first) under each filter: none, status, seller, seller and status.
+        # The list (newest first) under each filter: none, status, seller or store, with status.
         Index("ix_penalties_assessed", "assessed_at", "id"),
         Index("ix_penalties_seller_assessed", "seller_id", "assessed_at", "id"),
         Index("ix_penalties_status_assessed", "status", "assessed_at", "id"),
         Index("ix_penalties_seller_status_assessed", "seller_id", "status", "assessed_at", "id"),
+        Index("ix_penalties_store_assessed", "store_id", "assessed_at", "id"),
+        Index("ix_penalties_store_status_assessed", "store_id", "status", "assessed_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -11,6 +11,7 @@ from tuoguan.finance.models import Penalty, PenaltyPolicy
 from tuoguan.finance.states import PenaltyStatus
 from tuoguan.kit.keyset import Keyset
 from tuoguan.principal import Principal, Role
+from tuoguan.stores.models import Store
 from tuoguan.timing.kinds import BreachKind
 
 
@@ -65,15 +66,36 @@ async def page(
     seller_id: str | None,
     cursor: str | None,
     limit: int,
+    store_id: str | None = None,
 ) -> tuple[list[Penalty], str | None]:
     """Penalties newest first and the next page's cursor; appealed ones are the operator's
-    queue. Each filter has its ``(…, assessed_at, id)`` index."""
-    query = visible_penalties(principal)
+    queue. Each filter has its ``(…, assessed_at, id)`` index: a store proves its seller, so
+    a store's penalties are read on the store's index alone, and another seller's store or id
+    is an empty page."""
+    if principal.role is Role.operator:
+        owner = seller_id
+    elif principal.role is Role.seller and principal.seller_id:
+        if seller_id not in (None, principal.seller_id):
+            return _nothing(cursor)
+        owner = principal.seller_id
+    else:
+        return _nothing(cursor)
+    query = select(Penalty)
+    if store_id is not None:
+        found = await session.scalar(select(Store.seller_id).where(Store.id == store_id))
+        if found is None or owner not in (None, found):
+            return _nothing(cursor)
+        query = query.where(Penalty.store_id == store_id)
+    elif owner is not None:
+        query = query.where(Penalty.seller_id == owner)
     if status is not None:
         query = query.where(Penalty.status == status)
-    if seller_id is not None:
-        query = query.where(Penalty.seller_id == seller_id)
     return await NEWEST.page(session, [query], cursor=cursor, limit=limit)
+
+
+def _nothing(cursor: str | None) -> tuple[list[Penalty], str | None]:
+    NEWEST.seek(cursor)  # a bad cursor is still a 400
+    return [], None
 
 
 async def rating_points(

@@ -25,6 +25,7 @@ from tuoguan.finance.states import (
     allowed,
     next_status,
 )
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.versions import next_start
@@ -148,7 +149,6 @@ def assess(
             "currency": currency,
         },
     )
-    hours = lateness / timedelta(hours=1)
     notify.notify(
         session,
         ctx=ctx,
@@ -156,11 +156,14 @@ def assess(
         kind="penalty_assessed",
         subject_type="penalty",
         subject_id=penalty.id,
-        message=(
-            f"Order {order_id} was {hours:.1f} h late ({policy.kind.value}): "
-            f"penalty {penalty.amount_minor} {currency} (minor units), "
-            f"{tier.rating_points} rating points. Appeal by {penalty.appeal_by.isoformat()}."
-        ),
+        key=i18n.N_("note_penalty_assessed"),
+        params={
+            "late": i18n.duration(lateness),
+            "late_kind": i18n.label(f"late_{policy.kind.value}"),
+            "amount": i18n.money(penalty.amount_minor, currency),
+            "points": tier.rating_points,
+            "appeal_by": i18n.when(penalty.appeal_by),
+        },
         data={"order_id": order_id, "amount_minor": penalty.amount_minor, "currency": currency},
     )
     return penalty
@@ -182,6 +185,7 @@ async def list_penalties(
     principal: Principal,
     status: PenaltyStatus | None = None,
     seller_id: str | None = None,
+    store_id: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[Penalty], str | None]:
@@ -189,7 +193,13 @@ async def list_penalties(
     if principal.role not in (Role.operator, Role.seller):
         raise Forbidden("this role cannot read penalties")
     return await repository.page(
-        session, principal, status=status, seller_id=seller_id, cursor=cursor, limit=limit
+        session,
+        principal,
+        status=status,
+        seller_id=seller_id,
+        store_id=store_id,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -236,7 +246,6 @@ async def act(
         reason=reason,
     )
     if action is PenaltyAction.appeal:
-        message = f"Seller {penalty.seller_id} appealed penalty {penalty.id}: {reason}"
         notify.notify(
             session,
             ctx=ctx,
@@ -244,10 +253,13 @@ async def act(
             kind="penalty_appealed",
             subject_type="penalty",
             subject_id=penalty.id,
-            message=message[:500],
+            key=i18n.N_("note_penalty_appealed"),
+            params={
+                "amount": i18n.money(penalty.amount_minor, penalty.currency),
+                "reason": reason[:500],
+            },
         )
     else:
-        message = f"Your appeal of penalty {penalty.id} was decided: {target.value}. {reason}"
         notify.notify(
             session,
             ctx=ctx,
@@ -255,7 +267,12 @@ async def act(
             kind=f"penalty_{target.value}",
             subject_type="penalty",
             subject_id=penalty.id,
-            message=message[:500],
+            key=i18n.N_("note_penalty_decided"),
+            params={
+                "amount": i18n.money(penalty.amount_minor, penalty.currency),
+                "outcome": i18n.label(f"penalty_{target.value}"),
+                "reason": reason[:500],
+            },
         )
     await session.flush()
     return penalty

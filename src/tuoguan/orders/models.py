@@ -29,6 +29,7 @@ _UNMISSED = (
 )
 _RUNNING = "deadline_at IS NOT NULL"
 _SCORED = "risk_score IS NOT NULL"
+_SHIPPED = "tracking_number IS NOT NULL"
 
 
 class Order(Base):
@@ -88,6 +89,18 @@ class Order(Base):
                 ("ix_orders_store_risk", ("store_id",)),
             )
         ),
+        # Search (G7): exact matches, newest first, everyone's or one store's; a tracking
+        # number finds the few orders that carry it.
+        Index(
+            "ix_orders_tracking",
+            "tracking_number",
+            postgresql_where=text(_SHIPPED),
+            sqlite_where=text(_SHIPPED),
+        ),
+        Index("ix_orders_phone", "recipient_phone", "id"),
+        Index("ix_orders_store_phone", "store_id", "recipient_phone", "id"),
+        Index("ix_orders_name", "recipient_name", "id"),
+        Index("ix_orders_store_name", "store_id", "recipient_name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -149,6 +162,8 @@ class OrderLine(Base):
     """One product in an order, priced at the moment of placement."""
 
     __tablename__ = "order_lines"
+    # Search by product: a SKU's orders, newest first.
+    __table_args__ = (Index("ix_order_lines_sku", "sku_id", "order_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)

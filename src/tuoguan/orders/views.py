@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.visibility import model_for
 from tuoguan.orders import repository
+from tuoguan.orders.deadlines import all_deadlines, next_deadline
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import ORDER_PAGES, ORDER_VIEWS, OrderPageView, OrderRead, OrderView
-from tuoguan.orders.service import all_deadlines, next_deadline
 from tuoguan.orders.states import OrderAction, allowed
 from tuoguan.principal import Principal, Role
 from tuoguan.stores.models import Store

@@ -37,10 +37,11 @@ class Breach(Base):
     __tablename__ = "breaches"
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_breaches_order_kind"),
-        # The list (newest first): everyone's, a seller's, an order's.
+        # The list (newest first): everyone's, a seller's, an order's, a store's.
         Index("ix_breaches_detected", "detected_at", "id"),
         Index("ix_breaches_seller_detected", "seller_id", "detected_at", "id"),
         Index("ix_breaches_order_detected", "order_id", "detected_at", "id"),
+        Index("ix_breaches_store_detected", "store_id", "detected_at", "id"),
         # The penalty sweep's range: breaches whose fine is not settled yet.
         Index(
             "ix_breaches_unassessed",

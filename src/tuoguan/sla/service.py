@@ -14,6 +14,7 @@ from tuoguan.finance import service as finance
 from tuoguan.finance.schemas import Rating
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.keyset import Keyset
+from tuoguan.orders import deadlines
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.principal import Principal, Role
@@ -54,7 +55,7 @@ async def record_due_breaches(
     failure; ``only`` takes just these (the worker retrying one at a time).
     """
     now = ctx.clock.now()
-    due = await orders.overdue(
+    due = await deadlines.overdue(
         session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
     )
     if not due:
@@ -63,7 +64,9 @@ async def record_due_breaches(
     fresh = [o for o in due if (o.id, BREACH_OF[o.status]) not in known]
     versions = await finance.all_policies(session) if fresh else []
     await breaches.record_many(session, ctx=ctx, due=fresh, versions=versions)
-    await orders.flag_missed(session, ctx=ctx, missed=[(o, BREACH_OF[o.status].value) for o in due])
+    await deadlines.flag_missed(
+        session, ctx=ctx, missed=[(o, BREACH_OF[o.status].value) for o in due]
+    )
     return len(due)
 
 
@@ -71,7 +74,7 @@ async def overdue_ids(
     session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
 ) -> list[str]:
     """The orders the breach sweep would take next (no locks): to retry them one by one."""
-    due = await orders.overdue(session, now=now, limit=limit, skip_locked=False, exclude=exclude)
+    due = await deadlines.overdue(session, now=now, limit=limit, skip_locked=False, exclude=exclude)
     return [o.id for o in due]
 
 
@@ -146,27 +149,50 @@ async def list_breaches(
     *,
     principal: Principal,
     order_id: str | None = None,
+    seller_id: str | None = None,
+    store_id: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[Breach], str | None]:
     """Breaches the principal may see, newest first, and the next page's cursor: operators
-    all, a seller its own (indexes ``(detected_at, id)``, ``(seller_id|order_id, …)``)."""
+    all, a seller its own; narrowed to an order, a store or a seller (indexes ``(detected_at,
+    id)``, ``(order_id|store_id|seller_id, …)``). Another seller's order, store or id is an
+    empty page."""
     query = select(Breach)
     if principal.role is not Role.operator and not (
         principal.role is Role.seller and principal.seller_id
     ):
         raise Forbidden("this role cannot read breaches")
+    if principal.role is Role.seller:
+        if seller_id and seller_id != principal.seller_id:
+            return _no_breaches(cursor)
+        seller_id = principal.seller_id
     if order_id:
         # The order's own range; a seller's filter by an order not theirs is an empty page.
         try:
-            await orders.get_order(session, principal=principal, order_id=order_id)
+            order = await orders.get_order(session, principal=principal, order_id=order_id)
         except NotFound:
-            BREACHES_NEWEST.seek(cursor)  # a bad cursor is still a 400
-            return [], None
+            return _no_breaches(cursor)
+        if store_id not in (None, order.store_id) or seller_id not in (None, order.seller_id):
+            return _no_breaches(cursor)
         query = query.where(Breach.order_id == order_id)
-    elif principal.role is Role.seller:
-        query = query.where(Breach.seller_id == principal.seller_id)
+    elif store_id:
+        # The store proves its seller: its own range.
+        try:
+            store = await stores.get_store(session, principal=principal, store_id=store_id)
+        except NotFound:
+            return _no_breaches(cursor)
+        if seller_id not in (None, store.seller_id):
+            return _no_breaches(cursor)
+        query = query.where(Breach.store_id == store_id)
+    elif seller_id:
+        query = query.where(Breach.seller_id == seller_id)
     return await BREACHES_NEWEST.page(session, [query], cursor=cursor, limit=limit)
+
+
+def _no_breaches(cursor: str | None) -> tuple[list[Breach], str | None]:
+    BREACHES_NEWEST.seek(cursor)  # a bad cursor is still a 400
+    return [], None
 
 
 async def seller_rating(

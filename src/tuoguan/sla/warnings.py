@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id
 from tuoguan.notify import service as notify
+from tuoguan.orders import deadlines
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import RiskCheck
@@ -39,7 +41,7 @@ class Histories:
         """How long the seller recently took for this kind of work, and how often late."""
         key = (seller_id, kind)
         if key not in self.sellers:
-            self.sellers[key] = await orders.seller_pace(
+            self.sellers[key] = await deadlines.seller_pace(
                 session, seller_id=seller_id, kind=kind, since=self._since(SELLER_DAYS)
             )
         return self.sellers[key]
@@ -48,7 +50,7 @@ class Histories:
         """How long parcels on the lane took this week, and how often they arrived late."""
         key = (origin, destination)
         if key not in self.lanes:
-            self.lanes[key] = await orders.lane_pace(
+            self.lanes[key] = await deadlines.lane_pace(
                 session, origin=origin, destination=destination, since=self._since(LANE_DAYS)
             )
         return self.lanes[key]
@@ -61,7 +63,7 @@ class Histories:
 async def score(session: AsyncSession, order: Order, histories: Histories) -> risk.Risk | None:
     """The risk of the order's running deadline (None when no deadline is running)."""
     kind = DEADLINE_OF.get(order.status)
-    start = orders.window_start(order)
+    start = deadlines.window_start(order)
     if kind is None or start is None or order.deadline_at is None:
         return None
     if kind == "deliver_by":
@@ -97,13 +99,13 @@ async def warn_due(
     out orders set aside after a failure; ``only`` takes just these.
     """
     now = ctx.clock.now()
-    due = await orders.due_risk_checks(
+    due = await deadlines.due_risk_checks(
         session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
     )
     histories = Histories(now)
     checks: list[RiskCheck] = []
     for order in due:
-        start = orders.window_start(order)
+        start = deadlines.window_start(order)
         verdict = await score(session, order, histories)
         deadline = as_utc(order.deadline_at) if order.deadline_at else None
         checks.append(
@@ -142,7 +144,6 @@ async def warn_due(
                 warned_at=now,
             )
         )
-        hours = verdict.seconds_left / 3600
         notify.notify(
             session,
             ctx=ctx,
@@ -150,15 +151,19 @@ async def warn_due(
             kind="at_risk",
             subject_type="order",
             subject_id=order.id,
-            message=(
-                f"Order {order.id} may miss its {verdict.deadline_kind} in {hours:.1f} h "
-                f"(risk {verdict.score}): "
-                + "; ".join(reason.message for reason in verdict.reasons)
-            )[:500],
+            key=i18n.N_("note_at_risk"),
+            params={
+                "deadline": i18n.label(f"deadline_name_{verdict.deadline_kind}"),
+                "left": i18n.duration(timedelta(seconds=verdict.seconds_left)),
+                "score": verdict.score,
+                "reasons": i18n.listing(
+                    [(f"risk_{reason.code}", reason.params) for reason in verdict.reasons]
+                ),
+            },
             data={"score": verdict.score, "deadline_kind": verdict.deadline_kind},
         )
     # Bookkeeping, not a change a client acted on: the orders' versions stay as they were.
-    await orders.set_risk_checks(session, checks)
+    await deadlines.set_risk_checks(session, checks)
     return len(due)
 
 
@@ -166,7 +171,7 @@ async def due_ids(
     session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
 ) -> list[str]:
     """The orders the warning sweep would take next (no locks): to retry them one by one."""
-    due = await orders.due_risk_checks(
+    due = await deadlines.due_risk_checks(
         session, now=now, limit=limit, skip_locked=False, exclude=exclude
     )
     return [order.id for order in due]
@@ -196,6 +201,7 @@ async def at_risk(
     store_id: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    seller_id: str | None = None,
 ) -> tuple[list[tuple[Order, risk.Risk]], str | None]:
     """Open orders by stored score, highest first, then deadline soonest (G5); next cursor.
 
@@ -204,13 +210,14 @@ async def at_risk(
     """
     if principal.role not in (Role.operator, Role.seller):
         raise Forbidden("this role has no at-risk list")
-    rows, next_cursor = await orders.at_risk_page(
+    rows, next_cursor = await deadlines.at_risk_page(
         session,
         principal=principal,
         min_score=min_score,
         store_id=store_id,
         cursor=cursor,
         limit=limit,
+        seller_id=seller_id,
     )
     found = [(order, verdict) for order in rows if (verdict := stored(order, now)) is not None]
     return found, next_cursor

@@ -94,11 +94,16 @@ def _filter(
     sort: OrderSort,
     cursor: str | None,
     limit: int,
+    *,
+    seller_id: str | None = None,
+    q: str | None = None,
 ) -> OrderFilter:
     return OrderFilter(
         statuses=tuple(status or ()),
         store_id=store_id,
+        seller_id=seller_id,
         due_before=due_before,
+        q=q,
         sort=sort.value,
         cursor=cursor,
         limit=limit,
@@ -112,6 +117,25 @@ async def list_orders(
     clock: ClockDep,
     status: StatusQuery = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
+    seller_id: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="One seller's orders (operators, the buyer channel); a seller's own, "
+            "another seller's are none; a carrier may not filter by seller (403).",
+        ),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Search, each an exact match: an order number (with or without "
+            "``ord_``), a tracking number, the buyer's name or phone as on the order, a "
+            "product's name or a SKU's code. Newest first; combines with store_id and "
+            "seller_id, not with status, due_before or sort=deadline (422).",
+        ),
+    ] = None,
     due_before: Annotated[UTCInstant | None, Query()] = None,
     sort: OrderSort = OrderSort.newest,
     cursor: Annotated[
@@ -119,8 +143,9 @@ async def list_orders(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPageView:
-    """Orders the caller may see; ``sort=deadline`` lists running deadlines soonest first (O5)."""
-    flt = _filter(status, store_id, due_before, sort, cursor, limit)
+    """Orders the caller may see; ``sort=deadline`` lists running deadlines soonest first (O5);
+    ``q`` searches them (order number, tracking number, buyer, product)."""
+    flt = _filter(status, store_id, due_before, sort, cursor, limit, seller_id=seller_id, q=q)
     rows, next_cursor = await service.list_orders(session, principal=principal, flt=flt)
     items = await views.present_many(session, rows, principal=principal, now=clock.now())
     return views.page(items, principal=principal, next_cursor=next_cursor)

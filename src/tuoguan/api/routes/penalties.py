@@ -94,16 +94,18 @@ async def list_penalties(
     session: ReadSession,
     status: PenaltyStatus | None = None,
     seller_id: Annotated[str | None, Query(max_length=40)] = None,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
     cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PenaltyRead]:
-    """Penalties newest first: a seller its own; operators all (status=appealed is the queue).
-    More pages: the ``Link`` header's rel=next."""
+    """Penalties newest first: a seller its own; operators all (status=appealed is the queue),
+    or one seller's or one store's. More pages: the ``Link`` header's rel=next."""
     rows, next_cursor = await finance.list_penalties(
         session,
         principal=ctx.principal,
         status=status,
         seller_id=seller_id,
+        store_id=store_id,
         cursor=cursor,
         limit=limit,
     )

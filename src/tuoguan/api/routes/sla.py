@@ -14,6 +14,7 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.notify import service as notify
 from tuoguan.notify.models import Notification
@@ -61,10 +62,45 @@ class NotificationRead(BaseModel):
     kind: str
     subject_type: str
     subject_id: str
-    message: str
+    message_key: str = Field(description="The message's key in the gettext catalogs.")
+    params: dict[str, Any] = Field(
+        description="The message's parameters; money, times and labels are typed objects."
+    )
+    message: str = Field(
+        description="The message in words, in the request's Accept-Language (zh-CN or en; "
+        "English when neither is asked for)."
+    )
     data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+
+    @classmethod
+    def of(cls, note: Notification, request: Request) -> NotificationRead:
+        lang = api_language(request.headers.get("accept-language"))
+        return cls(
+            id=note.id,
+            seller_id=note.seller_id,
+            kind=note.kind,
+            subject_type=note.subject_type,
+            subject_id=note.subject_id,
+            message_key=note.message_key,
+            params=note.params,
+            message=i18n.render(note.message_key, note.params, lang),
+            data=note.data,
+            created_at=note.created_at,
+            read_at=note.read_at,
+        )
+
+
+def api_language(accept_language: str | None) -> str:
+    """The API's language for words: Chinese when the client asks for it first, else English."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en") or tag == "*":
+            return "en"
+    return "en"
 
 
 @router.get("/breaches", response_model=list[BreachRead], **STAFF)
@@ -74,13 +110,21 @@ async def list_breaches(
     principal: PrincipalDep,
     session: ReadSession,
     order_id: Annotated[str | None, Query(max_length=40)] = None,
+    seller_id: Annotated[str | None, Query(max_length=40)] = None,
+    store_id: Annotated[str | None, Query(max_length=40)] = None,
     cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[BreachRead]:
     """Missed confirm (O2) and ship (F1) deadlines, newest first: operators all, a seller its
-    own. More pages: the ``Link`` header's rel=next."""
+    own; or one order's, store's or seller's. More pages: the ``Link`` header's rel=next."""
     rows, next_cursor = await sla.list_breaches(
-        session, principal=principal, order_id=order_id, cursor=cursor, limit=limit
+        session,
+        principal=principal,
+        order_id=order_id,
+        seller_id=seller_id,
+        store_id=store_id,
+        cursor=cursor,
+        limit=limit,
     )
     next_link(request, response, next_cursor)
     return [BreachRead.model_validate(b) for b in rows]
@@ -135,6 +179,7 @@ async def at_risk(
     session: ReadSession,
     min_score: Annotated[int, Query(ge=0, le=100)] = 40,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
+    seller_id: Annotated[str | None, Query(max_length=40)] = None,
     cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[RiskRead]:
@@ -147,6 +192,7 @@ async def at_risk(
         now=ctx.clock.now(),
         min_score=min_score,
         store_id=store_id,
+        seller_id=seller_id,
         cursor=cursor,
         limit=limit,
     )
@@ -181,7 +227,7 @@ async def list_notifications(
         session, principal=principal, unread_only=unread, cursor=cursor, limit=limit
     )
     next_link(request, response, next_cursor)
-    return [NotificationRead.model_validate(n) for n in rows]
+    return [NotificationRead.of(n, request) for n in rows]
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationRead, **STAFF)
@@ -189,7 +235,7 @@ async def read_notification(notification_id: str, request: Request, ctx: CtxDep)
     """Mark a notification read."""
 
     async def render(_: AsyncSession, note: Notification) -> NotificationRead:
-        return NotificationRead.model_validate(note)
+        return NotificationRead.of(note, request)
 
     return await run_mutation(
         request,

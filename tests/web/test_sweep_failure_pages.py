@@ -14,6 +14,7 @@ from tests.builders.faults import refusing
 from tests.builders.market import Market, create_console_user
 from tests.builders.workers import sweep_once
 from tests.web.test_console_http import _csrf, _login
+from tests.web.test_fulfilment_pages import _problem, _reads_as_words
 from tuoguan.cli.main import app
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
@@ -47,18 +48,23 @@ def test_an_operator_sees_the_set_aside_row_in_words_and_retries_it(
     shown = _visible(page.text)
     # the sweep's name and the status in words, the order it concerns, local times
     assert "Recording missed deadlines" in shown and "Set aside" in shown
-    assert f'href="/console/orders/{order["id"]}"' in page.text and order["id"] in shown
-    assert "UTC+8" in shown and "refused by the database" in shown
+    assert f'href="/console/orders/{order["id"]}"' in page.text
+    assert f'<code class="ref">{order["id"]}</code>' in page.text  # the order number, to copy
+    # the database's own words, for engineers, as a ref to copy
+    assert re.search(r'<code class="ref">[^<]*refused by the database', page.text)
+    # times in China's zone (the operators'), the instant for machines only
+    assert "Nov 21, 09:00" in shown and '<time datetime="2026-11-21T01:00:00+00:00">' in page.text
     for raw in ("record_breaches", "set_aside", "swf_", "+00:00", " UTC "):
         assert raw not in shown, raw
-    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}", shown)  # no ISO times
+    _reads_as_words(page.text, "en")
     # a retry with no reason is refused in words and changes nothing
     (failure_id,) = re.findall(r'data-failure="(swf_[^"]+)"', page.text)
     refused = client.post(
         f"/console/sweep-failures/{failure_id}/retry",
         data={"csrf": _csrf(page.text), "reason": " "},
     )
-    assert refused.status_code == 422 and "Give a reason" in refused.text
+    assert refused.status_code == 422
+    assert _problem(refused.text, f"{failure_id}.retry") == "Give a reason (1 to 500 characters)."
     forged = client.post(
         f"/console/sweep-failures/{failure_id}/retry",
         data={"csrf": "forged", "reason": "fixed"},
@@ -85,14 +91,27 @@ def test_the_page_speaks_chinese_and_is_closed_to_sellers(
     _set_aside(client, market, clock, settings)
     create_console_user(market.db_url, "zh@example.com", Role.operator, locale="zh-CN")
     assert _login(client, "zh@example.com") == 303
-    shown = _visible(client.get("/console/sweep-failures").text)
+    page = client.get("/console/sweep-failures").text
+    shown = _reads_as_words(page, "zh-CN")
     assert "记录超时违规" in shown and "已搁置" in shown and "重试" in shown
+    assert "11月21日 09:00" in shown
+    # a retry without a reason is refused in Chinese, beside the reason, what was typed kept
+    (failure_id,) = re.findall(r'data-failure="(swf_[^"]+)"', page)
+    refused = client.post(
+        f"/console/sweep-failures/{failure_id}/dismiss", data={"csrf": _csrf(page), "reason": ""}
+    )
+    assert refused.status_code == 422
+    assert _problem(refused.text, f"{failure_id}.dismiss") == "请填写原因（1 至 500 字）。"
+    _reads_as_words(refused.text, "zh-CN")
     client.cookies.clear()
     create_console_user(market.db_url, "a@example.com", Role.seller, market.sellers["a"])
     assert _login(client, "a@example.com") == 303
     assert "/console/sweep-failures" not in client.get("/console/orders").text
     denied = client.get("/console/sweep-failures")
     assert denied.status_code == 403 and "refused by the database" not in denied.text
+    # in the reader's words, not the service's
+    assert "Your account cannot open this page." in _visible(denied.text)
+    assert "only operators" not in denied.text
 
 
 runner = CliRunner()

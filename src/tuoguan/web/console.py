@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from tuoguan.accounts import service as accounts
@@ -28,6 +27,7 @@ from tuoguan.inventory import repository as inventory
 from tuoguan.kit.money import format_minor, major_text
 from tuoguan.notify import service as notify
 from tuoguan.principal import Role
+from tuoguan.web import words
 from tuoguan.web.i18n import LANGUAGES, pick_language, translator
 
 
@@ -43,7 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "tg_session"
 LOGIN_CSRF_COOKIE = "tg_login_csrf"
 LANG_COOKIE = "tg_lang"
@@ -64,20 +64,30 @@ def _db(request: Request) -> Database:
     return db
 
 
+def request_language(request: Request) -> str:
+    """The language this request reads in: the console's cookie, else the browser's."""
+    return pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
 def _render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    lang = pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    lang = request_language(request)
+    now = request.app.state.clock.now()
     context = {
         "t": translator(lang),
         "lang": lang,
         "other_lang": next(code for code in LANGUAGES if code != lang),
+        "status_code": status_code,  # error.html says what went wrong by it
+        "now": now,
         "money": lambda minor, currency: format_minor(minor, currency, lang),
+        **words.helpers(lang, now),
         # Money typed into a form: the amount in its currency's units, and the input's step.
         "major": major_text,
         "money_step": lambda currency: major_text(1, currency),
         **context,
     }
+    templates = words.templates(lang, str(TEMPLATE_DIR))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -310,7 +320,7 @@ async def checked_form(request: Request) -> tuple[User, WebSession, dict[str, st
         return _render(
             request,
             "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": "CSRF token mismatch"},
+            {"user": user, "csrf": web_session.csrf_token, "error": "form_expired"},
             403,
         )
     return user, web_session, form

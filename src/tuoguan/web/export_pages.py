@@ -22,7 +22,8 @@ from tuoguan.orders import views
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.states import OrderStatus
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
-from tuoguan.web.failures_pages import local
+from tuoguan.web.forms import FORM, Errors
+from tuoguan.web.stock_pages import error_page, reader_zone, say
 
 router = APIRouter(include_in_schema=False)
 LARGER = (100_000, MAX_ROWS)  # the row counts offered above the inline limit
@@ -79,7 +80,7 @@ async def _page(
     status: OrderStatus | None = None,
     cursor: str | None = None,
     message: str | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
     status_code: int = 200,
 ) -> Response:
     current = await _current(request)
@@ -93,6 +94,7 @@ async def _page(
             jobs, next_cursor = await exports.list_exports(
                 session, principal=principal, cursor=cursor, limit=PAGE_SIZE
             )
+            zone = await reader_zone(session, user)
     except BadRequest:  # a cursor that is not ours: start again from the first page
         return RedirectResponse("/console/exports", status_code=303)
     rows = rows if rows in _choices(inline) else inline
@@ -110,9 +112,9 @@ async def _page(
             "rows": rows,
             "status": status,
             "statuses": list(OrderStatus),
-            "local": local,
+            "zone": zone,
             "message": message,
-            "error": error,
+            "errors": errors or {},
             # While a job moves, the page reloads itself, without the one-time notices.
             "refresh_url": _query(rows, status, **here) if open_jobs else None,
             "refresh_seconds": REFRESH_SECONDS,
@@ -143,7 +145,7 @@ async def export_list(
         status=_status(status),
         cursor=cursor,
         message=message,
-        error=_refusal(refused) if refused else None,
+        errors={FORM: say(request, _refusal(refused))} if refused else None,
     )
 
 
@@ -158,14 +160,15 @@ async def export_start(request: Request) -> Response:
     inline = request.app.state.settings.export_inline_rows
     rows = int(form["rows"]) if form.get("rows", "").isdigit() else 0
     if rows not in _choices(inline):
-        return await _page(request, status=status, error="export_bad_rows", status_code=422)
+        errors = {"rows": say(request, "export_bad_rows")}
+        return await _page(request, status=status, errors=errors, status_code=422)
     refused = await _create(request, user, [status] if status else [], rows)
     if refused is not None:
         return await _page(
             request,
             rows=rows,
             status=status,
-            error=_refusal(_rule(refused)),
+            errors={FORM: say(request, _refusal(_rule(refused)))},
             status_code=refused.http_status,
         )
     return RedirectResponse(_query(rows, status, started="1"), status_code=303)
@@ -244,12 +247,7 @@ async def export_file(request: Request, export_id: str) -> Response:
                 export_dir=request.app.state.settings.export_dir,
             )
     except DomainError as exc:
-        return _render(
-            request,
-            "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": exc.detail},
-            exc.http_status,
-        )
+        return error_page(request, user, web_session.csrf_token, exc)
     return FileResponse(
         path, media_type="text/csv", filename=f"orders-{job.created_at:%Y%m%d-%H%M}.csv"
     )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,10 +18,10 @@ from tuoguan.ops.states import FailureAction, allowed_actions
 from tuoguan.shipping.models import Shipment
 from tuoguan.sla.models import Breach
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
+from tuoguan.web.forms import Errors, FormProblem, errors_of
+from tuoguan.web.stock_pages import OPERATOR_ZONE, error_page
 
 router = APIRouter(include_in_schema=False)
-# Operators work from the marketplace's home (China): their times are shown in its zone.
-OPERATOR_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,6 @@ class Item:
     order_id: str | None
     tracking_number: str | None
     actions: list[FailureAction]
-
-
-def local(at: datetime | None) -> str:
-    """An instant in the operators' zone, minutes, with the offset (no ISO text)."""
-    if at is None:
-        return ""
-    shown = at.astimezone(OPERATOR_ZONE)
-    return f"{shown:%Y-%m-%d %H:%M} UTC+8"
 
 
 async def _items(session: AsyncSession, rows: list[SweepFailure]) -> list[Item]:
@@ -66,7 +56,8 @@ async def _page(
     request: Request,
     status: FailureStatus | None,
     *,
-    error: str | None = None,
+    errors: Errors | None = None,
+    typed: dict[str, str] | None = None,
     message: str | None = None,
     status_code: int = 200,
     cursor: str | None = None,
@@ -85,12 +76,8 @@ async def _page(
     except BadRequest:  # a cursor that is not ours: start again from the first page
         return RedirectResponse("/console/sweep-failures", status_code=303)
     except DomainError as exc:
-        return _render(
-            request,
-            "error.html",
-            {"user": user, "csrf": web_session.csrf_token, "error": exc.detail},
-            exc.http_status,
-        )
+        return error_page(request, user, web_session.csrf_token, exc)
+    forms = {f"{item.row.id}.{action.value}" for item in items for action in item.actions}
     return _render(
         request,
         "sweep_failures.html",
@@ -103,8 +90,11 @@ async def _page(
             "next_url": next_cursor
             and "/console/sweep-failures?"
             + urlencode({"cursor": next_cursor, **({"status": status.value} if status else {})}),
-            "local": local,
-            "error": error,
+            "zone": OPERATOR_ZONE,
+            "errors": errors or {},
+            # A problem whose form is not on the page (the row was decided meanwhile) on top.
+            "stray": [text for field, text in (errors or {}).items() if field not in forms],
+            "typed": typed or {},
             "message": message,
         },
         status_code,
@@ -132,11 +122,10 @@ async def decide(request: Request, failure_id: str, action: str) -> Response:
     user, _, form = checked
     reason = form.get("reason", "").strip()
     try:
-        # The page shows these through t(): message keys, in the reader's language.
         if action not in set(FailureAction):
-            raise ValueError("failure_unknown_action")
+            raise FormProblem("failure_unknown_action")
         if not 1 <= len(reason) <= 500:
-            raise ValueError("failure_reason_required")
+            raise FormProblem("failure_reason_required", f"{failure_id}.{action}")
         async with _db(request).write() as session:
             await failures.act(
                 session,
@@ -146,8 +135,11 @@ async def decide(request: Request, failure_id: str, action: str) -> Response:
                 reason=reason,
             )
             await session.commit()
-    except ValueError as exc:
-        return await _page(request, None, error=str(exc), status_code=422)
-    except DomainError as exc:
-        return await _page(request, None, error=exc.detail, status_code=exc.http_status)
+    except (FormProblem, DomainError) as exc:
+        status_code = exc.http_status if isinstance(exc, DomainError) else 422
+        here = f"{failure_id}.{action}"
+        errors = errors_of(request, exc, place=lambda _: here)
+        return await _page(
+            request, None, errors=errors, typed={here: reason}, status_code=status_code
+        )
     return RedirectResponse(f"/console/sweep-failures?done={action}", status_code=303)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
@@ -20,46 +20,63 @@ from tuoguan.fulfilment.inbound_schemas import (
     InboundNoticeRead,
     InboundNoticeUpdate,
 )
+from tuoguan.fulfilment.models import InboundNotice
 from tuoguan.inventory import warehouses as places
 from tuoguan.orders import views
 from tuoguan.principal import Principal
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
-from tuoguan.web.stock_pages import (
-    SkuName,
-    error_page,
-    local_time,
-    photo_url,
-    refusal,
-    say,
-    sku_names,
+from tuoguan.web.forms import (
+    REFUSED,
+    Errors,
+    FormProblem,
+    line_rows,
+    notice_errors,
+    status_of,
+    whole,
 )
+from tuoguan.web.stock_pages import SkuName, error_page, photo_url, sku_names
 from tuoguan.web.supply_pages import supply_items, zone_of
 
 router = APIRouter(include_in_schema=False)
 FORM_LINES = 5  # SKU rows on the new-notice form
-# A field the notice's schema refused, as the message key that explains it.
-FIELD_MESSAGES = {
-    "lines": "err_no_lines",
-    "quantity": "err_quantity",
-    "cartons": "err_cartons",
-    "tracking_number": "err_tracking",
-    "carrier_name": "err_carrier_required",
-    "warehouse_id": "err_pick_warehouse",
-}
+MAX_FORM_LINES = FORM_LINES * 20  # rows a form may post (a supply order's lines, say)
+CREATED = "/console/inbound/{id}?done=created"
 
 
-def _notice_times(notice: InboundNoticeRead, zone: str) -> dict[str, str]:
-    return {
-        "created": local_time(notice.created_at, zone),
-        "shipped": local_time(notice.shipped_at, zone),
-        "arrived": local_time(notice.arrived_at, zone),
-        "received": local_time(notice.received_at, zone),
-    }
-
-
-async def _zones(session: AsyncSession, user: User, notices: list[InboundNoticeRead]) -> Any:
+async def _zones(
+    session: AsyncSession, user: User, notices: list[InboundNoticeRead]
+) -> dict[str, str]:
+    """The zone each notice's times read in: its store's (operators: China's)."""
     zones = await views.store_zones(session, {n.store_id for n in notices})
-    return {n.id: _notice_times(n, zone_of(user, zones, n.store_id)) for n in notices}
+    return {n.id: zone_of(user, zones, n.store_id) for n in notices}
+
+
+Lines = list[dict[str, Any]]  # a notice's lines as its schema takes them
+
+
+async def made_notice(
+    request: Request,
+    user: User,
+    form: dict[str, str],
+    make: Callable[[AsyncSession, Lines, int], Awaitable[InboundNotice]],
+    *,
+    rows: int,
+    ticked: bool = False,
+) -> Response | tuple[Errors, int]:
+    """A form's SKU lines and cartons made into a draft notice in one transaction, then the
+    notice's page; else the problems, beside the form's fields, and the HTTP status."""
+    placed: list[int] = []
+    try:
+        found = line_rows(form, rows=rows, ticked=ticked)
+        placed = [row for row, _, _ in found]
+        cartons = whole(form.get("cartons") or "1", "err_cartons", "cartons")
+        lines = [{"sku_id": sku, "quantity": n} for _, sku, n in found]
+        async with _db(request).write() as session:
+            notice = await make(session, lines, cartons)
+            await session.commit()
+    except REFUSED as exc:
+        return notice_errors(request, exc, placed), status_of(exc)
+    return RedirectResponse(CREATED.format(id=notice.id), status_code=303)
 
 
 @router.get("/console/inbound", response_model=None)
@@ -80,7 +97,7 @@ async def inbound_list(
             shown = await inbound_reads.present(
                 session, principal=principal, notices=rows, photo_url=photo_url
             )
-            times = await _zones(session, user, shown)
+            zones = await _zones(session, user, shown)
     except BadRequest:
         return RedirectResponse("/console/inbound", status_code=303)
     except DomainError as exc:
@@ -92,7 +109,7 @@ async def inbound_list(
             "user": user,
             "csrf": web_session.csrf_token,
             "notices": shown,
-            "times": times,
+            "zones": zones,
             "next_url": next_cursor and "/console/inbound?" + urlencode({"cursor": next_cursor}),
         },
     )
@@ -113,7 +130,7 @@ async def _new_page(
     *,
     supply_order_id: str | None,
     form: dict[str, str] | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
     status_code: int = 200,
 ) -> Response:
     principal = accounts.principal_for_user(user)
@@ -124,7 +141,7 @@ async def _new_page(
                 found = await service.get_supply_order(
                     session, principal=principal, supply_order_id=supply_order_id
                 )
-                (fixed,) = await supply_items(session, user, [found], request.app.state.clock.now())
+                (fixed,) = await supply_items(session, request, user, [found])
             listed, _ = await places.list_warehouses(session, principal=principal, limit=200)
             skus = await _sku_choices(session, principal)
     except DomainError as exc:
@@ -148,7 +165,7 @@ async def _new_page(
             "skus": skus,
             "rows": range(max(FORM_LINES, len(fixed.lines) if fixed else 0)),
             "form": values,
-            "error": error,
+            "errors": errors or {},
         },
         status_code,
     )
@@ -166,82 +183,76 @@ async def new_notice(
     return await _new_page(request, *current, supply_order_id=supply_order or None)
 
 
-class FormProblem(ValueError):
-    """A form the page refuses before any service sees it; its message key says why."""
-
-
-def _whole(text: str, key: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise FormProblem(key) from None
-
-
-def _form_lines(form: dict[str, str]) -> list[tuple[str, int]]:
-    lines = []
-    for i in range(FORM_LINES * 20):
-        sku = form.get(f"line-{i}-sku", "").strip()
-        qty = form.get(f"line-{i}-qty", "").strip()
-        if sku and qty:
-            lines.append((sku, _whole(qty, "err_quantity")))
-    return lines
-
-
-def _schema_message(request: Request, exc: ValidationError) -> str:
-    for error in exc.errors():
-        for part in reversed([str(p) for p in error["loc"]]):
-            if part in FIELD_MESSAGES:
-                return say(request, FIELD_MESSAGES[part])
-    return say(request, "err_form")
-
-
 @router.post("/console/inbound", response_model=None)
 async def create_notice(request: Request) -> Response:
-    """Create a draft inbound notice from the form, then show it."""
+    """Create a draft inbound notice from the form, then show it; a refusal shows the form
+    again with its problem beside the field."""
     checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     user, web_session, form = checked
     supply_order_id = form.get("supply_order_id") or None
-    try:
-        lines = _form_lines(form)
-        if not lines:
-            raise FormProblem("err_no_lines")
-        async with _db(request).write() as session:
-            names = await sku_names(session, [sku for sku, _ in lines])
-            stores = {names[sku].store_id for sku, _ in lines if sku in names}
-            if len(stores) != 1:
-                raise FormProblem("err_one_store")
-            data = InboundNoticeCreate.model_validate(
-                {
-                    "store_id": stores.pop(),
-                    "warehouse_id": form.get("warehouse_id", ""),
-                    "lines": [{"sku_id": sku, "quantity": n} for sku, n in lines],
-                    "cartons": _whole(form.get("cartons") or "1", "err_cartons"),
-                    "supply_order_id": supply_order_id,
-                    "carrier_name": form.get("carrier_name", "").strip() or None,
-                    "tracking_number": form.get("tracking_number", "").strip() or None,
-                }
-            )
-            notice = await inbound.create(session, ctx=request_ctx(request, user), data=data)
-            await session.commit()
-    except ValidationError as exc:
-        error, status_code = _schema_message(request, exc), 422
-    except FormProblem as exc:
-        error, status_code = say(request, str(exc)), 422
-    except DomainError as exc:
-        error, status_code = refusal(request, exc), exc.http_status
-    else:
-        return RedirectResponse(f"/console/inbound/{notice.id}?done=created", status_code=303)
+
+    async def make(session: AsyncSession, lines: Lines, cartons: int) -> InboundNotice:
+        names = await sku_names(session, [line["sku_id"] for line in lines])
+        stores = {names[line["sku_id"]].store_id for line in lines if line["sku_id"] in names}
+        if len(stores) != 1:
+            raise FormProblem("err_one_store", "lines")
+        data = InboundNoticeCreate.model_validate(
+            {
+                "store_id": stores.pop(),
+                "warehouse_id": form.get("warehouse_id", ""),
+                "lines": lines,
+                "cartons": cartons,
+                "supply_order_id": supply_order_id,
+                "carrier_name": form.get("carrier_name", "").strip() or None,
+                "tracking_number": form.get("tracking_number", "").strip() or None,
+            }
+        )
+        return await inbound.create(session, ctx=request_ctx(request, user), data=data)
+
+    done = await made_notice(request, user, form, make, rows=MAX_FORM_LINES)
+    if isinstance(done, Response):
+        return done
+    errors, status_code = done
     return await _new_page(
         request,
         user,
         web_session,
         supply_order_id=supply_order_id,
         form=form,
-        error=error,
+        errors=errors,
         status_code=status_code,
     )
+
+
+Zones = Callable[[AsyncSession, User, list[InboundNoticeRead]], Awaitable[dict[str, str]]]
+
+
+async def notice_shown(
+    request: Request,
+    user: User,
+    web_session: WebSession,
+    notice_id: str,
+    *,
+    photo_url: Callable[[str, str, int], str],
+    zones: Zones,
+) -> tuple[InboundNoticeRead, dict[str, SkuName], str] | Response:
+    """A notice as a page shows it (its photos served at ``photo_url``), the names of the SKUs
+    its discrepancies are about and the zone its times read in; or the page of the refusal."""
+    principal = accounts.principal_for_user(user)
+    try:
+        async with _db(request).read() as session:
+            found = await inbound.get_notice(session, principal=principal, notice_id=notice_id)
+            (notice,) = await inbound_reads.present(
+                session, principal=principal, notices=[found], photo_url=photo_url
+            )
+            named = [d.sku_id for d in notice.discrepancies if d.sku_id is not None]
+            names = await sku_names(session, named)
+            zone = (await zones(session, user, [notice]))[notice.id]
+    except DomainError as exc:
+        return error_page(request, user, web_session.csrf_token, exc)
+    return notice, names, zone
 
 
 async def _notice_page(
@@ -251,22 +262,16 @@ async def _notice_page(
     notice_id: str,
     *,
     message: str | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    principal = accounts.principal_for_user(user)
-    try:
-        async with _db(request).read() as session:
-            found = await inbound.get_notice(session, principal=principal, notice_id=notice_id)
-            (notice,) = await inbound_reads.present(
-                session, principal=principal, notices=[found], photo_url=photo_url
-            )
-            times = await _zones(session, user, [notice])
-            names = await sku_names(
-                session, [d.sku_id for d in notice.discrepancies if d.sku_id is not None]
-            )
-    except DomainError as exc:
-        return error_page(request, user, web_session.csrf_token, exc)
+    shown = await notice_shown(
+        request, user, web_session, notice_id, photo_url=photo_url, zones=_zones
+    )
+    if isinstance(shown, Response):
+        return shown
+    notice, names, zone = shown
     return _render(
         request,
         "inbound_notice.html",
@@ -274,10 +279,11 @@ async def _notice_page(
             "user": user,
             "csrf": web_session.csrf_token,
             "notice": notice,
-            "times": times[notice.id],
+            "zone": zone,
             "names": names,
             "message": message,
-            "error": error,
+            "errors": errors or {},
+            "form": form or {},
         },
         status_code,
     )
@@ -327,15 +333,18 @@ async def notice_action(request: Request, notice_id: str, action: str) -> Respon
                     InvalidInput("unknown action", field="action"),
                 )
             await session.commit()
-    except ValidationError as exc:
-        error, status_code = _schema_message(request, exc), 422
-    except DomainError as exc:
-        error, status_code = refusal(request, exc), exc.http_status
-    else:
-        return RedirectResponse(f"/console/inbound/{notice_id}?done={action}", status_code=303)
-    return await _notice_page(
-        request, user, web_session, notice_id, error=error, status_code=status_code
-    )
+    except REFUSED as exc:
+        errors = notice_errors(request, exc, [])
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            errors=errors,
+            form=form,
+            status_code=status_of(exc),
+        )
+    return RedirectResponse(f"/console/inbound/{notice_id}?done={action}", status_code=303)
 
 
 @router.get("/console/inbound/{notice_id}/labels.pdf", response_model=None)

@@ -10,17 +10,21 @@ screen too. Everyone else is sent home. Works without JavaScript.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.context import Ctx
 from tuoguan.errors import DomainError
 from tuoguan.fulfilment import picking
 from tuoguan.fulfilment.models import FulfilmentStatus
@@ -36,8 +40,11 @@ from tuoguan.web.console import (
     _to_login,
     home_for,
     request_ctx,
+    request_language,
 )
-from tuoguan.web.stock_pages import OPERATOR_ZONE, error_page, local_time, refusal, say
+from tuoguan.web.forms import Errors, FormProblem, errors_of
+from tuoguan.web.order_view import carrier_names, service_names
+from tuoguan.web.stock_pages import OPERATOR_ZONE, error_page, refusal, say
 from tuoguan.web.warehouse_pages import _checked_receiver, _receiver
 
 router = APIRouter(include_in_schema=False)
@@ -125,12 +132,14 @@ def _counted(order: PickOrderRead, tally: Tally) -> list[int]:
 # -- the page ----------------------------------------------------------------------------------
 
 
-def _promise(today: date, country: str, low: int, high: int) -> tuple[str, str]:
-    """The delivery window as dates: business days after today where the parcel leaves."""
+def _promise(today: date, country: str, low: int, high: int, lang: str) -> tuple[str, str]:
+    """The delivery window as days the reader reads ("Wed, Dec 2"): business days after today
+    where the parcel leaves."""
     calendar = calendar_for(country)
+    locale = lang.replace("-", "_")  # Babel's name of the console's language
     return (
-        calendar.add_business_days(today, low).isoformat(),
-        calendar.add_business_days(today, high).isoformat(),
+        format_skeleton("MMMEd", calendar.add_business_days(today, low), locale=locale),
+        format_skeleton("MMMEd", calendar.add_business_days(today, high), locale=locale),
     )
 
 
@@ -142,11 +151,12 @@ async def _pack_page(
     *,
     tally: Tally | None = None,
     message: str | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
     status_code: int = 200,
 ) -> Response:
     principal = accounts.principal_for_user(user)
     ctx = request_ctx(request, user)
+    lang = request_language(request)
     options: list[Any] = []
     parcel = None
     try:
@@ -167,9 +177,11 @@ async def _pack_page(
                 parcel = await warehouse_shipping.parcel_of(
                     session, principal=principal, fulfilment_order_id=fulfilment_order_id
                 )
+            shipping = [*options, *([parcel] if parcel else [])]
+            carriers = await carrier_names(session, [o.carrier_code for o in shipping])
+            services = await service_names(session, [parcel.service_code] if parcel else [])
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
-    zone = OPERATOR_ZONE if user.role.value == "operator" else warehouse.timezone
     today = ctx.clock.now().astimezone(ZoneInfo(warehouse.timezone)).date()
     shown = tally or []
     return _render(
@@ -180,24 +192,29 @@ async def _pack_page(
             "csrf": web_session.csrf_token,
             "order": order,
             "warehouse": warehouse,
+            "zone": OPERATOR_ZONE if user.role.value == "operator" else warehouse.timezone,
             "base": f"{PACK}/{fulfilment_order_id}",
-            "ship_by": local_time(order.ship_by, zone),
             "tally": shown,
             "tally_json": json.dumps([list(entry) for entry in shown], ensure_ascii=False),
             "counted": _counted(order, shown),
             "scanned_units": sum(n for _, n in shown),
             "options": options,
+            "carriers": carriers,
             "promise": {
                 o.service_code: _promise(
-                    today, warehouse.country, o.quote.transit_min_days, o.quote.transit_max_days
+                    today,
+                    warehouse.country,
+                    o.quote.transit_min_days,
+                    o.quote.transit_max_days,
+                    lang,
                 )
                 for o in options
                 if o.quote is not None
             },
             "parcel": parcel,
-            "shipped_at": local_time(parcel.submitted_at if parcel else None, zone),
+            "service_name": services.get(parcel.service_code) if parcel else None,
             "message": message,
-            "error": error,
+            "errors": errors or {},
         },
         status_code,
     )
@@ -227,17 +244,9 @@ async def scan(request: Request, fulfilment_order_id: str) -> Response:
     user, web_session, form = checked
     tally = _tally(form)
     code = form.get("code", "").strip()[:MAX_CODE]
-    if not code:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            tally=tally,
-            error=say(request, "err_scan_code"),
-            status_code=422,
-        )
     try:
+        if not code:
+            raise FormProblem("err_scan_code", "scan")
         async with _db(request).read() as session:
             fo = await picking.get_fulfilment_order(
                 session,
@@ -245,85 +254,83 @@ async def scan(request: Request, fulfilment_order_id: str) -> Response:
                 fulfilment_order_id=fulfilment_order_id,
             )
             (order,) = await picking.present(session, [fo])
+        if _line_of(order, code) is None:
+            raise FormProblem("pack_wrong_item", "scan", code=code)
+        if sum(n for _, n in tally) >= MAX_SCANS:
+            raise FormProblem("err_quantity", "scan")
+        tally, errors = _add(tally, code), {}
+    except FormProblem as exc:
+        errors = errors_of(request, exc)
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
-    if _line_of(order, code) is None:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            tally=tally,
-            error=say(request, "pack_wrong_item", code=code),
-            status_code=422,
-        )
-    if sum(n for _, n in tally) >= MAX_SCANS:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            tally=tally,
-            error=say(request, "err_quantity"),
-            status_code=422,
-        )
+    status_code = 422 if errors else 200
     return await _pack_page(
-        request, user, web_session, fulfilment_order_id, tally=_add(tally, code)
+        request,
+        user,
+        web_session,
+        fulfilment_order_id,
+        tally=tally,
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+async def _step(
+    request: Request,
+    fulfilment_order_id: str,
+    work: Callable[[AsyncSession, Ctx, dict[str, str]], Awaitable[object]],
+    form_name: str,
+    invalid: str,
+    done: str,
+) -> Response:
+    """One step at the bench (pick, ship) in one transaction, then the page with its note; a
+    refusal shows on the step's form, "scan" or "ship" (``invalid``: the words when the form
+    itself is wrong), with the tally kept while picking."""
+    checked = await _checked_receiver(request)
+    if isinstance(checked, Response):
+        return checked
+    user, web_session, form = checked
+    tally = _tally(form) if form_name == "scan" else None
+    try:
+        async with _db(request).write() as session:
+            await work(session, request_ctx(request, user), form)
+            await session.commit()
+    except ValidationError:
+        errors, status_code = {form_name: say(request, invalid)}, 422
+    except DomainError as exc:
+        errors, status_code = {form_name: _say_refusal(request, exc)}, exc.http_status
+    else:
+        return RedirectResponse(_url(fulfilment_order_id, **{done: "1"}), status_code=303)
+    return await _pack_page(
+        request,
+        user,
+        web_session,
+        fulfilment_order_id,
+        tally=tally,
+        errors=errors,
+        status_code=status_code,
     )
 
 
 @router.post(PACK + "/{fulfilment_order_id}/pick", response_model=None)
 async def pick(request: Request, fulfilment_order_id: str) -> Response:
     """Picked (拣货) with what was scanned: the service checks it against the lines (C3)."""
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, form = checked
-    tally = _tally(form)
-    try:
+
+    async def work(session: AsyncSession, ctx: Ctx, form: dict[str, str]) -> None:
         body = PickCreate.model_validate(
-            {"items": [{"code": code, "quantity": n} for code, n in tally]}
+            {"items": [{"code": code, "quantity": n} for code, n in _tally(form)]}
         )
-        async with _db(request).write() as session:
-            await picking.pick(
-                session,
-                ctx=request_ctx(request, user),
-                fulfilment_order_id=fulfilment_order_id,
-                data=body,
-            )
-            await session.commit()
-    except ValidationError:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            tally=tally,
-            error=say(request, "pack_scan_first"),
-            status_code=422,
-        )
-    except DomainError as exc:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            tally=tally,
-            error=_say_refusal(request, exc),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_url(fulfilment_order_id, picked="1"), status_code=303)
+        await picking.pick(session, ctx=ctx, fulfilment_order_id=fulfilment_order_id, data=body)
+
+    return await _step(request, fulfilment_order_id, work, "scan", "pack_scan_first", "picked")
 
 
 @router.post(PACK + "/{fulfilment_order_id}/ship", response_model=None)
 async def ship(request: Request, fulfilment_order_id: str) -> Response:
     """Pack and ship (F8 steps 3-4): book the chosen service at the price shown, platform paid."""
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, form = checked
-    service = form.get("service_code", "")
-    try:
+
+    async def work(session: AsyncSession, ctx: Ctx, form: dict[str, str]) -> None:
+        service = form.get("service_code", "")
         data = ShipmentCreate.model_validate(
             {
                 "service_code": service,
@@ -331,33 +338,11 @@ async def ship(request: Request, fulfilment_order_id: str) -> Response:
             },
             strict=False,
         )
-        async with _db(request).write() as session:
-            await warehouse_shipping.ship(
-                session,
-                ctx=request_ctx(request, user),
-                fulfilment_order_id=fulfilment_order_id,
-                data=data,
-            )
-            await session.commit()
-    except ValidationError:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            error=say(request, "pack_choose_service"),
-            status_code=422,
+        await warehouse_shipping.ship(
+            session, ctx=ctx, fulfilment_order_id=fulfilment_order_id, data=data
         )
-    except DomainError as exc:
-        return await _pack_page(
-            request,
-            user,
-            web_session,
-            fulfilment_order_id,
-            error=_say_refusal(request, exc),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_url(fulfilment_order_id, shipped="1"), status_code=303)
+
+    return await _step(request, fulfilment_order_id, work, "ship", "pack_choose_service", "shipped")
 
 
 @router.get(PACK + "/{fulfilment_order_id}/label.pdf", response_model=None)

@@ -27,7 +27,6 @@ from tuoguan.web.console import (
 from tuoguan.web.stock_pages import (
     OPERATOR_ZONE,
     error_page,
-    local_time,
     refusal,
     say,
     span,
@@ -79,7 +78,7 @@ async def _pick_page(
             "items": shown,
             "choices": choices,
             "warehouse": place,
-            "ship_by": {o.id: local_time(o.ship_by, zone) for o in shown},
+            "zone": zone,
             "left": {
                 o.id: span(int((as_utc(o.ship_by) - now).total_seconds())) if o.ship_by else None
                 for o in shown

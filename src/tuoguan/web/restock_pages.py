@@ -7,27 +7,24 @@ from itertools import groupby
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
 from tuoguan.errors import DomainError
 from tuoguan.fulfilment import restock
 from tuoguan.fulfilment.inbound_schemas import MAX_LINES
+from tuoguan.fulfilment.models import InboundNotice
 from tuoguan.fulfilment.restock import RestockAccept, RestockSuggestion
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
-from tuoguan.web.stock_pages import error_page, refusal, say
+from tuoguan.web.forms import Errors
+from tuoguan.web.inbound_pages import Lines, made_notice
+from tuoguan.web.stock_pages import error_page
 
 router = APIRouter(include_in_schema=False)
 DAY_CHOICES = (7, 14, 30, 60, 90)
 COVER_CHOICES = (7, 14, 21, 30, 45, 60)
-# A field the accepted lines' schema refused, as the message key that explains it.
-FIELD_MESSAGES = {"quantity": "err_quantity", "cartons": "err_cartons", "lines": "err_no_lines"}
-
-
-class FormProblem(ValueError):
-    """A form the page refuses before any service sees it; its message key says why."""
 
 
 def _groups(rows: list[RestockSuggestion]) -> list[dict[str, Any]]:
@@ -60,7 +57,7 @@ async def _page(
     days: int,
     cover: int,
     form: dict[str, str] | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
     status_code: int = 200,
 ) -> Response:
     principal = accounts.principal_for_user(user)
@@ -75,20 +72,28 @@ async def _page(
             )
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
+    groups = _groups(rows)
+    posted = form or {}
+    # A refusal shows in the group its form came from; one of no group shown, above them all.
+    answered = any(
+        (g["store_id"], g["warehouse_id"]) == (posted.get("store_id"), posted.get("warehouse_id"))
+        for g in groups
+    )
     return _render(
         request,
         "restock.html",
         {
             "user": user,
             "csrf": web_session.csrf_token,
-            "groups": _groups(rows),
+            "groups": groups,
+            "stray": {} if answered else errors or {},
             "days": days,
             "cover": cover,
             "day_choices": sorted({*DAY_CHOICES, days}),
             "cover_choices": sorted({*COVER_CHOICES, cover}),
             "can_accept": user.role.value == "seller",
             "form": form or {},
-            "error": error,
+            "errors": errors or {},
         },
         status_code,
     )
@@ -110,37 +115,6 @@ async def restock_page(
     return await _page(request, *current, days=days, cover=cover)
 
 
-def _whole(text: str, key: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise FormProblem(key) from None
-
-
-def _lines(form: dict[str, str]) -> list[dict[str, Any]]:
-    """The ticked rows of the form with their quantities."""
-    lines = []
-    for i in range(MAX_LINES):
-        sku = form.get(f"sku-{i}", "").strip()
-        if not sku:
-            break
-        if form.get(f"pick-{i}"):
-            lines.append(
-                {"sku_id": sku, "quantity": _whole(form.get(f"qty-{i}", ""), "err_quantity")}
-            )
-    if not lines:
-        raise FormProblem("err_no_lines")
-    return lines
-
-
-def _schema_message(request: Request, exc: ValidationError) -> str:
-    for problem in exc.errors():
-        for part in reversed([str(p) for p in problem["loc"]]):
-            if part in FIELD_MESSAGES:
-                return say(request, FIELD_MESSAGES[part])
-    return say(request, "err_form")
-
-
 def _bounded(text: str | None, low: int, high: int, default: int) -> int:
     try:
         value = int(text or default)
@@ -159,26 +133,22 @@ async def accept_suggestions(request: Request) -> Response:
     user, web_session, form = checked
     days = _bounded(form.get("days"), restock.MIN_DAYS, restock.MAX_DAYS, restock.DEFAULT_DAYS)
     cover = _bounded(form.get("cover"), restock.MIN_COVER, restock.MAX_COVER, restock.DEFAULT_COVER)
-    try:
+
+    async def make(session: AsyncSession, lines: Lines, cartons: int) -> InboundNotice:
         data = RestockAccept.model_validate(
             {
                 "store_id": form.get("store_id", ""),
                 "warehouse_id": form.get("warehouse_id", ""),
-                "lines": _lines(form),
-                "cartons": _whole(form.get("cartons") or "1", "err_cartons"),
+                "lines": lines,
+                "cartons": cartons,
             }
         )
-        async with _db(request).write() as session:
-            notice = await restock.accept(session, ctx=request_ctx(request, user), data=data)
-            await session.commit()
-    except ValidationError as exc:
-        error, status_code = _schema_message(request, exc), 422
-    except FormProblem as exc:
-        error, status_code = say(request, str(exc)), 422
-    except DomainError as exc:
-        error, status_code = refusal(request, exc), exc.http_status
-    else:
-        return RedirectResponse(f"/console/inbound/{notice.id}?done=created", status_code=303)
+        return await restock.accept(session, ctx=request_ctx(request, user), data=data)
+
+    done = await made_notice(request, user, form, make, rows=MAX_LINES, ticked=True)
+    if isinstance(done, Response):
+        return done
+    errors, status_code = done
     return await _page(
         request,
         user,
@@ -186,6 +156,6 @@ async def accept_suggestions(request: Request) -> Response:
         days=days,
         cover=cover,
         form=form,
-        error=error,
+        errors=errors,
         status_code=status_code,
     )

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,11 +23,10 @@ from tuoguan.inventory import repository as inventory
 from tuoguan.inventory import service as stock
 from tuoguan.inventory import warehouses as places
 from tuoguan.inventory.models import Warehouse
-from tuoguan.kit.clock import as_utc
 from tuoguan.principal import Role
 from tuoguan.stores.models import Store
-from tuoguan.web.console import LANG_COOKIE, _current, _db, _render, _to_login
-from tuoguan.web.i18n import pick_language, translator
+from tuoguan.web.console import _current, _db, _render, _to_login, request_language
+from tuoguan.web.i18n import translator
 
 router = APIRouter(include_in_schema=False)
 # Operators work from the marketplace's home (China): their times are shown in its zone.
@@ -38,7 +35,8 @@ PAGE_SIZE = 100
 STALE_DAYS = (3, 7, 14, 30)
 
 # A refusal's rule (or error code) as the message key that explains it; {code}, {expected}
-# and {counted} come from the refusal or the form. Rules not listed show the service's text.
+# and {counted} come from the refusal or the form. Rules not listed read by their error code
+# (CODE_MESSAGES).
 RULE_MESSAGES = {
     "sku_not_on_notice": "err_sku_not_on_notice",
     "over_receipt_needs_discrepancy": "err_over_receipt",
@@ -64,6 +62,29 @@ RULE_MESSAGES = {
     "busy": "err_busy",
     "not_found": "err_not_found",
     "forbidden": "err_forbidden",
+    "state_allows_labels": "err_state",
+    "role_allows_action": "err_forbidden",
+    "supply_order_of_store": "err_supply_order_mismatch",
+    "supply_order_warehouse": "err_supply_order_mismatch",
+    "supply_order_sku": "err_supply_order_sku",
+    "known_warehouse": "err_pick_warehouse",
+    "seller_ships": "err_seller_ships",
+    "sku_code_agree": "err_sku_not_on_notice",
+    "short_recorded_at_close": "err_short_at_close",
+}
+
+
+# A refusal whose rule is not listed, by its error code: what kind of refusal it is.
+CODE_MESSAGES = {
+    "not_found": "err_not_found",
+    "forbidden": "err_forbidden",
+    "unauthorized": "err_forbidden",
+    "illegal_transition": "err_state",
+    "concurrent_update": "err_concurrent",
+    "conflict": "err_state",
+    "busy": "err_busy",
+    "invalid_input": "err_form",
+    "bad_request": "err_form",
 }
 
 
@@ -74,31 +95,18 @@ class _Parts(dict[str, Any]):
 
 def say(request: Request, key: str, **parts: Any) -> str:
     """A message in the reader's language, its {placeholders} filled (a missing one: empty)."""
-    lang = pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
-    text: str = translator(lang)(key)
+    text: str = translator(request_language(request))(key)
     return text.format_map(_Parts(parts))
 
 
 def refusal(request: Request, exc: DomainError, **parts: Any) -> str:
-    """Why the service refused, in the reader's language where the rule is known."""
-    key = RULE_MESSAGES.get(str(exc.extra.get("rule") or exc.code))
-    if key is None:
-        return exc.detail
+    """Why the service refused, in the reader's language: by its rule where the rule is known,
+    else by the kind of refusal (never the service's English text)."""
+    key = RULE_MESSAGES.get(str(exc.extra.get("rule") or exc.code)) or CODE_MESSAGES.get(
+        exc.code, "err_refused"
+    )
     known = {k: v for k, v in exc.extra.items() if isinstance(v, int | str)}
     return say(request, key, **{**known, **parts})
-
-
-def local_time(at: datetime | None, zone: str) -> str:
-    """An instant as a person reads it where they are: date, minutes and the UTC offset."""
-    if at is None:
-        return ""
-    shown = as_utc(at).astimezone(ZoneInfo(zone))
-    offset = shown.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    sign = "+" if minutes >= 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    label = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "") if minutes else "UTC"
-    return f"{shown:%Y-%m-%d %H:%M} ({label})"
 
 
 def span(seconds: int) -> dict[str, Any]:
@@ -112,6 +120,20 @@ def span(seconds: int) -> dict[str, Any]:
 def viewer_zone(user: User) -> str | None:
     """The zone a user reads times in when it is not the object's own (operators: China)."""
     return OPERATOR_ZONE if user.role is Role.operator else None
+
+
+async def reader_zone(session: AsyncSession, user: User) -> str:
+    """The zone a user reads times that belong to no store or warehouse in (when an export
+    started): operators China's, staff their warehouse's, a seller its first store's."""
+    if user.role is Role.warehouse and user.warehouse_ids:
+        found = await inventory.get_warehouse(session, user.warehouse_ids[0])
+        return found.timezone if found is not None else OPERATOR_ZONE
+    if user.role is Role.seller and user.seller_id:
+        zone = await session.scalar(
+            select(Store.timezone).where(Store.seller_id == user.seller_id).order_by(Store.id)
+        )
+        return zone or OPERATOR_ZONE
+    return OPERATOR_ZONE
 
 
 @dataclass(frozen=True)
@@ -264,7 +286,7 @@ async def stale_inbound(
             "places": places_by_id,
             "days": days,
             "choices": sorted({*STALE_DAYS, days}),
-            "when": lambda at: local_time(at, OPERATOR_ZONE),
+            "zone": OPERATOR_ZONE,
             "next_url": report.next_cursor
             and "/console/stale-inbound?" + urlencode({"days": days, "cursor": report.next_cursor}),
         },

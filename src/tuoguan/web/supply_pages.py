@@ -5,11 +5,13 @@ read both."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
@@ -18,16 +20,27 @@ from tuoguan.errors import BadRequest, DomainError
 from tuoguan.fulfilment import inbound_reads, service, supply
 from tuoguan.fulfilment.models import SupplyOrder, SupplyStatus
 from tuoguan.inventory.models import Warehouse
+from tuoguan.kit.i18n import N_
 from tuoguan.orders import views
 from tuoguan.principal import Role
-from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
+from tuoguan.shipping.schemas import CancelReason
+from tuoguan.web import words
+from tuoguan.web.console import (
+    _current,
+    _db,
+    _render,
+    _to_login,
+    checked_form,
+    request_ctx,
+    request_language,
+)
 from tuoguan.web.stock_pages import (
     OPERATOR_ZONE,
     SkuName,
     error_page,
-    local_time,
     photo_url,
     refusal,
+    say,
     sku_names,
     span,
     warehouses_by_id,
@@ -43,14 +56,38 @@ LATER = (
 )
 
 
+# Why a supply order was cancelled, when the system (not a person) said it: the words for it.
+# A buyer's or an operator's own reason is shown as they wrote it.
+SYSTEM_REASONS = {
+    "served from stock that reached the warehouse before it was confirmed": N_(
+        "supply_cancel_served_from_stock"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SupplyShown:
+    """A supply order as the page shows it: its reason for a cancellation in words."""
+
+    id: str
+    order_id: str
+    store_id: str
+    warehouse_id: str
+    status: SupplyStatus
+    currency: str
+    confirm_by: datetime
+    cancel_reason: str | None
+
+
 @dataclass(frozen=True)
 class SupplyItem:
     """A supply order as a person reads it: names, local confirm-by and the time left."""
 
-    order: SupplyOrder
+    order: SupplyShown
     lines: list[tuple[SkuName | None, int, int | None]]  # name, quantity, supply price
     warehouse: Warehouse | None
-    confirm_by: str
+    zone: str  # the zone its times read in
+    confirm_by: Markup
     left: dict[str, Any] | None  # while it awaits confirmation
     value_minor: int | None
 
@@ -59,9 +96,22 @@ def zone_of(user: User, zones: dict[str, str], store_id: str) -> str:
     return OPERATOR_ZONE if user.role is Role.operator else zones.get(store_id, OPERATOR_ZONE)
 
 
+def reason_words(request: Request, reason: str | None) -> str | None:
+    """A cancellation's reason in the reader's language: the system's and the console's
+    reasons by their words, a person's own as written."""
+    if not reason:
+        return None
+    key = SYSTEM_REASONS.get(reason) or (
+        f"cancel_{reason}" if reason in set(CancelReason) else None
+    )
+    return say(request, key) if key else reason
+
+
 async def supply_items(
-    session: AsyncSession, user: User, rows: list[SupplyOrder], now: Any
+    session: AsyncSession, request: Request, user: User, rows: list[SupplyOrder]
 ) -> list[SupplyItem]:
+    now = request.app.state.clock.now()
+    moment = words.helpers(request_language(request), now)["moment"]
     names = await sku_names(session, [line.sku_id for row in rows for line in row.lines])
     found = await warehouses_by_id(session, [row.warehouse_id for row in rows])
     zones = await views.store_zones(session, {row.store_id for row in rows})
@@ -69,15 +119,26 @@ async def supply_items(
     for row in rows:
         prices = [line.supply_price_minor for line in row.lines]
         left = service.confirm_seconds_left(row, now)
+        zone = zone_of(user, zones, row.store_id)
         items.append(
             SupplyItem(
-                order=row,
+                order=SupplyShown(
+                    id=row.id,
+                    order_id=row.order_id,
+                    store_id=row.store_id,
+                    warehouse_id=row.warehouse_id,
+                    status=row.status,
+                    currency=row.currency,
+                    confirm_by=row.confirm_by,
+                    cancel_reason=reason_words(request, row.cancel_reason),
+                ),
                 lines=[
                     (names.get(line.sku_id), line.quantity, line.supply_price_minor)
                     for line in row.lines
                 ],
                 warehouse=found.get(row.warehouse_id),
-                confirm_by=local_time(row.confirm_by, zone_of(user, zones, row.store_id)),
+                zone=zone,
+                confirm_by=moment(row.confirm_by, zone),
                 left=span(left) if left is not None else None,
                 value_minor=None
                 if any(p is None for p in prices)
@@ -103,7 +164,6 @@ async def supply_list(
         return _to_login()
     user, web_session = current
     principal = accounts.principal_for_user(user)
-    now = request.app.state.clock.now()
     try:
         async with _db(request).read() as session:
             waiting: list[SupplyOrder] = []
@@ -114,8 +174,8 @@ async def supply_list(
             later, next_cursor = await supply.list_supply_orders(
                 session, principal=principal, statuses=LATER, cursor=cursor, limit=50
             )
-            to_confirm = await supply_items(session, user, waiting, now)
-            others = await supply_items(session, user, later, now)
+            to_confirm = await supply_items(session, request, user, waiting)
+            others = await supply_items(session, request, user, later)
     except BadRequest:
         return RedirectResponse("/console/supply-orders", status_code=303)
     except DomainError as exc:
@@ -147,13 +207,12 @@ async def _supply_page(
     status_code: int = 200,
 ) -> Response:
     principal = accounts.principal_for_user(user)
-    now = request.app.state.clock.now()
     try:
         async with _db(request).read() as session:
             found = await service.get_supply_order(
                 session, principal=principal, supply_order_id=supply_order_id
             )
-            (item,) = await supply_items(session, user, [found], now)
+            (item,) = await supply_items(session, request, user, [found])
             notices, _ = await inbound_reads.list_notices(
                 session, principal=principal, store_id=found.store_id, limit=50
             )

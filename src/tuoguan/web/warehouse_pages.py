@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
@@ -39,14 +38,20 @@ from tuoguan.web.console import (
     home_for,
     request_ctx,
 )
-from tuoguan.web.inbound_pages import serve_photo
+from tuoguan.web.forms import (
+    REFUSED,
+    Errors,
+    FormProblem,
+    Refused,
+    errors_of,
+    status_of,
+    whole,
+)
+from tuoguan.web.inbound_pages import notice_shown, serve_photo
 from tuoguan.web.stock_pages import (
     OPERATOR_ZONE,
     error_page,
-    local_time,
-    refusal,
     say,
-    sku_names,
     warehouses_by_id,
 )
 
@@ -63,8 +68,26 @@ PHOTO_FORMS = re.compile(rf"^{RECEIVING}/[^/]+/(discrepancy|discrepancies/[^/]+/
 LARGER_BODIES = ((PHOTO_FORMS, uploads.MAX_PHOTO_BYTES + 64 * 1024),)
 
 
-class FormProblem(ValueError):
-    """A form refused before any service sees it; its message key says why."""
+# A receiving form's field that the schema or the service refused (its last part), as the
+# form's own field; and the words for a schema's refusal of it.
+FIELDS = {
+    "code": "code",
+    "sku_id": "code",
+    "good": "quantity",
+    "defective": "quantity",
+    "kind": "kind",
+    "note": "note",
+    "file": "photo",
+}
+COUNT_KEYS = {
+    "good": "err_quantity",
+    "defective": "err_quantity",
+    "code": "err_scan_code",
+    "kind": "err_pick_kind",
+    "note": "err_note",
+}
+
+T = TypeVar("T")
 
 
 def _receiver(user: User) -> bool:
@@ -80,12 +103,28 @@ def _page_url(notice_id: str, **notes: str) -> str:
     return f"{RECEIVING}/{notice_id}" + (f"?{urlencode(notes)}" if notes else "")
 
 
-async def _zone(session: AsyncSession, user: User, warehouse_id: str) -> str:
-    """Staff read times in their warehouse's zone, operators in China's."""
-    if user.role.value == "operator":
-        return OPERATOR_ZONE
-    found = await warehouses_by_id(session, [warehouse_id])
-    return found[warehouse_id].timezone if warehouse_id in found else OPERATOR_ZONE
+async def _zones(
+    session: AsyncSession, user: User, notices: list[InboundNoticeRead]
+) -> dict[str, str]:
+    """The zone each notice's times read in: its warehouse's for staff, China's for operators."""
+    found = await warehouses_by_id(session, [n.warehouse_id for n in notices])
+    return {
+        n.id: OPERATOR_ZONE
+        if user.role.value == "operator" or n.warehouse_id not in found
+        else found[n.warehouse_id].timezone
+        for n in notices
+    }
+
+
+def _errors(request: Request, exc: Refused, form_name: str, code: str = "") -> Errors:
+    """A refusal beside the field of the form ``form_name`` it concerns ("count.quantity"), or
+    on that form as a whole."""
+
+    def place(path: str) -> str:
+        field = FIELDS.get(path.split(".")[-1])
+        return f"{form_name}.{field}" if field else form_name
+
+    return errors_of(request, exc, place=place, keys=COUNT_KEYS, code=code)
 
 
 # -- finding the notice -----------------------------------------------------------------------
@@ -118,7 +157,7 @@ async def receiving_home(
             shown = await inbound_reads.present(
                 session, principal=principal, notices=found, photo_url=photo_url
             )
-            zones = {n.id: await _zone(session, user, n.warehouse_id) for n in shown}
+            zones = await _zones(session, user, shown)
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
     return _render(
@@ -129,7 +168,7 @@ async def receiving_home(
             "csrf": web_session.csrf_token,
             "code": scanned,
             "notices": shown,
-            "shipped": {n.id: local_time(n.shipped_at, zones[n.id]) for n in shown},
+            "zones": zones,
             "error": say(request, "recv_not_found", code=scanned)
             if scanned and not shown
             else None,
@@ -148,25 +187,26 @@ async def _notice_page(
     notice_id: str,
     *,
     message: str | None = None,
-    error: str | None = None,
+    errors: Errors | None = None,
     form: dict[str, str] | None = None,
     counted: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    principal = accounts.principal_for_user(user)
-    try:
-        async with _db(request).read() as session:
-            found = await inbound.get_notice(session, principal=principal, notice_id=notice_id)
-            (notice,) = await inbound_reads.present(
-                session, principal=principal, notices=[found], photo_url=photo_url
-            )
-            zone = await _zone(session, user, notice.warehouse_id)
-            names = await sku_names(
-                session, [d.sku_id for d in notice.discrepancies if d.sku_id is not None]
-            )
-    except DomainError as exc:
-        return error_page(request, user, web_session.csrf_token, exc)
+    shown = await notice_shown(
+        request, user, web_session, notice_id, photo_url=photo_url, zones=_zones
+    )
+    if isinstance(shown, Response):
+        return shown
+    notice, names, zone = shown
     message = _counted_message(request, notice, counted or {}) or message
+    countable = notice.status in COUNTABLE
+    closable = "close" in notice.allowed_actions
+    # The forms this page shows, which show their own problems; the others' go on top.
+    forms = {
+        *(("count", "discrepancy") if countable else ()),
+        *(("arrive",) if notice.status is InboundStatus.in_transit else ()),
+        *(("close",) if closable else ()),
+    }
     return _render(
         request,
         "receiving.html",
@@ -175,12 +215,15 @@ async def _notice_page(
             "csrf": web_session.csrf_token,
             "notice": notice,
             "names": names,
-            "countable": notice.status in COUNTABLE,
-            "closable": "close" in notice.allowed_actions,
+            "countable": countable,
+            "closable": closable,
+            "stray": [
+                text for field, text in (errors or {}).items() if field.split(".")[0] not in forms
+            ],
             "kinds": KINDS,
-            "when": lambda at: local_time(at, zone),
+            "zone": zone,
             "message": message,
-            "error": error,
+            "errors": errors or {},
             "form": form or {},
         },
         status_code,
@@ -230,15 +273,19 @@ async def _arrived(session: AsyncSession, ctx: Ctx, notice_id: str) -> None:
         await receiving.arrive(session, ctx=ctx, notice_id=notice_id)
 
 
-def _units(form: dict[str, str]) -> int:
-    text = form.get("quantity", "").strip() or "1"
-    try:
-        units = int(text)
-    except ValueError:
-        raise FormProblem("err_quantity") from None
+def _units(form: dict[str, str], form_name: str) -> int:
+    """How many units the form counts (one unless told), 1 to ``MAX_UNITS_AT_ONCE``."""
+    units = whole(form.get("quantity", "").strip() or "1", "err_quantity", f"{form_name}.quantity")
     if not 1 <= units <= MAX_UNITS_AT_ONCE:
-        raise FormProblem("err_quantity")
+        raise FormProblem("err_quantity", f"{form_name}.quantity")
     return units
+
+
+def _scanned(form: dict[str, str], form_name: str) -> str:
+    code = form.get("code", "").strip()
+    if not code:
+        raise FormProblem("err_scan_code", f"{form_name}.code")
+    return code
 
 
 async def _checked_receiver(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:
@@ -250,21 +297,46 @@ async def _checked_receiver(request: Request) -> tuple[User, WebSession, dict[st
     return checked
 
 
-@router.post(RECEIVING + "/{notice_id}/count", response_model=None)
-async def count(request: Request, notice_id: str) -> Response:
-    """Count units of the SKU scanned or typed (one good unit unless told otherwise); a notice
-    still in transit arrives first. Refused whole when the SKU or the number does not fit."""
+Work = Callable[[AsyncSession, Ctx], Awaitable[dict[str, str]]]
+
+
+async def _act(
+    request: Request, notice_id: str, form_name: str, work: Callable[[dict[str, str]], Work]
+) -> Response:
+    """One step on a notice from the form ``form_name`` (count, discrepancy, arrive, close...):
+    ``work(form)`` runs in one transaction as the signed-in receiver and says what to note on
+    the notice's page, where it goes next; a refusal shows the page again, its problem on that
+    form and what was typed kept."""
     checked = await _checked_receiver(request)
     if isinstance(checked, Response):
         return checked
     user, web_session, form = checked
-    ctx = request_ctx(request, user)
-    code = form.get("code", "").strip()
-    defective = form.get("defective") == "1"
     try:
-        if not code:
-            raise FormProblem("err_scan_code")
-        units = _units(form)
+        async with _db(request).write() as session:
+            notes = await work(form)(session, request_ctx(request, user))
+            await session.commit()
+    except REFUSED as exc:
+        code = form.get("code", "").strip()
+        return await _notice_page(
+            request,
+            user,
+            web_session,
+            notice_id,
+            errors=_errors(request, exc, form_name, code),
+            form=form,
+            status_code=status_of(exc),
+        )
+    return RedirectResponse(_page_url(notice_id, **notes), status_code=303)
+
+
+@router.post(RECEIVING + "/{notice_id}/count", response_model=None)
+async def count(request: Request, notice_id: str) -> Response:
+    """Count units of the SKU scanned or typed (one good unit unless told otherwise); a notice
+    still in transit arrives first. Refused whole when the SKU or the number does not fit."""
+
+    def counting(form: dict[str, str]) -> Work:
+        code, units = _scanned(form, "count"), _units(form, "count")
+        defective = form.get("defective") == "1"
         body = CountsCreate.model_validate(
             {
                 "counts": [
@@ -276,64 +348,43 @@ async def count(request: Request, notice_id: str) -> Response:
                 ]
             }
         )
-        async with _db(request).write() as session:
+
+        async def work(session: AsyncSession, ctx: Ctx) -> dict[str, str]:
             await _arrived(session, ctx, notice_id)
             await receiving.count(session, ctx=ctx, notice_id=notice_id, data=body)
             line = await receiving.find_line(
                 session, principal=ctx.principal, notice_id=notice_id, code=code
             )
-            await session.commit()
-    except (ValidationError, FormProblem) as exc:
-        key = str(exc) if isinstance(exc, FormProblem) else "err_quantity"
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=say(request, key, code=code),
-            status_code=422,
-        )
-    except DomainError as exc:
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=refusal(request, exc, code=code),
-            status_code=exc.http_status,
-        )
-    notes = {"counted": line.sku_id, "n": str(units), **({"defective": "1"} if defective else {})}
-    return RedirectResponse(_page_url(notice_id, **notes), status_code=303)
+            return {
+                "counted": line.sku_id,
+                "n": str(units),
+                **({"defective": "1"} if defective else {}),
+            }
+
+        return work
+
+    return await _act(request, notice_id, "count", counting)
 
 
-async def _step(
-    request: Request, notice_id: str, step: Callable[..., Awaitable[object]], **done: str
-) -> Response:
-    """One receiving step on a notice (arrive, finish), then back to the notice with a note."""
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, _ = checked
-    try:
-        async with _db(request).write() as session:
-            await step(session, ctx=request_ctx(request, user), notice_id=notice_id)
-            await session.commit()
-    except DomainError as exc:
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=refusal(request, exc),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_page_url(notice_id, **done), status_code=303)
+def _step(
+    step: Callable[..., Awaitable[object]], notice_id: str, **done: str
+) -> Callable[[dict[str, str]], Work]:
+    """A receiving step on a notice (arrive, finish) that needs nothing from its form."""
+
+    def stepping(_: dict[str, str]) -> Work:
+        async def work(session: AsyncSession, ctx: Ctx) -> dict[str, str]:
+            await step(session, ctx=ctx, notice_id=notice_id)
+            return done
+
+        return work
+
+    return stepping
 
 
 @router.post(RECEIVING + "/{notice_id}/arrive", response_model=None)
 async def arrive(request: Request, notice_id: str) -> Response:
     """The cartons reached the dock (到仓)."""
-    return await _step(request, notice_id, receiving.arrive, arrived="1")
+    return await _act(request, notice_id, "arrive", _step(receiving.arrive, notice_id, arrived="1"))
 
 
 async def _photo(request: Request) -> tuple[bytes, str | None] | None:
@@ -364,6 +415,23 @@ def _discrepancy_count(kind: DiscrepancyKind, code: str, units: int, note: str) 
     )
 
 
+async def _attach(
+    session: AsyncSession,
+    ctx: Ctx,
+    notice_id: str,
+    discrepancy_id: str,
+    photo: tuple[bytes, str | None],
+) -> None:
+    await discrepancies.add_photo(
+        session,
+        ctx=ctx,
+        notice_id=notice_id,
+        discrepancy_id=discrepancy_id,
+        content=photo[0],
+        name=photo[1],
+    )
+
+
 async def _recorded(
     session: AsyncSession, ctx: Ctx, notice_id: str, kind: DiscrepancyKind, code: str
 ) -> str:
@@ -391,98 +459,49 @@ async def record_discrepancy(request: Request, notice_id: str) -> Response:
     """Record damaged, over or wrong-SKU units with a note and, optionally, a photo (R2), in
     one transaction: the count, the discrepancy and its photo are kept together or not at all."""
     photo = await _photo(request)  # parsed first, with the upload's limits
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, form = checked
-    ctx = request_ctx(request, user)
-    code = form.get("code", "").strip()
-    try:
+
+    def recording(form: dict[str, str]) -> Work:
         if form.get("kind") not in {k.value for k in KINDS}:
-            raise FormProblem("err_pick_kind")
+            raise FormProblem("err_pick_kind", "discrepancy.kind")
         kind = DiscrepancyKind(form["kind"])
-        if not code:
-            raise FormProblem("err_scan_code")
-        body = _discrepancy_count(kind, code, _units(form), form.get("note", "").strip()[:1000])
-        async with _db(request).write() as session:
+        code, units = _scanned(form, "discrepancy"), _units(form, "discrepancy")
+        body = _discrepancy_count(kind, code, units, form.get("note", "").strip()[:1000])
+
+        async def work(session: AsyncSession, ctx: Ctx) -> dict[str, str]:
             await _arrived(session, ctx, notice_id)
             await receiving.count(session, ctx=ctx, notice_id=notice_id, data=body)
             if photo is not None:
                 target = await _recorded(session, ctx, notice_id, kind, code)
-                await discrepancies.add_photo(
-                    session,
-                    ctx=ctx,
-                    notice_id=notice_id,
-                    discrepancy_id=target,
-                    content=photo[0],
-                    name=photo[1],
-                )
-            await session.commit()
-    except (ValidationError, FormProblem) as exc:
-        key = str(exc) if isinstance(exc, FormProblem) else "err_form"
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=say(request, key, code=code),
-            form=form,
-            status_code=422,
-        )
-    except DomainError as exc:
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=refusal(request, exc, code=code),
-            form=form,
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_page_url(notice_id, recorded="1"), status_code=303)
+                await _attach(session, ctx, notice_id, target, photo)
+            return {"recorded": "1"}
+
+        return work
+
+    return await _act(request, notice_id, "discrepancy", recording)
 
 
 @router.post(RECEIVING + "/{notice_id}/discrepancies/{discrepancy_id}/photo", response_model=None)
 async def add_photo(request: Request, notice_id: str, discrepancy_id: str) -> Response:
     """Attach a photo to a discrepancy already recorded (a short count's, say)."""
     photo = await _photo(request)
-    checked = await _checked_receiver(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, _ = checked
-    try:
+
+    def adding(_: dict[str, str]) -> Work:
         if photo is None:
             raise FormProblem("err_photo_empty")
-        async with _db(request).write() as session:
-            await discrepancies.add_photo(
-                session,
-                ctx=request_ctx(request, user),
-                notice_id=notice_id,
-                discrepancy_id=discrepancy_id,
-                content=photo[0],
-                name=photo[1],
-            )
-            await session.commit()
-    except FormProblem as exc:
-        return await _notice_page(
-            request, user, web_session, notice_id, error=say(request, str(exc)), status_code=422
-        )
-    except DomainError as exc:
-        return await _notice_page(
-            request,
-            user,
-            web_session,
-            notice_id,
-            error=refusal(request, exc),
-            status_code=exc.http_status,
-        )
-    return RedirectResponse(_page_url(notice_id, photo="1"), status_code=303)
+
+        async def work(session: AsyncSession, ctx: Ctx) -> dict[str, str]:
+            await _attach(session, ctx, notice_id, discrepancy_id, photo)
+            return {"photo": "1"}
+
+        return work
+
+    return await _act(request, notice_id, "photo", adding)
 
 
 @router.post(RECEIVING + "/{notice_id}/close", response_model=None)
 async def finish(request: Request, notice_id: str) -> Response:
     """Finish receiving (收货完成): what was not counted is recorded short."""
-    return await _step(request, notice_id, receiving.close, closed="1")
+    return await _act(request, notice_id, "close", _step(receiving.close, notice_id, closed="1"))
 
 
 @router.get(RECEIVING + "/{notice_id}/photos/{discrepancy_id}/{n}", response_model=None)

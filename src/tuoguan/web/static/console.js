@@ -2,11 +2,19 @@
 // destructive actions. Everything is bound here: the console's CSP allows no inline script.
 (function () {
   "use strict";
-  function fmt(seconds, overdue) {
-    var late = seconds < 0, s = Math.abs(Math.floor(seconds));
-    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    var text = (d ? d + "d " : "") + h + "h " + (m < 10 ? "0" : "") + m + "m";
-    return late ? overdue + " " + text : text;
+  // The words come with each countdown, in the page's language (data-days "{d}天{h}小时",
+  // data-due "还剩 {span}", ...), the same the server wrote before this script ran.
+  function fill(pattern, parts) {
+    return String(pattern || "").replace(/\{(\w+)\}/g, function (_, name) {
+      return name in parts ? String(parts[name]) : "";
+    });
+  }
+  function words(el, seconds) {
+    var s = Math.abs(Math.trunc(seconds)), minutes = Math.floor(s / 60);
+    var parts = { d: Math.floor(minutes / 1440), h: Math.floor((minutes % 1440) / 60), m: minutes % 60 };
+    var pattern = parts.d ? el.dataset.days : parts.h ? el.dataset.hours : el.dataset.minutes;
+    var span = fill(pattern, parts);
+    return fill(seconds < 0 ? el.dataset.late : el.dataset.due, { span: span });
   }
   var nodes = document.querySelectorAll("[data-countdown]");
   if (nodes.length) {
@@ -15,7 +23,7 @@
     var tick = function () {
       nodes.forEach(function (el) {
         var left = (Date.parse(el.dataset.countdown) - (Date.now() + skew)) / 1000;
-        el.textContent = fmt(left, el.dataset.overdue);
+        if (el.dataset.days) el.textContent = words(el, left);
         el.classList.toggle("late", left < 0);
         el.classList.toggle("soon", left >= 0 && left < 6 * 3600);
       });
@@ -52,5 +60,27 @@
       if (form.dataset.sent) { ev.preventDefault(); return; }
       form.dataset.sent = "1";
     });
+  });
+})();
+// The header's "More" menu (a <details>): on a desk console.css shows its links flat; where a
+// browser cannot style ::details-content it is opened here instead. On a phone it closes on a
+// click outside it or on Escape.
+(function () {
+  "use strict";
+  var menu = document.querySelector("details[data-menu]");
+  if (!menu || !window.matchMedia) return;
+  var desk = window.matchMedia("(min-width: 761px)");
+  var flat = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  function sync() { if (!flat) menu.open = desk.matches; }
+  sync();
+  if (desk.addEventListener) desk.addEventListener("change", sync);
+  document.addEventListener("click", function (ev) {
+    if (menu.open && !desk.matches && !menu.contains(ev.target)) menu.open = false;
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && menu.open && !desk.matches) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
   });
 })();

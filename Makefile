@@ -4,8 +4,9 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export TUOGUAN_DATABASE_URL ?= sqlite:///./var/tuoguan.db
-# Test files run on this many workers (pytest-xdist; each has its own PostgreSQL database).
-PYTEST_WORKERS ?= 2
+# Test files run on this many workers (pytest-xdist; each has its own PostgreSQL database): three
+# on two cores, since the browser tests wait on Chromium and their servers much of the time.
+PYTEST_WORKERS ?= 3
 
 .PHONY: run test lint typecheck bench clean install
 

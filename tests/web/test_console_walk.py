@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,6 +138,7 @@ class Walk:
     logins: list[demo.DemoLogin]
     data_words: set[str]
     problems: list[str] = field(default_factory=list)
+    engine: str = "sqlite"
     visited: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -191,9 +193,11 @@ def demo_site(
         async with Database.opened(url) as db:
             return await demo.load(db, clock, settings)
 
-    logins = asyncio.run(load())
+    # Playwright's sync API may already run an event loop in this thread: load in another.
+    with ThreadPoolExecutor(1) as pool:
+        logins = pool.submit(asyncio.run, load()).result()
     with _serving(create_app(settings, clock=clock)) as base:
-        yield Walk(base=base, logins=logins, data_words=_data_words(url))
+        yield Walk(base=base, logins=logins, data_words=_data_words(url), engine=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -314,11 +318,16 @@ def test_every_console_page_reads_as_words_for_a_person(
     walk = demo_site
     for login in walk.logins:
         for lang in LANGS:
+            # The pages are the same on either engine; PostgreSQL's walk reads the operator's,
+            # the views over everyone's data, in Chinese (the whole walk takes minutes).
+            if walk.engine == "postgresql" and (login.role != "operator" or lang != "zh-CN"):
+                continue
             _walk_as(walk, browser, login, lang)
     # The walk reached the pages each role works on (a broken link would hide a page).
     assert {"/console/orders", "/console/orders/{}", "/console/at-risk"} <= walk.visited["operator"]
-    assert {"/console/orders", "/console/orders/{}"} <= walk.visited["seller"]
-    assert "/console/warehouse" in walk.visited["warehouse"]
+    if walk.engine == "sqlite":
+        assert {"/console/orders", "/console/orders/{}"} <= walk.visited["seller"]
+        assert "/console/warehouse" in walk.visited["warehouse"]
     report = SCREENS.parent / "walk-problems.txt"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("\n".join(walk.problems) + "\n")

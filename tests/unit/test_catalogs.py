@@ -21,7 +21,7 @@ from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ShipmentStatus
 from tuoguan.shipping.routes import Effect
-from tuoguan.shipping.schemas import CancelReason
+from tuoguan.shipping.shipment_schemas import CancelReason
 from tuoguan.shipping.states import ShipmentAction, TrackingCode
 from tuoguan.stores.models import StoreMode
 from tuoguan.stores.modes import Party

@@ -114,7 +114,7 @@ def create_app(
     # Every route, built once per process (see _routes), in the order include_router adds them.
     app.router.routes.extend(_routes())
     openapi.install(app)
-    from tuoguan.web import warehouse_pages
+    from tuoguan.web import discrepancy_pages
 
     docs.install(
         app,
@@ -129,7 +129,7 @@ def create_app(
             BodyLimit(
                 inner,
                 max_bytes=settings.max_body_bytes,
-                larger=(*inbound.LARGER_BODIES, *warehouse_pages.LARGER_BODIES),
+                larger=(*inbound.LARGER_BODIES, *discrepancy_pages.LARGER_BODIES),
             )
         )
     )
@@ -172,12 +172,15 @@ def _routes() -> tuple[BaseRoute, ...]:
 
     from tuoguan.web import (
         console,
+        discrepancy_pages,
         export_pages,
         failures_pages,
         inbound_pages,
         order_pages,
         packing_pages,
+        penalty_pages,
         picking_pages,
+        policy_pages,
         restock_pages,
         shipping_pages,
         sla_pages,
@@ -189,6 +192,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(console.router)
     composed.include_router(order_pages.router)
     composed.include_router(sla_pages.router)
+    composed.include_router(penalty_pages.router)
+    composed.include_router(policy_pages.router)
     composed.include_router(shipping_pages.router)
     composed.include_router(failures_pages.router)
     composed.include_router(export_pages.router)
@@ -196,6 +201,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(supply_pages.router)
     composed.include_router(inbound_pages.router)
     composed.include_router(warehouse_pages.router)
+    composed.include_router(discrepancy_pages.router)
     composed.include_router(picking_pages.router)
     composed.include_router(packing_pages.router)
     composed.include_router(restock_pages.router)

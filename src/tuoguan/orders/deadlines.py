@@ -20,7 +20,7 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_ids
-from tuoguan.orders import pace, repository
+from tuoguan.orders import listing, pace, repository
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import Overdue, RiskCheck
 from tuoguan.orders.schemas import Deadline
@@ -233,21 +233,6 @@ async def flag_missed(
     )
 
 
-async def due_risk_checks(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    limit: int,
-    skip_locked: bool,
-    exclude: Collection[str] = (),
-    only: Collection[str] | None = None,
-) -> list[Order]:
-    """Orders due a fresh risk score (G5), locked for this worker (scoped as ``overdue``)."""
-    return await repository.due_risk_checks(
-        session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
-    )
-
-
 async def set_risk_checks(session: AsyncSession, checks: list[RiskCheck]) -> None:
     """Store orders' risk scores and next checkpoints (G5) without bumping their versions."""
     await repository.set_risk_checks(session, checks)
@@ -264,7 +249,7 @@ async def at_risk_page(
     seller_id: str | None = None,
 ) -> tuple[list[Order], str | None]:
     """The principal's scored orders, highest stored score first, and the next page's cursor."""
-    return await repository.at_risk_page(
+    return await listing.at_risk_page(
         session,
         principal,
         min_score=min_score,

@@ -15,7 +15,7 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
-from tuoguan.orders import deadlines, pace, repository
+from tuoguan.orders import deadlines, listing, pace, repository
 from tuoguan.orders.models import Order, OrderLine
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import CancelBody, OrderCreate, ShipBody
@@ -232,7 +232,7 @@ async def list_orders(
             field="due_before" if flt.due_before else "sort",
             rule="role_view",
         )
-    return await repository.page(session, principal, flt)
+    return await listing.page(session, principal, flt)
 
 
 async def events(session: AsyncSession, *, principal: Principal, order_id: str) -> list[Event]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts.visibility import model_for
-from tuoguan.orders import repository
+from tuoguan.orders import listing
 from tuoguan.orders.deadlines import all_deadlines, next_deadline
 from tuoguan.orders.models import Order
 from tuoguan.orders.repository import OrderFilter
@@ -140,7 +140,7 @@ async def csv_pages(
     while True:
         step = replace(flt, sort="newest", cursor=cursor, limit=min(EXPORT_CHUNK, remaining))
         async with read() as session:
-            rows, cursor = await repository.page(session, principal, step)
+            rows, cursor = await listing.page(session, principal, step)
             text = orders_csv(rows, header=header)
         yield text, len(rows)
         remaining -= len(rows)

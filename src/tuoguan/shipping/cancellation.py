@@ -21,7 +21,7 @@ from tuoguan.orders.schemas import CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus, next_state
 from tuoguan.shipping import repository, shipments, tracking
 from tuoguan.shipping.models import ShipmentStatus
-from tuoguan.shipping.schemas import CancelReason, ShipmentCancel
+from tuoguan.shipping.shipment_schemas import CancelReason, ShipmentCancel
 from tuoguan.shipping.states import ShipmentAction
 
 

@@ -36,7 +36,7 @@ from tuoguan.shipping.models import (
     Shipment,
     ShipmentStatus,
 )
-from tuoguan.shipping.schemas import ClaimApprove, ClaimCreate, ClaimReject
+from tuoguan.shipping.shipment_schemas import ClaimApprove, ClaimCreate, ClaimReject
 
 DAMAGE_WINDOW = timedelta(days=15)
 # The shipment statuses each kind of claim may be filed in.

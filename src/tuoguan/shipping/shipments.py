@@ -37,11 +37,11 @@ from tuoguan.shipping.carriers.base import (
 )
 from tuoguan.shipping.models import CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.records import carrier, line_rows, record
-from tuoguan.shipping.schemas import (
+from tuoguan.shipping.schemas import QuoteLineRead
+from tuoguan.shipping.shipment_schemas import (
     SHIPMENT_VIEWS,
     CarrierShipmentRead,
     PickupCreate,
-    QuoteLineRead,
     ShipmentCancel,
     ShipmentCreate,
     ShipmentRead,

@@ -29,7 +29,7 @@ from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
 from tuoguan.shipping.records import carrier, line_rows, record
-from tuoguan.shipping.schemas import CancelReason, PushResult
+from tuoguan.shipping.shipment_schemas import CancelReason, PushResult
 from tuoguan.shipping.states import FINAL, TrackingCode, after_scan
 from tuoguan.stores import service as stores
 from tuoguan.timing import deadlines

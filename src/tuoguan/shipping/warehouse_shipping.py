@@ -33,7 +33,8 @@ from tuoguan.orders import service as orders
 from tuoguan.principal import SYSTEM, Principal, Role
 from tuoguan.shipping import quotes, repository, shipments
 from tuoguan.shipping.models import Shipment
-from tuoguan.shipping.schemas import QuoteLineRead, ShipmentCreate
+from tuoguan.shipping.schemas import QuoteLineRead
+from tuoguan.shipping.shipment_schemas import ShipmentCreate
 from tuoguan.shipping.shipments import Origin
 from tuoguan.shipping.states import ShipmentAction
 from tuoguan.shipping.warehouse_schemas import (

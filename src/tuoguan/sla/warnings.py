@@ -18,7 +18,7 @@ from tuoguan.notify import service as notify
 from tuoguan.orders import deadlines
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
-from tuoguan.orders.repository import RiskCheck
+from tuoguan.orders.repository import RiskCheck, due_risk_checks
 from tuoguan.orders.states import DEADLINE_OF
 from tuoguan.principal import Principal, Role
 from tuoguan.sla.models import RiskWarning
@@ -99,7 +99,7 @@ async def warn_due(
     out orders set aside after a failure; ``only`` takes just these.
     """
     now = ctx.clock.now()
-    due = await deadlines.due_risk_checks(
+    due = await due_risk_checks(
         session, now=now, limit=limit, skip_locked=skip_locked, exclude=exclude, only=only
     )
     histories = Histories(now)
@@ -171,9 +171,7 @@ async def due_ids(
     session: AsyncSession, *, now: datetime, limit: int, exclude: Collection[str]
 ) -> list[str]:
     """The orders the warning sweep would take next (no locks): to retry them one by one."""
-    due = await deadlines.due_risk_checks(
-        session, now=now, limit=limit, skip_locked=False, exclude=exclude
-    )
+    due = await due_risk_checks(session, now=now, limit=limit, skip_locked=False, exclude=exclude)
     return [order.id for order in due]
 
 

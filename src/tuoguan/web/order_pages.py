@@ -25,7 +25,7 @@ from tuoguan.orders.schemas import ActionBody, CancelBody, OrderRead, ShipBody
 from tuoguan.orders.states import DEADLINE_OF, OrderAction, OrderStatus
 from tuoguan.principal import Role
 from tuoguan.shipping import cancellation, claims, printing, shipments, tracking
-from tuoguan.shipping.schemas import CancelReason, ShipmentRead
+from tuoguan.shipping.shipment_schemas import CancelReason, ShipmentRead
 from tuoguan.stores import service as stores
 from tuoguan.stores.modes import Party
 from tuoguan.web import order_view, owners

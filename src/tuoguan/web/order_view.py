@@ -30,7 +30,7 @@ from tuoguan.orders.states import DEADLINE_OF, OrderAction, OrderStatus
 from tuoguan.principal import Principal, Role
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED
 from tuoguan.shipping.models import CarrierAccount, LogisticsService, ShipmentStatus, TrackingEvent
-from tuoguan.shipping.schemas import CancelReason, ShipmentRead
+from tuoguan.shipping.shipment_schemas import CancelReason, ShipmentRead
 from tuoguan.shipping.states import FINAL, TrackingCode
 from tuoguan.timing.places import country_timezone
 from tuoguan.web.i18n import MESSAGES, translator

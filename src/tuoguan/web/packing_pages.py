@@ -30,7 +30,7 @@ from tuoguan.fulfilment import picking
 from tuoguan.fulfilment.models import FulfilmentStatus
 from tuoguan.fulfilment.picking_schemas import MAX_SCANS, PickCreate, PickOrderRead
 from tuoguan.shipping import labels, printing, warehouse_shipping
-from tuoguan.shipping.schemas import ShipmentCreate
+from tuoguan.shipping.shipment_schemas import ShipmentCreate
 from tuoguan.timing.calendar import calendar_for
 from tuoguan.web.console import (
     WAREHOUSE_HOME,

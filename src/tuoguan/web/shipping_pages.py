@@ -23,13 +23,12 @@ from tuoguan.kit.money import parse_major
 from tuoguan.shipping import claims, labels, printing, quotes, ratecheck, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.models import InsuranceClaim
-from tuoguan.shipping.schemas import (
+from tuoguan.shipping.schemas import ParcelIn, ServiceOption
+from tuoguan.shipping.shipment_schemas import (
     ClaimApprove,
     ClaimCreate,
     ClaimReject,
-    ParcelIn,
     PickupCreate,
-    ServiceOption,
     ShipmentCancel,
     ShipmentCreate,
 )

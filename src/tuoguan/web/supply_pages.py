@@ -23,7 +23,7 @@ from tuoguan.inventory.models import Warehouse
 from tuoguan.kit.i18n import N_
 from tuoguan.orders import views
 from tuoguan.principal import Role
-from tuoguan.shipping.schemas import CancelReason
+from tuoguan.shipping.shipment_schemas import CancelReason
 from tuoguan.web import words
 from tuoguan.web.console import (
     _current,

@@ -25,7 +25,7 @@ from tuoguan.fulfilment.models import FulfilmentOrder, FulfilmentStatus
 from tuoguan.fulfilment.picking_schemas import PickCreate, PickOrderRead
 from tuoguan.principal import Role
 from tuoguan.shipping import labels, printing, warehouse_shipping
-from tuoguan.shipping.schemas import ShipmentCreate
+from tuoguan.shipping.shipment_schemas import ShipmentCreate
 from tuoguan.shipping.warehouse_schemas import (
     WarehouseOptions,
     WarehouseQuoteCreate,

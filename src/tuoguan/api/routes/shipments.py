@@ -19,10 +19,9 @@ from tuoguan.shipping import claims, labels, printing, shipments, tracking
 from tuoguan.shipping import service as shipping
 from tuoguan.shipping.carriers import carrier_for
 from tuoguan.shipping.models import CarrierAccount, ClaimStatus, InsuranceClaim, Shipment
-from tuoguan.shipping.schemas import (
+from tuoguan.shipping.schemas import CarrierAccountCreate, CarrierAccountRead
+from tuoguan.shipping.shipment_schemas import (
     SHIPMENT_VIEWS,
-    CarrierAccountCreate,
-    CarrierAccountRead,
     ClaimApprove,
     ClaimCreate,
     ClaimRead,

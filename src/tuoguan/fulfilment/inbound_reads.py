@@ -37,30 +37,42 @@ PhotoUrl = Callable[[str, str, int], str]
 
 def _ranges(
     principal: Principal,
+    base: Select[InboundNotice],
     *,
     statuses: Sequence[InboundStatus],
     warehouse_id: str | None,
     store_id: str | None,
 ) -> list[Select[InboundNotice]]:
     """One index range per value of the filter, each read newest first and merged by the
-    keyset: a store → (store_id, id); a warehouse → (warehouse_id, status, id) per status; a
-    seller → (seller_id, status, id) per status; warehouse staff → (warehouse_id, status, id)
-    per warehouse and status; an operator without a warehouse or store → the primary key."""
-    base = visible(principal)
-    every = list(statuses) or list(InboundStatus)
+    keyset, every range on an index that leads with all it matches:
+
+    - a store → ``(store_id, id)``; with statuses ``(store_id, status, id)`` per status; with a
+      warehouse ``(store_id, warehouse_id, status, id)`` per status;
+    - warehouse staff → ``(warehouse_id, status, id)`` per warehouse of theirs and status sent
+      (with a store, the store's index above);
+    - a warehouse → ``(warehouse_id, status, id)`` per status; a seller's
+      ``(seller_id, warehouse_id, status, id)``;
+    - a seller → ``(seller_id, status, id)`` per status;
+    - an operator → the primary key; with statuses ``(status, id)`` per status.
+    """
+    chosen = list(dict.fromkeys(statuses))
+    every = chosen or list(InboundStatus)
+    if principal.role is Role.warehouse:
+        places = [w for w in principal.warehouse_ids if warehouse_id in (None, w)]
+        shown = [s for s in every if s in SENT]
+        if store_id is not None:
+            base = base.where(InboundNotice.store_id == store_id)
+        return [
+            base.where(InboundNotice.warehouse_id == w, InboundNotice.status == s)
+            for w in places
+            for s in shown
+        ]
     if store_id is not None:
         query = base.where(InboundNotice.store_id == store_id)
         if warehouse_id is not None:
             query = query.where(InboundNotice.warehouse_id == warehouse_id)
-        return [query.where(InboundNotice.status.in_(statuses)) if statuses else query]
-    if principal.role is Role.warehouse:
-        chosen = [w for w in principal.warehouse_ids if warehouse_id in (None, w)]
-        shown = [s for s in every if s in SENT]
-        return [
-            base.where(InboundNotice.warehouse_id == w, InboundNotice.status == s)
-            for w in chosen
-            for s in shown
-        ]
+            return [query.where(InboundNotice.status == s) for s in every]
+        return [query.where(InboundNotice.status == s) for s in chosen] or [query]
     if warehouse_id is not None:
         return [
             base.where(InboundNotice.warehouse_id == warehouse_id, InboundNotice.status == s)
@@ -68,7 +80,7 @@ def _ranges(
         ]
     if principal.role is Role.seller:
         return [base.where(InboundNotice.status == s) for s in every]
-    return [base.where(InboundNotice.status.in_(statuses)) if statuses else base]
+    return [base.where(InboundNotice.status == s) for s in chosen] or [base]
 
 
 async def list_notices(
@@ -84,7 +96,20 @@ async def list_notices(
     """Notices the principal may see, newest first, and the next page's cursor."""
     if principal.role not in (Role.operator, Role.seller, Role.warehouse, Role.system):
         raise Forbidden("this role does not read inbound notices")
-    ranges = _ranges(principal, statuses=statuses, warehouse_id=warehouse_id, store_id=store_id)
+    base: Select[InboundNotice] | None = visible(principal)
+    if store_id is not None and principal.role is Role.seller:
+        # A store's notices are its seller's: once the store is the caller's, the store's index
+        # serves the read with no seller to match; another seller's store gives an empty page.
+        store = await session.get(Store, store_id)
+        mine = store is not None and store.seller_id == principal.seller_id
+        base = select(InboundNotice) if mine else None
+    ranges = (
+        []
+        if base is None
+        else _ranges(
+            principal, base, statuses=statuses, warehouse_id=warehouse_id, store_id=store_id
+        )
+    )
     if not ranges:
         NEWEST.seek(cursor)  # a bad cursor is still a 400
         return [], None
@@ -286,10 +311,10 @@ async def stale_inbound(
         await session.execute(select(found.c.seller_id, count, oldest).group_by(found.c.seller_id))
     )
     ids = [seller_id for seller_id, _, _ in per_seller]
-    names: dict[str, str] = {
-        seller.id: seller.name
-        for seller in await session.scalars(select(Seller).where(Seller.id.in_(ids)))
-    }
+    names: dict[str, str] = {}
+    if ids:
+        found_sellers = await session.scalars(select(Seller).where(Seller.id.in_(ids)))
+        names = {seller.id: seller.name for seller in found_sellers}
     by_seller = [
         StaleBySeller(
             seller_id=seller_id,

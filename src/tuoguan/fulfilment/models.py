@@ -45,6 +45,10 @@ class FulfilmentOrder(Base):
         # A warehouse's work queue by its deadline (pick list), a seller's by id.
         Index("ix_fulfilment_orders_warehouse", "warehouse_id", "status", "ship_by", "id"),
         Index("ix_fulfilment_orders_store", "store_id", "id"),
+        # Restock suggestions (M5): the sales of a window, a seller's stores' or all the
+        # platform shipped.
+        Index("ix_fulfilment_orders_store_created", "store_id", "created_at"),
+        Index("ix_fulfilment_orders_shipper_created", "shipper", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -183,8 +187,12 @@ class InboundNotice(Base):
     __tablename__ = "inbound_notices"
     __table_args__ = (
         CheckConstraint("cartons > 0", name="cartons_positive"),
+        # The list, newest first: each filter the leading columns of one index, per status.
         Index("ix_inbound_notices_store", "store_id", "id"),
+        Index("ix_inbound_notices_store_status", "store_id", "status", "id"),
+        Index("ix_inbound_notices_store_warehouse", "store_id", "warehouse_id", "status", "id"),
         Index("ix_inbound_notices_seller", "seller_id", "status", "id"),
+        Index("ix_inbound_notices_seller_warehouse", "seller_id", "warehouse_id", "status", "id"),
         Index("ix_inbound_notices_warehouse", "warehouse_id", "status", "id"),
         Index("ix_inbound_notices_status", "status", "id"),
         # A scanner types the carrier's tracking number to find the notice.
@@ -205,9 +213,7 @@ class InboundNotice(Base):
     warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
     # The supply order it answers, if any (a restock suggestion accepted has none).
     supply_order_id: Mapped[str | None] = mapped_column(ForeignKey("supply_orders.id"), index=True)
-    status: Mapped[InboundStatus] = mapped_column(
-        Enum(InboundStatus, native_enum=False, length=30)
-    )
+    status: Mapped[InboundStatus] = mapped_column(Enum(InboundStatus, native_enum=False, length=30))
     cartons: Mapped[int] = mapped_column(Integer, default=1)
     carrier_name: Mapped[str | None] = mapped_column(String(100))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
@@ -235,7 +241,9 @@ class InboundLine(Base):
     __table_args__ = (
         UniqueConstraint("notice_id", "sku_id", name="uq_inbound_lines_notice_sku"),
         CheckConstraint("expected > 0", name="expected_positive"),
-        CheckConstraint("received_good >= 0 AND received_defective >= 0", name="counts_not_negative"),
+        CheckConstraint(
+            "received_good >= 0 AND received_defective >= 0", name="counts_not_negative"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -268,7 +276,9 @@ class InboundDiscrepancy(Base):
     notice_id: Mapped[str] = mapped_column(ForeignKey("inbound_notices.id"))
     warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
     seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
-    kind: Mapped[DiscrepancyKind] = mapped_column(Enum(DiscrepancyKind, native_enum=False, length=20))
+    kind: Mapped[DiscrepancyKind] = mapped_column(
+        Enum(DiscrepancyKind, native_enum=False, length=20)
+    )
     # The SKU as scanned or typed; for a wrong SKU it may be a code that is not in the catalogue.
     sku_id: Mapped[str | None] = mapped_column(ForeignKey("skus.id"))
     scanned_code: Mapped[str | None] = mapped_column(String(64))

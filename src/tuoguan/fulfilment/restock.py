@@ -16,6 +16,7 @@ check of a notice applies.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -118,19 +119,63 @@ class RestockAccept(Strict):
 # -- reading ----------------------------------------------------------------------------------
 
 
+def _held(found: Iterable[Store]) -> dict[str, Store]:
+    """The stores whose stock the platform holds (the mode table: full-managed)."""
+    return {s.id: s for s in found if rules(s.mode).stock_held_by is Party.platform}
+
+
 async def _stores(
     session: AsyncSession, principal: Principal, store_id: str | None
-) -> dict[str, Store]:
-    """The full-managed stores the principal sees (operators: all; a seller: its own)."""
-    query = select(Store)
+) -> dict[str, Store] | None:
+    """The full-managed stores the principal reads (a seller: its own), or None for an
+    operator's every store, which the sales themselves name."""
     if principal.role is Role.seller and principal.seller_id:
-        query = query.where(Store.seller_id == principal.seller_id)
-    elif not (principal.is_operator or principal.role is Role.system):
+        query = select(Store).where(Store.seller_id == principal.seller_id)  # ix_stores_seller
+    elif principal.is_operator or principal.role is Role.system:
+        if store_id is None:
+            return None
+        query = select(Store)
+    else:
         return {}
     if store_id is not None:
         query = query.where(Store.id == store_id)
-    found = await session.scalars(query)
-    return {s.id: s for s in found if rules(s.mode).stock_held_by is Party.platform}
+    return _held(await session.scalars(query))
+
+
+async def _sales(
+    session: AsyncSession,
+    *,
+    store_ids: Collection[str] | None,
+    warehouse_id: str | None,
+    since: datetime,
+    now: datetime,
+) -> list[tuple[str, str | None, str, int]]:
+    """Units sold per (store, warehouse, SKU) in the window: one GROUP BY over the window's
+    fulfilment orders, read off ``(store_id, created_at)`` per store, or for every store off
+    ``(shipper, created_at)``."""
+    sold_units = func.sum(FulfilmentLine.quantity)
+    query = (
+        select(
+            FulfilmentOrder.store_id,
+            FulfilmentOrder.warehouse_id,
+            FulfilmentLine.sku_id,
+            sold_units,
+        )
+        .join(FulfilmentLine, FulfilmentLine.fulfilment_order_id == FulfilmentOrder.id)
+        .where(
+            FulfilmentOrder.shipper == Party.platform,
+            FulfilmentOrder.status != FulfilmentStatus.cancelled,
+            FulfilmentOrder.warehouse_id.is_not(None),
+            FulfilmentOrder.created_at >= since,
+            FulfilmentOrder.created_at <= now,
+        )
+        .group_by(FulfilmentOrder.store_id, FulfilmentOrder.warehouse_id, FulfilmentLine.sku_id)
+    )
+    if store_ids is not None:
+        query = query.where(FulfilmentOrder.store_id.in_(sorted(store_ids)))
+    if warehouse_id is not None:
+        query = query.where(FulfilmentOrder.warehouse_id == warehouse_id)
+    return [(s, w, k, int(n or 0)) for s, w, k, n in (await session.execute(query)).all()]
 
 
 async def suggest(
@@ -146,31 +191,15 @@ async def suggest(
     """M5: what to send where (see the module), the most urgent first. Another seller's store
     or anyone else's filter gives nothing."""
     stores = await _stores(session, principal, store_id)
-    if not stores:
+    if stores is not None and not stores:
         return []
-    sold_units = func.sum(FulfilmentLine.quantity)
-    sales_query = (
-        select(
-            FulfilmentOrder.store_id,
-            FulfilmentOrder.warehouse_id,
-            FulfilmentLine.sku_id,
-            sold_units,
-        )
-        .join(FulfilmentLine, FulfilmentLine.fulfilment_order_id == FulfilmentOrder.id)
-        .where(
-            FulfilmentOrder.store_id.in_(sorted(stores)),
-            FulfilmentOrder.shipper == Party.platform,
-            FulfilmentOrder.status != FulfilmentStatus.cancelled,
-            FulfilmentOrder.warehouse_id.is_not(None),
-            FulfilmentOrder.created_at >= now - timedelta(days=days),
-            FulfilmentOrder.created_at <= now,
-        )
-        .group_by(FulfilmentOrder.store_id, FulfilmentOrder.warehouse_id, FulfilmentLine.sku_id)
-    )
-    if warehouse_id is not None:
-        sales_query = sales_query.where(FulfilmentOrder.warehouse_id == warehouse_id)
-    sales = [(s, w, k, int(n or 0)) for s, w, k, n in (await session.execute(sales_query)).all()]
-    if not sales:
+    since = now - timedelta(days=days)
+    sales = await _sales(session, store_ids=stores, warehouse_id=warehouse_id, since=since, now=now)
+    if sales and stores is None:  # an operator's: the full-managed stores of those that sold
+        named = sorted({s for s, _, _, _ in sales})
+        stores = _held(await session.scalars(select(Store).where(Store.id.in_(named))))
+        sales = [row for row in sales if row[0] in stores]
+    if not sales or stores is None:
         return []
     sku_ids = sorted({k for _, _, k, _ in sales})
     warehouse_ids = sorted({w for _, w, _, _ in sales if w})

@@ -30,6 +30,11 @@ from tuoguan.stores.models import Store
 
 WAREHOUSES = Keyset((Warehouse.id,), ("id",))
 BALANCES = Keyset((StockBalance.warehouse_id, StockBalance.sku_id), ("id", "id"))
+# With the warehouse (or the SKU) named, the other column alone orders its rows: the seek runs
+# on the index column after the named one (SQLite seeks no row value whose first column the
+# WHERE already fixes, and would sort the rest).
+IN_WAREHOUSE = Keyset((StockBalance.sku_id,), ("id",))
+OF_SKU = Keyset((StockBalance.warehouse_id,), ("id",))
 MOVES = Keyset((StockMove.id,), ("int",), descending=True)
 BALANCE = table_of(StockBalance)
 MOVE = table_of(StockMove)
@@ -85,9 +90,7 @@ def _conditional_update(
     if deltas.reserved > 0 or deltas.on_hand < 0:
         conditions.append((c.on_hand + deltas.on_hand) - (c.reserved + deltas.reserved) >= 0)
     if working:
-        conditions.append(
-            exists().where(Warehouse.id == warehouse_id, Warehouse.active.is_(True))
-        )
+        conditions.append(exists().where(Warehouse.id == warehouse_id, Warehouse.active.is_(True)))
     return update(BALANCE).where(*conditions).values(values).returning(c.store_id)
 
 
@@ -194,7 +197,9 @@ async def list_balances(
     limit: int,
 ) -> tuple[list[StockBalance], str | None]:
     """Balances by (warehouse, SKU); ``store_ids`` limits them to those stores' SKUs (one index
-    range per store, merged)."""
+    range per store, merged). A warehouse: the primary key or ``(store_id, warehouse_id,
+    sku_id)`` by SKU; a SKU: ``(sku_id, warehouse_id)`` by warehouse (the SKU's store is
+    checked by the caller, so it comes without ``store_ids``)."""
 
     def narrowed(query: Select[Any]) -> Select[Any]:
         if warehouse_id is not None:
@@ -210,10 +215,11 @@ async def list_balances(
             narrowed(select(StockBalance).where(StockBalance.store_id == store_id))
             for store_id in store_ids
         ]
+    keyset = IN_WAREHOUSE if warehouse_id is not None else OF_SKU if sku_id else BALANCES
     if not queries:
-        BALANCES.seek(cursor)  # a bad cursor is still a 400
+        keyset.seek(cursor)  # a bad cursor is still a 400
         return [], None
-    return await BALANCES.page(session, queries, cursor=cursor, limit=limit)
+    return await keyset.page(session, queries, cursor=cursor, limit=limit)
 
 
 # -- the ledger -------------------------------------------------------------------------------
@@ -276,7 +282,8 @@ async def list_moves(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[StockMove], str | None]:
-    """Ledger rows, newest first, each filter served by an index ending in ``id``."""
+    """Ledger rows, newest first, each filter served by an index ending in ``id`` (a SKU's rows
+    without ``store_ids``: the caller checks the SKU's store)."""
 
     def narrowed(query: Select[Any]) -> Select[Any]:
         if warehouse_id is not None:
@@ -361,9 +368,7 @@ async def ledger_of(session: AsyncSession, key: Key) -> tuple[str, Levels] | Non
     """One key's ledger sums: (store, levels), or None if it has no rows."""
     m = MOVE.c
     row = (
-        await session.execute(
-            select(*_sums()).where(m.warehouse_id == key[0], m.sku_id == key[1])
-        )
+        await session.execute(select(*_sums()).where(m.warehouse_id == key[0], m.sku_id == key[1]))
     ).one()
     store, count, *sums = row
     if not count:

@@ -269,12 +269,23 @@ async def _scope(session: AsyncSession, principal: Principal) -> list[str] | Non
     raise Forbidden("this role does not read stock")
 
 
-def _narrow(scope: list[str] | None, store_id: str | None) -> Sequence[str] | None:
+def _narrow(scope: Sequence[str] | None, store_id: str | None) -> Sequence[str] | None:
     if store_id is None:
         return scope
     if scope is None:
         return [store_id]
     return [s for s in scope if s == store_id]  # another seller's store: nothing
+
+
+async def _of_sku(
+    session: AsyncSession, scope: Sequence[str] | None, sku_id: str | None
+) -> Sequence[str] | None:
+    """With a SKU named, its rows are all its own store's: every store (None) when the scope
+    holds that store, so the SKU's index serves the read; nothing when it does not."""
+    if sku_id is None or scope is None:
+        return scope
+    sku = await session.get(Sku, sku_id)
+    return None if sku is not None and sku.store_id in scope else []
 
 
 async def list_stock(
@@ -291,7 +302,7 @@ async def list_stock(
     scope = _narrow(await _scope(session, principal), store_id)
     return await repository.list_balances(
         session,
-        store_ids=scope,
+        store_ids=await _of_sku(session, scope, sku_id),
         warehouse_id=warehouse_id,
         sku_id=sku_id,
         cursor=cursor,
@@ -311,7 +322,7 @@ async def list_moves(
     """The ledger, newest first (a seller: its own SKUs' rows)."""
     return await repository.list_moves(
         session,
-        store_ids=await _scope(session, principal),
+        store_ids=await _of_sku(session, await _scope(session, principal), sku_id),
         warehouse_id=warehouse_id,
         sku_id=sku_id,
         cursor=cursor,

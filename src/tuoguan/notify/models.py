@@ -87,7 +87,8 @@ class WebhookEndpoint(Base):
     """Where a seller (or, with no seller, the operators) receives signed notifications."""
 
     __tablename__ = "webhook_endpoints"
-    __table_args__ = (Index("ix_webhook_endpoints_seller", "seller_id"),)
+    # A seller's endpoints by id (its list, and the fan-out of its notifications).
+    __table_args__ = (Index("ix_webhook_endpoints_seller", "seller_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))

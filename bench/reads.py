@@ -629,6 +629,10 @@ async def build(url: str, size: int) -> tuple[Market, dict[str, int], float]:
         with psycopg.connect(sync_url(url).replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute("DROP SCHEMA public CASCADE")
             conn.execute("CREATE SCHEMA public")
+    else:  # a kept file of another schema is built again from nothing
+        path = Path(url.split("///", 1)[1])
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
     upgrade_database(settings)
     async with Database.opened(url) as db:
         market = await seed(db)

@@ -56,6 +56,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/labels.py
 	$(PY) bench/reads.py --keep var/bench-reads
 	$(PY) bench/stock.py
+	$(PY) bench/ledger.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

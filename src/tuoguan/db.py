@@ -197,12 +197,8 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, 
         return
     connection = await session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    columns = [table.c[name] for name in names]
-    compiled = (
-        insert(table).values({c.key: bindparam(c.key) for c in columns}).compile(dialect=dialect)
-    )
-    processors = [_bulk_processor(c.type, dialect) for c in columns]
+    names = tuple(rows[0])
+    sql, processors, order = _bulk_statement(table, names, dialect)
     converted = [
         tuple(
             processor(row[name]) if processor else row[name]
@@ -210,12 +206,38 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, 
         )
         for row in rows
     ]
-    if compiled.positional:
-        order = [names.index(key) for key in compiled.positiontup or ()]
+    if order is not None:
         params: list[Any] = [tuple(values[i] for i in order) for values in converted]
     else:
         params = [dict(zip(names, values, strict=True)) for values in converted]
-    await connection.exec_driver_sql(compiled.string, params)
+    await connection.exec_driver_sql(sql, params)
+
+
+# (table, columns, dialect class, paramstyle) -> (SQL, bind processors, positional order):
+# compiled once, since a use case that writes a row at a time (a ledger entry) calls this often.
+_BULK_STATEMENTS: dict[tuple[Any, ...], tuple[str, list[Any], list[int] | None]] = {}
+
+
+def _bulk_statement(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[str, list[Any], list[int] | None]:
+    key = (table, names, type(dialect), dialect.paramstyle)
+    found = _BULK_STATEMENTS.get(key)
+    if found is None:
+        columns = [table.c[name] for name in names]
+        compiled = (
+            insert(table)
+            .values({c.key: bindparam(c.key) for c in columns})
+            .compile(dialect=dialect)
+        )
+        processors = [_bulk_processor(c.type, dialect) for c in columns]
+        order = (
+            [names.index(key) for key in compiled.positiontup or ()]
+            if compiled.positional
+            else None
+        )
+        found = _BULK_STATEMENTS[key] = (compiled.string, processors, order)
+    return found
 
 
 def _bulk_processor(type_: Any, dialect: Dialect) -> Any:

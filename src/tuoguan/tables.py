@@ -9,6 +9,7 @@ from tuoguan.finance import models as finance_models
 from tuoguan.fulfilment import models as fulfilment_models
 from tuoguan.inventory import models as inventory_models
 from tuoguan.kit import idempotency
+from tuoguan.ledger import models as ledger_models
 from tuoguan.notify import models as notify_models
 from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
@@ -29,6 +30,7 @@ __all__ = [
     "fulfilment_models",
     "idempotency",
     "inventory_models",
+    "ledger_models",
     "metadata",
     "notify_models",
     "ops_models",

@@ -16,6 +16,8 @@ from tuoguan.exports.states import ExportStatus
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
 from tuoguan.fulfilment.models import DiscrepancyKind, FulfilmentStatus, InboundStatus, SupplyStatus
 from tuoguan.kit import i18n
+from tuoguan.ledger.accounts import AccountKind
+from tuoguan.ledger.kinds import EntryKind
 from tuoguan.ops.models import FailureStatus
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
@@ -65,6 +67,8 @@ FAMILIES: list[tuple[str, type[StrEnum]]] = [
     ("event_", TimelineNote),
     ("tracking_code_", TrackingCode),
     ("responsible_", Party),  # whose breach it was (the breach list)
+    ("entry_kind_", EntryKind),  # the ledger: what an entry records
+    ("ledger_account_", AccountKind),  # and the accounts it moves
 ]
 
 

@@ -35,6 +35,7 @@ demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 from tuoguan.cli import export as export_cli  # noqa: E402
+from tuoguan.cli import finance as finance_cli  # noqa: E402
 from tuoguan.cli import inbound as inbound_cli  # noqa: E402
 from tuoguan.cli import ops as ops_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
@@ -51,6 +52,7 @@ app.add_typer(ops_cli.clock_app, name="clock")
 app.add_typer(worker_cli.app, name="worker")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(stock_cli.app, name="stock")
+app.add_typer(finance_cli.app, name="finance")
 app.add_typer(inbound_cli.app, name="inbound")
 app.add_typer(tokens_cli.app, name="token")
 app.add_typer(stores_cli.app, name="stores")

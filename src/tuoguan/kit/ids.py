@@ -39,6 +39,8 @@ PREFIXES = {
     "supply_line": "spl",
     "inbound": "asn",
     "discrepancy": "dsc",
+    "ledger_account": "lac",
+    "journal_entry": "jnl",
 }
 
 

@@ -43,6 +43,7 @@ SEQUENCE: list[tuple[EntryKind, dict[str, int]]] = [
     (K.payout_prepared, {"amount": 10000}),
     (K.payout_sent, {"amount": 10000}),
     (K.deposit_refunded, {"amount": 4600}),
+    (K.sale_below_supply, {"paid": 1000, "shortfall": 200}),
 ]
 
 
@@ -70,8 +71,9 @@ def test_each_kind_posts_its_legs_and_moves_the_balances(db_url: str) -> None:
                         session, kind=account_kind, currency="CNY", store_id=owner
                     )
                     assert shown == ACCOUNTS[account_kind].shown(total), (kind, account_kind)
-        # what the store is left with: sales and compensation due, less debts and the payout
-        assert ACCOUNTS[A.receivable].shown(expected[A.receivable]) == 6850
+        # what the store is left with: sales and compensation due, less debts and the payout,
+        # then a sale below its supply price (the supply price, 1 200, is due all the same)
+        assert ACCOUNTS[A.receivable].shown(expected[A.receivable]) == 6850 + 1200
         assert expected[A.payable] == expected[A.deposit_held] == 0
         assert expected[A.payout_clearing] == expected[A.insurance_recoverable] == 0
 
@@ -82,7 +84,7 @@ def test_each_kind_posts_its_legs_and_moves_the_balances(db_url: str) -> None:
             first, cursor = await reads.movements(session, account_id=receivable, limit=4)
             rest, end = await reads.movements(session, account_id=receivable, cursor=cursor)
             amounts = [p.amount_minor for p in first + rest]
-            assert amounts == [10000, -1200, -250, 600, -7000, -9000] and end is None
+            assert amounts == [-1200, 10000, -1200, -250, 600, -7000, -9000] and end is None
             report = await check.check(session)
         assert report.clean and report.postings == sum(
             len(KINDS[kind].postings(parts)) for kind, parts in SEQUENCE

@@ -1,4 +1,4 @@
-"""Tables for penalty policies and penalties."""
+"""Tables for penalty policies, penalties and commission rates."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +22,10 @@ from tuoguan.db import Base, UTCDateTime
 from tuoguan.finance.policy import Tier
 from tuoguan.finance.states import PenaltyStatus
 from tuoguan.timing.kinds import BreachKind
+
+# Penalties the charge sweep may still take: not charged, neither upheld (charged when upheld)
+# nor waived (never charged).
+_UNCHARGED = "charged_at IS NULL AND status IN ('assessed', 'appealed')"
 
 
 class PenaltyPolicy(Base):
@@ -63,6 +68,14 @@ class Penalty(Base):
         Index("ix_penalties_seller_status_assessed", "seller_id", "status", "assessed_at", "id"),
         Index("ix_penalties_store_assessed", "store_id", "assessed_at", "id"),
         Index("ix_penalties_store_status_assessed", "store_id", "status", "assessed_at", "id"),
+        # The charge sweep's range (F6, O2): penalties whose appeal window closes, not charged.
+        Index(
+            "ix_penalties_uncharged",
+            "appeal_by",
+            "id",
+            postgresql_where=text(_UNCHARGED),
+            sqlite_where=text(_UNCHARGED),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -87,6 +100,33 @@ class Penalty(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(40))
     decision_reason: Mapped[str | None] = mapped_column(String(1000))
+    # When it became payable by the store and was posted to the ledger (``penalty_charged``):
+    # upheld, or its appeal window closed without a decision waiving it.
+    charged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CommissionRate(Base):
+    """One version of the commission rate (佣金比例) of a product category, or of ``*`` (every
+    category without a rate of its own), in force from ``effective_from`` (M3).
+
+    Versions are never edited: a change is a new version with a later start, and an order line
+    keeps the rate in force when the order was placed.
+    """
+
+    __tablename__ = "commission_rates"
+    __table_args__ = (
+        UniqueConstraint("category", "version", name="uq_commission_rates_category_version"),
+        Index("ix_commission_rates_category_effective", "category", "effective_from"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(40))

@@ -1,13 +1,14 @@
-"""Queries for penalty policies and penalties."""
+"""Queries for penalty policies, penalties and commission rates."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.finance.models import Penalty, PenaltyPolicy
+from tuoguan.finance.models import CommissionRate, Penalty, PenaltyPolicy
 from tuoguan.finance.states import PenaltyStatus
 from tuoguan.kit.keyset import Keyset
 from tuoguan.principal import Principal, Role
@@ -108,3 +109,68 @@ async def rating_points(
         .group_by(Penalty.status)
     )
     return {PenaltyStatus(status): (int(n), int(points)) for status, n, points in rows}
+
+
+async def uncharged_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
+) -> list[Penalty]:
+    """Penalties whose appeal window has closed, neither charged nor decided, oldest window
+    first (``ix_penalties_uncharged``), locked for this worker (F6, O2)."""
+    query = (
+        select(Penalty)
+        .where(
+            Penalty.charged_at.is_(None),
+            Penalty.status.in_((PenaltyStatus.assessed, PenaltyStatus.appealed)),
+            Penalty.appeal_by <= now,
+        )
+        .order_by(Penalty.appeal_by, Penalty.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if only is not None:
+        query = query.where(Penalty.id.in_(list(only)))
+    if exclude:  # the rows a sweep set aside: a handful
+        query = query.where(Penalty.id.not_in(list(exclude)))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
+
+
+async def commission_rates(
+    session: AsyncSession, category: str | None = None
+) -> list[CommissionRate]:
+    """Every commission rate version, per category oldest first."""
+    query = select(CommissionRate).order_by(CommissionRate.category, CommissionRate.version)
+    if category is not None:
+        query = query.where(CommissionRate.category == category)
+    return list(await session.scalars(query))
+
+
+async def latest_rate(session: AsyncSession, category: str) -> CommissionRate | None:
+    """The highest version of a category's rate."""
+    return await session.scalar(
+        select(CommissionRate)
+        .where(CommissionRate.category == category)
+        .order_by(CommissionRate.version.desc())
+        .limit(1)
+    )
+
+
+async def rates_started(
+    session: AsyncSession, categories: Collection[str], at: datetime
+) -> list[CommissionRate]:
+    """The versions of these categories that had started at ``at`` (a handful of rows)."""
+    return list(
+        await session.scalars(
+            select(CommissionRate).where(
+                CommissionRate.category.in_(sorted(categories)),
+                CommissionRate.effective_from <= at,
+            )
+        )
+    )

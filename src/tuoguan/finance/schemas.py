@@ -1,4 +1,4 @@
-"""API shapes for penalty policies, penalties and seller ratings."""
+"""API shapes for penalty policies, penalties, seller ratings and commission rates."""
 
 from __future__ import annotations
 
@@ -88,6 +88,9 @@ class PenaltyRead(BaseModel):
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None
+    charged_at: datetime | None = Field(
+        description="When it became payable by the store and was posted to the ledger."
+    )
     version: int
     allowed_actions: list[PenaltyAction] = Field(default_factory=list)
 
@@ -102,3 +105,40 @@ class Rating(BaseModel):
     breaches: dict[str, int]
     penalties_counting: int
     penalties_waived: int
+
+
+# A product category as the catalog spells it, or "*": every category without a rate of its own.
+RateCategory = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(\*|[a-z0-9][a-z0-9_\-/]{0,59})$"),
+]
+
+
+class CommissionRateCreate(Strict):
+    """A new version of the commission rate of one product category (or "*")."""
+
+    category: RateCategory = Field(
+        description='A product category (e.g. "electronics/audio"; it also covers its '
+        'subcategories without a rate of their own), or "*" for every category.'
+    )
+    rate_bp: int = Field(
+        ge=0, le=MAX_RATE_BP, strict=True, description="Basis points of each line's total."
+    )
+    effective_from: UTCInstant | None = Field(
+        default=None, description="When it takes over; now if omitted. Never in the past."
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class CommissionRateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    category: str
+    version: int
+    rate_bp: int
+    effective_from: datetime
+    note: str | None
+    created_at: datetime
+    created_by: str
+    standing: str = Field(description="scheduled, in_force or superseded, as of now.")

@@ -1,7 +1,7 @@
 """Use cases for penalty policies and penalties (F6, O2); the caller commits.
 
-Until the ledger lands, the penalty record is the source of truth for what a
-seller owes for a breach.
+A penalty is money once it stands (``charges``): upheld, or its appeal window closed; a
+waiver after that reverses its charge in the ledger, in the waive's transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, NotFound, check_version
+from tuoguan.finance import charges, repository
 from tuoguan.finance import policy as arithmetic
-from tuoguan.finance import repository
 from tuoguan.finance.models import Penalty, PenaltyPolicy
 from tuoguan.finance.schemas import PenaltyPolicyCreate
 from tuoguan.finance.states import (
@@ -245,6 +245,10 @@ async def act(
         to_state=target.value,
         reason=reason,
     )
+    if target is PenaltyStatus.upheld:
+        await charges.charge(session, ctx, penalty, why="the appeal was rejected")
+    elif target is PenaltyStatus.waived:
+        await charges.reverse_charge(session, ctx, penalty, reason)  # won after the charge
     if action is PenaltyAction.appeal:
         notify.notify(
             session,

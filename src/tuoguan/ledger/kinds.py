@@ -28,6 +28,7 @@ class EntryKind(StrEnum):
     deposit_applied_to_debt = "deposit_applied_to_debt"  # 保证金抵扣 (S3, F6)
     sale_commissioned = "sale_commissioned"  # self-run, semi-managed: sale less commission
     sale_supplied = "sale_supplied"  # full-managed: the supply price, no commission (M3)
+    sale_below_supply = "sale_below_supply"  # full-managed sold below supply: platform bears it
     penalty_charged = "penalty_charged"  # 罚款 (F6, O2)
     delivery_compensation = "delivery_compensation"  # 时效赔付 (G2)
     insurance_claim_paid = "insurance_claim_paid"  # 保险理赔 (G3)
@@ -117,6 +118,17 @@ KINDS: dict[EntryKind, EntrySpec] = {
                 Leg(A.revenue, {"margin": -1}),
             ),
             "a completed full-managed sale: the seller is due the supply price (M3)",
+        ),
+        EntrySpec(
+            K.sale_below_supply,
+            ("paid", "shortfall"),
+            (
+                Leg(A.cash, {"paid": 1}),
+                Leg(A.revenue, {"shortfall": 1}),
+                Leg(A.receivable, {"paid": -1, "shortfall": -1}),
+            ),
+            "a full-managed sale below the supply price: the seller is due the supply price "
+            "all the same and the platform's revenue bears the shortfall (M3)",
         ),
         _pair(K.penalty_charged, A.payable, A.revenue, "a penalty upheld or past appeal (F6)"),
         _pair(

@@ -175,6 +175,12 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     line_total_minor: Mapped[int] = mapped_column(BigInteger)
+    # What the sale posts when the order completes, fixed at placement (M3, O3): the commission
+    # rate in force for the product's category where the mode takes commission, the SKU's
+    # supply price per unit where the seller reports one (full-managed). None on lines placed
+    # before they were recorded.
+    commission_bp: Mapped[int | None] = mapped_column(Integer)
+    supply_price_minor: Mapped[int | None] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     # Joined into the lines' own query: every order view shows the SKU's attributes (C3).

@@ -15,11 +15,11 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
-from tuoguan.orders import deadlines, listing, pace, repository
+from tuoguan.orders import deadlines, listing, pace, repository, sales
 from tuoguan.orders.models import Order, OrderLine
 from tuoguan.orders.repository import OrderFilter
 from tuoguan.orders.schemas import CancelBody, OrderCreate, ShipBody
-from tuoguan.orders.states import INITIAL, OrderAction, next_state
+from tuoguan.orders.states import INITIAL, OrderAction, OrderStatus, next_state
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository as store_repository
 from tuoguan.stores.models import Store, StoreStatus
@@ -65,6 +65,7 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
         session, store_id=store.id, lines=[(line.product_id, line.sku_id) for line in data.lines]
     )
     now = ctx.clock.now()
+    rates = await sales.commission_rates(session, store.mode, [p for p, _ in sold], now)
     order = Order(
         id=new_id("order"),
         store_id=store.id,
@@ -88,19 +89,19 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
     for position, (line, (product, sku)) in enumerate(zip(data.lines, sold, strict=True)):
         unit = product.price_minor or 0
         subtotal += unit * line.quantity
-        order.lines.append(
-            OrderLine(
-                id=new_id("line"),
-                position=position,
-                product_id=product.id,
-                sku_id=sku.id,
-                sku=sku,  # C3: the variant sold, shown with the line
-                name=product.name,
-                quantity=line.quantity,
-                unit_price_minor=unit,
-                line_total_minor=unit * line.quantity,
-            )
+        made = OrderLine(
+            id=new_id("line"),
+            position=position,
+            product_id=product.id,
+            sku_id=sku.id,
+            sku=sku,  # C3: the variant sold, shown with the line
+            name=product.name,
+            quantity=line.quantity,
+            unit_price_minor=unit,
+            line_total_minor=unit * line.quantity,
         )
+        sales.fix_line(made, store.mode, product, rates)  # M3: what its sale will post
+        order.lines.append(made)
     order.subtotal_minor = subtotal
     order.total_minor = subtotal + data.shipping_minor
     deadlines.enter_state(order, store, order.status, now, ctx)
@@ -205,6 +206,8 @@ async def act(
     source = order.status
     order.status = target
     deadlines.enter_state(order, store, target, now, ctx)
+    if target is OrderStatus.completed:
+        await sales.post_completed(session, ctx, order)  # O3: the sale posts as it completes
     audit.record(
         session,
         ctx=ctx,

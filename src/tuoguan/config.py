@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     sandbox_carrier_url: str = "http://127.0.0.1:8001"
     # Days after delivery at which an order completes when the buyer has not confirmed (O3).
     auto_confirm_days: int = Field(default=7, ge=1, le=90)
+    # M3, G6: calendar months after a full-managed order's delivery during which the platform,
+    # not the seller, bears the buyer's refunds (the after-sales exemption, 售后免责期).
+    refund_exemption_months: int = Field(default=3, ge=0, le=24)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     worker_interval_seconds: float = Field(default=5.0, gt=0)
     # Items per sweep transaction: bigger batches sweep faster, but hold the SQLite write lock longer.

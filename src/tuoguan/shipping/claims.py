@@ -5,8 +5,9 @@ carrier reported lost, or that arrived damaged (within 15 days of delivery, the
 after-sales window of G6), with evidence. The claim is capped by the cover the
 premium bought: the declared value up to the rate card's cover limit. An
 operator approves an amount up to the claim, or rejects it with a reason. An
-approved claim is what the insurer owes the seller; paying it out is posted to
-the ledger by the finance issue.
+approved claim is paid to the seller in the same transaction: the ledger's
+``insurance_claim_paid`` credits the store's receivable and records what the
+insurer owes the platform (``shipping.money.pay_claim``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tuoguan.kit.keyset import Keyset
 from tuoguan.notify import service as notify
 from tuoguan.orders import service as orders
 from tuoguan.principal import Principal, Role
-from tuoguan.shipping import shipments
+from tuoguan.shipping import money, shipments
 from tuoguan.shipping.models import (
     ClaimKind,
     ClaimStatus,
@@ -246,6 +247,11 @@ async def decide(
     claim.decision_reason = decision.reason
     claim.decided_at = ctx.clock.now()
     claim.decided_by = ctx.principal.actor_id
+    if claim.status is ClaimStatus.approved:  # G3: paid out, once (its key is the claim's)
+        shipment = await session.get(Shipment, claim.shipment_id)
+        assert shipment is not None
+        entry = await money.pay_claim(session, ctx, claim, shipment)
+        data["entry_id"] = entry.id
     _record(session, ctx, claim, action, source, data, decision.reason)
     notify.notify(
         session,

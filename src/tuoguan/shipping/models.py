@@ -170,6 +170,8 @@ class ShipmentStatus(StrEnum):
 
 # A shipment in any other status holds its order: no second shipment may be made (F10).
 _LIVE = "status <> 'cancelled'"
+# G2: parcels whose delivery commitment is running, not yet settled (on time, or judged late).
+_COMMIT_OPEN = "commit_by IS NOT NULL AND commit_settled_at IS NULL"
 
 
 class Shipment(Base):
@@ -187,6 +189,14 @@ class Shipment(Base):
         UniqueConstraint("carrier_code", "tracking_number", name="uq_shipments_tracking"),
         Index("ix_shipments_seller_created", "seller_id", "id"),
         Index("ix_shipments_status_created", "status", "id"),
+        # The compensation sweep's range (G2): open commitments, soonest due first.
+        Index(
+            "ix_shipments_commit_open",
+            "commit_by",
+            "id",
+            postgresql_where=text(_COMMIT_OPEN),
+            sqlite_where=text(_COMMIT_OPEN),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -237,6 +247,8 @@ class Shipment(Base):
     handover_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # G2: deliver by, counted from the pickup scan in the destination's business days.
     commit_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the commitment was settled: delivered in time, or judged late by the worker (G2).
+    commit_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.orders.repository import scoped
 from tuoguan.shipping.models import (
     CarrierAccount,
     LogisticsService,
@@ -16,6 +18,7 @@ from tuoguan.shipping.models import (
     ShipmentStatus,
     TrackingEvent,
 )
+from tuoguan.shipping.money_models import CompensationPolicy, Refund
 
 
 async def services(session: AsyncSession, *, active_only: bool = False) -> list[LogisticsService]:
@@ -180,3 +183,106 @@ async def due_polls(
 async def carrier_accounts(session: AsyncSession) -> list[CarrierAccount]:
     """Every carrier account, by code."""
     return list((await session.scalars(select(CarrierAccount).order_by(CarrierAccount.code))).all())
+
+
+# -- G2: delivery commitments ----------------------------------------------------------------
+
+
+async def open_commitments(
+    session: AsyncSession,
+    *,
+    before: datetime,
+    limit: int,
+    skip_locked: bool,
+    exclude: Collection[str] = (),
+    only: Collection[str] | None = None,
+) -> list[Shipment]:
+    """Parcels whose delivery commitment passed before ``before`` and is not settled, soonest
+    first, locked: the partial index ix_shipments_commit_open holds only open commitments."""
+    query = (
+        select(Shipment)
+        .where(
+            Shipment.commit_by.is_not(None),
+            Shipment.commit_settled_at.is_(None),
+            Shipment.commit_by < before,  # met up to and including its instant
+        )
+        .order_by(Shipment.commit_by, Shipment.id)
+        .limit(limit)
+    )
+    query = scoped(session, query, Shipment.id, exclude=exclude, only=only)
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.scalars(query)).all())
+
+
+async def open_commitment_ids(
+    session: AsyncSession, *, before: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    """The ids ``open_commitments`` would take next, without locks."""
+    query = (
+        select(Shipment.id)
+        .where(
+            Shipment.commit_by.is_not(None),
+            Shipment.commit_settled_at.is_(None),
+            Shipment.commit_by < before,  # met up to and including its instant
+        )
+        .order_by(Shipment.commit_by, Shipment.id)
+        .limit(limit)
+    )
+    query = scoped(session, query, Shipment.id, exclude=exclude)
+    return list((await session.scalars(query)).all())
+
+
+async def compensation_policies(session: AsyncSession) -> list[CompensationPolicy]:
+    """Every version of every compensation policy: a handful, read once per sweep batch."""
+    rows = await session.scalars(
+        select(CompensationPolicy).order_by(
+            CompensationPolicy.region, CompensationPolicy.currency, CompensationPolicy.version
+        )
+    )
+    return list(rows.all())
+
+
+async def latest_compensation_policy(
+    session: AsyncSession, region: str, currency: str
+) -> CompensationPolicy | None:
+    """The newest version for a region and currency, scheduled or not."""
+    return await session.scalar(
+        select(CompensationPolicy)
+        .where(CompensationPolicy.region == region, CompensationPolicy.currency == currency)
+        .order_by(CompensationPolicy.version.desc())
+        .limit(1)
+    )
+
+
+async def has_event(session: AsyncSession, shipment_id: str, code: str, by: datetime) -> bool:
+    """Whether the carrier reported an event of ``code`` for the parcel at or before ``by``."""
+    found = await session.scalar(
+        select(TrackingEvent.id)
+        .where(
+            TrackingEvent.shipment_id == shipment_id,
+            TrackingEvent.occurred_at <= by,
+            TrackingEvent.code == code,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+# -- G6, M3: refunds ---------------------------------------------------------------------------
+
+
+async def refunded_minor(session: AsyncSession, order_id: str) -> int:
+    """What the order's buyer was refunded so far, in minor units."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(Refund.order_id == order_id)
+    )
+    return int(total or 0)
+
+
+async def refunds_of(session: AsyncSession, order_id: str) -> list[Refund]:
+    """The order's refunds, oldest first."""
+    rows = await session.scalars(
+        select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)
+    )
+    return list(rows.all())

@@ -28,13 +28,8 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ShipBody
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
-from tuoguan.shipping import labels, quotes, rates, repository, tracking
-from tuoguan.shipping.carriers.base import (
-    BookingRequest,
-    Item,
-    PickupRequest,
-    Scan,
-)
+from tuoguan.shipping import labels, money, quotes, rates, repository, tracking
+from tuoguan.shipping.carriers.base import BookingRequest, Item, PickupRequest, Scan
 from tuoguan.shipping.models import CarrierLabel, Shipment, ShipmentStatus
 from tuoguan.shipping.records import carrier, line_rows, record
 from tuoguan.shipping.schemas import QuoteLineRead
@@ -361,6 +356,7 @@ async def book(
         else {"payer": origin.payer.value, "warehouse_id": origin.warehouse_id}
     )
     record(session, ctx, shipment, "create", None, paid)
+    await money.charge_fee(session, ctx, shipment)  # F8, G1: the quote, charged to the payer
     return shipment
 
 

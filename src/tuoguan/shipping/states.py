@@ -81,6 +81,9 @@ class TrackingCode(StrEnum):
     exception = "exception"
     lost = "lost"
     returned = "returned"
+    # G2: the delivery failed because of the buyer (refused, absent, a wrong address): a delay
+    # the carrier proves is the buyer's is not compensated.
+    buyer_caused = "buyer_caused"
     info = "info"  # an event the carrier did not classify: kept, moves nothing
 
 
@@ -95,6 +98,7 @@ STATUS_OF: dict[TrackingCode, ShipmentStatus | None] = {
     TrackingCode.exception: S.exception,
     TrackingCode.lost: S.lost,
     TrackingCode.returned: S.returned,
+    TrackingCode.buyer_caused: S.exception,
     TrackingCode.info: None,
 }
 

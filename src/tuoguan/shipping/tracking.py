@@ -24,7 +24,7 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ActionBody, CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
-from tuoguan.shipping import quotes, repository
+from tuoguan.shipping import compensation, money, quotes, repository
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
@@ -119,6 +119,9 @@ async def _apply(session: AsyncSession, ctx: Ctx, shipment: Shipment, scan: Scan
     if scan.code == TrackingCode.picked_up and shipment.picked_up_at is None:
         # The pickup's facts (time, commitment, weight) hold even when the scan arrives late.
         await _picked_up(session, shipment, at, scan.weight_g)
+    # G2: a delivery in time settles the commitment; news that the delay was not the carrier's
+    # reverses a compensation already posted (whatever the event's order).
+    await compensation.on_scan(session, ctx, shipment, scan.code, at, scan.detail or "")
     if shipment.last_event_at is not None and at < as_utc(shipment.last_event_at):
         return  # older than what we know: the status stays
     shipment.last_event_at = at
@@ -183,6 +186,7 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
     shipment.status = ShipmentStatus.cancelled
     shipment.cancel_answered_at = ctx.clock.now()
     record(session, ctx, shipment, "cancelled", source, reason=shipment.cancel_reason)
+    await money.void_fee(session, ctx, shipment)  # voided before pickup: its fee goes back
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
     after = (
         i18n.N_("note_parcel_cancelled_reship")

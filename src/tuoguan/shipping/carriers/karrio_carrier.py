@@ -67,6 +67,18 @@ STATUSES: dict[str, str] = {
 REASONS: dict[str, str] = {
     "carrier_parcel_lost": TrackingCode.lost,
     "carrier_damaged_parcel": TrackingCode.exception,
+    # The buyer's doing (G2: a delay it caused is not compensated).
+    **{
+        reason: TrackingCode.buyer_caused
+        for reason in (
+            "consignee_refused",
+            "consignee_not_home",
+            "consignee_not_available",
+            "consignee_business_closed",
+            "consignee_incorrect_address",
+            "consignee_access_restricted",
+        )
+    },
 }
 # Codes karrio reports its own failures under (not the carrier's answer).
 SDK_FAILURES = {"SHIPPING_SDK_INTERNAL_ERROR"}

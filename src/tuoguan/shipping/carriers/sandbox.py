@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "DAMAGED": TrackingCode.exception,
     "LOST": TrackingCode.lost,
     "RETURNED": TrackingCode.returned,
+    "REFUSED": TrackingCode.buyer_caused,  # the buyer refused the parcel at the door
     "CANCELLED": CANCELLED,
     "CANCEL_REFUSED": CANCEL_REFUSED,
 }

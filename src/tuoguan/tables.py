@@ -15,6 +15,7 @@ from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
 from tuoguan.orders import pace as orders_pace
 from tuoguan.shipping import models as shipping_models
+from tuoguan.shipping import money_models as shipping_money_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel
 from tuoguan.stores import models as stores_models
@@ -37,6 +38,7 @@ __all__ = [
     "orders_models",
     "orders_pace",
     "shipping_models",
+    "shipping_money_models",
     "sla_models",
     "stores_models",
     "timetravel",

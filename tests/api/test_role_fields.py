@@ -13,8 +13,9 @@ fails too:
   staff no product or order money.
 - Foreign objects: a seller reads nothing of another seller's (its stores, products, SKUs,
   orders, tracking numbers, shipments, supply orders, breaches, penalties, claims, webhooks,
-  inbound notices, route rules) nor the parcels the platform ships and pays for (F11);
-  warehouse staff read nothing of another warehouse's.
+  inbound notices, route rules, ledger accounts and entries) nor the parcels the platform
+  ships and pays for (F11) nor the platform's ledger accounts (M3); warehouse staff read
+  nothing of another warehouse's.
 
 The walk calls every GET of the document as every role, once with seller a's objects and
 once with seller b's (and another warehouse's), list filters included, and checks every
@@ -42,6 +43,7 @@ from tests.api.test_role_views import (
     operations,
     seed,
 )
+from tests.builders import ledger
 from tests.builders.inbound import JPEG, sent
 from tests.builders.market import Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle
@@ -50,6 +52,9 @@ from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.ledger.accounts import AccountKind
+from tuoguan.ledger.kinds import EntryKind
+from tuoguan.ledger.records import Entry
 from tuoguan.principal import Role
 from tuoguan.worker.exports import run_exports
 
@@ -74,6 +79,8 @@ _ORDER_MONEY = {
 }
 # What the carrier charges the platform, and anyone's credentials: operators only.
 _PLATFORM_COSTS = {"carrier_lines", "carrier_minor", "difference_minor", "api_key", "base_url"}
+# A journal entry's amount parts (the platform's margin and commission) and its posting key (M3).
+_LEDGER_INTERNALS = {"parts", "idem_key"}
 
 # ``/me`` describes the caller itself (its role and its scope: seller, carrier, warehouses), not
 # anybody's data: the policy does not apply to it.
@@ -106,7 +113,7 @@ NEVER: dict[str, frozenset[str]] = {
         | _PLATFORM_COSTS
         | {"total_minor", "card", "confirm_by", "ship_by", "actor_role", "request_id", "seller_id"}
     ),
-    "seller": frozenset(_PLATFORM_COSTS),
+    "seller": frozenset(_PLATFORM_COSTS | _LEDGER_INTERNALS),
     # Warehouse staff pick, pack and ship: the freight of the parcel they book is shown at the
     # packing bench (they choose the service), never what the goods cost or sell for.
     "warehouse": frozenset(
@@ -163,6 +170,8 @@ def build(
     b_hook = m.ok(m.post("/webhooks", b, {"url": "https://hooks.example.com/b"}), 201)
     export = m.ok(m.post("/exports", a, {}), 202)
     _written(db_url, clock, settings)
+    # money (M3 F6): seller b's penalty (seller a's sale is the seeding's)
+    b_penalty = _penalised(db_url, m.stores["b_self"], b_order["id"])
 
     # the platform ships seller a's full-managed order from its warehouse, paying the carrier
     warehouse, sku = stocked(m, "a_full", 5)
@@ -213,6 +222,8 @@ def build(
         "warehouse_id": m.platform_warehouse,
         "notice_id": there["id"],
         "sku_id": b_sku["id"],
+        "account_id": _account_of(b_penalty, AccountKind.payable),
+        "entry_id": b_penalty.id,
     }
     world = World(
         market=m,
@@ -245,6 +256,28 @@ def _written(db_url: str, clock: FrozenClock, settings: Settings) -> None:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, run()).result()
+
+
+def _penalised(db_url: str, store_id: str, order_id: str) -> Entry:
+    """A penalty on the ledger: the store's payable, the platform's revenue."""
+
+    async def scenario(db: Database) -> Entry:
+        return await ledger.post(
+            db,
+            EntryKind.penalty_charged,
+            currency="USD",
+            parts={"amount": 100},
+            store_id=store_id,
+            subject=("order", order_id),
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        penalty: Entry = pool.submit(ledger.run_on, db_url, scenario).result()
+    return penalty
+
+
+def _account_of(entry: Entry, kind: AccountKind) -> str:
+    return next(line.account_id for line in entry.lines if line.account_kind is kind)
 
 
 def _pages(m: Market, path: str) -> Iterator[dict[str, Any]]:
@@ -292,6 +325,7 @@ def _foreign(m: Market, warehouse: str, parcel: str) -> dict[str, set[str]]:
             (platform if shipment["payer"] == "platform" else mine).add(shipment["id"])
         fos = m.ok(m.get(f"/orders/{order['id']}/fulfilment-orders", m.operator))
         mine.update(fo["id"] for fo in fos)
+        mine.update(e["id"] for e in m.ok(m.get(f"/orders/{order['id']}/ledger", m.operator)))
         if not any(fo["warehouse_id"] == warehouse for fo in fos):
             not_here.update({order["id"], *(fo["id"] for fo in fos)})
     for path in ("/supply-orders", "/breaches", "/penalties", "/claims", "/inbound-notices"):
@@ -303,6 +337,9 @@ def _foreign(m: Market, warehouse: str, parcel: str) -> dict[str, set[str]]:
     for hook in m.ok(m.get("/webhooks", m.operator)):
         owned[hook["seller_id"]].add(hook["id"])
     not_here.update(w["id"] for w in _pages(m, "/warehouses") if w["id"] != warehouse)
+    for account in _pages(m, "/ledger/accounts"):  # a store's, or the platform's (M3)
+        store = account["store_id"]
+        (platform if store is None else owned[owner_of_store[store]]).add(account["id"])
     return {
         "seller_a": owned[m.sellers["b"]] | platform,
         "seller_b": owned[m.sellers["a"]] | platform,

@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.builders import ledger
 from tests.builders.market import ADDRESS, Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
 from tests.builders.stock import make_warehouse, stocked
@@ -36,6 +37,8 @@ from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.kit.clock import Clock, FrozenClock
+from tuoguan.ledger.kinds import EntryKind
+from tuoguan.ledger.records import Entry
 from tuoguan.principal import Role
 from tuoguan.worker import loop
 
@@ -256,6 +259,24 @@ def _sweep(
         pool.submit(asyncio.run, run()).result()
 
 
+def _sold(db_url: str, store_id: str, order_id: str) -> Entry:
+    """A sale on the ledger: the seller's receivable, the platform's cash and commission."""
+
+    async def scenario(db: Database) -> Entry:
+        return await ledger.post(
+            db,
+            EntryKind.sale_commissioned,
+            currency="USD",
+            parts={"net": 1800, "commission": 199},
+            store_id=store_id,
+            subject=("order", order_id),
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sale: Entry = pool.submit(ledger.run_on, db_url, scenario).result()
+    return sale
+
+
 @dataclass
 class Seeded:
     market: Market
@@ -352,6 +373,9 @@ def seed(
     clock.advance(timedelta(days=12))
     sandbox.tick(m.client)  # delivered; the insured parcel is lost
     m.ok(m.post(f"/orders/{parcel['id']}/complete", m.channel))
+    for who in (m.channel, m.operator):  # G6: the after-sales work refunds the buyer a little
+        body = {"amount_minor": 100, "currency": "USD", "reason": "a scratch on the case"}
+        m.ok(m.post(f"/orders/{parcel['id']}/refunds", who, body), 201)
     claim = m.ok(
         m.post(
             f"/shipments/{insured['id']}/claims",
@@ -367,6 +391,7 @@ def seed(
     )
     hook = m.ok(m.post("/webhooks", seller, {"url": "https://hooks.example.com/tuoguan"}), 201)
     _sweep(db_url, clock, settings, loop.warn_at_risk, loop.fan_out_webhooks)
+    sale = _sold(db_url, m.stores["a_self"], parcel["id"])  # money on the ledger (M3)
 
     (penalty, *_) = m.ok(m.get("/penalties", seller))
     (note, *_) = m.ok(m.get("/notifications", seller))
@@ -408,6 +433,10 @@ def seed(
             "notification_id": note["id"],
             "warehouse_id": warehouse["id"],
             "supply_order_id": supply["id"],
+            "entry_id": sale.id,
+            "account_id": next(
+                x.account_id for x in sale.lines if x.account_kind.value == "receivable"
+            ),
             "n": "1",  # a number in the path (a photo's index): the object decides 404
             "ids": shipment["id"],
         },

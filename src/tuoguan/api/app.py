@@ -19,14 +19,17 @@ from tuoguan import __version__
 from tuoguan.api import docs, openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
+    commission,
     exports,
     fulfilment,
     inbound,
+    ledger,
     meta,
     orders,
     penalties,
     picking,
     products,
+    refunds,
     restock,
     shipments,
     shipping,
@@ -156,6 +159,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         shipments,
         sla,
         penalties,
+        commission,
         webhooks,
         sweep_failures,
         exports,
@@ -166,6 +170,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         inbound,
         picking,
         restock,
+        ledger,
+        refunds,
     ):
         api.include_router(module.router)
     composed.include_router(api)
@@ -176,6 +182,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         export_pages,
         failures_pages,
         inbound_pages,
+        ledger_pages,
+        money_pages,
         order_pages,
         packing_pages,
         penalty_pages,
@@ -205,6 +213,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(picking_pages.router)
     composed.include_router(packing_pages.router)
     composed.include_router(restock_pages.router)
+    composed.include_router(ledger_pages.router)
+    composed.include_router(money_pages.router)
     return tuple(composed.routes)
 
 

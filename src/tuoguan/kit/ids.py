@@ -19,6 +19,7 @@ PREFIXES = {
     "breach": "brc",
     "notification": "ntf",
     "policy": "pol",
+    "commission_rate": "cmr",
     "penalty": "pen",
     "warning": "wrn",
     "webhook": "whk",
@@ -41,6 +42,8 @@ PREFIXES = {
     "discrepancy": "dsc",
     "ledger_account": "lac",
     "journal_entry": "jnl",
+    "refund": "rfd",
+    "compensation_policy": "cpo",
 }
 
 

@@ -69,3 +69,27 @@ class Entry:
     def amount_on(self, kind: AccountKind) -> int:
         """The signed sum this entry posts to accounts of ``kind``."""
         return sum(line.amount_minor for line in self.lines if line.account_kind is kind)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One posting on an account, with what its entry records (an account's statement line)."""
+
+    id: int
+    entry_id: str
+    account_id: str
+    account_kind: AccountKind
+    store_id: str | None
+    kind: EntryKind
+    amount_minor: int  # signed: + debit, - credit
+    currency: str
+    posted_at: datetime
+    subject_type: str | None
+    subject_id: str | None
+    reverses_id: str | None
+    memo: str | None
+
+    @property
+    def change_minor(self) -> int:
+        """What the posting did to the balance as people read it (+ raised it)."""
+        return ACCOUNTS[self.account_kind].shown(self.amount_minor)

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from tuoguan.db import bulk_insert, table_of
 from tuoguan.kit.ids import new_ids
 from tuoguan.kit.keyset import Keyset
 from tuoguan.ledger.accounts import ACCOUNTS, AccountKind
+from tuoguan.ledger.kinds import EntryKind
 from tuoguan.ledger.models import JournalEntry, LedgerAccount, Posting
 from tuoguan.ledger.records import Account, Entry, Line
 from tuoguan.stores.models import Store
@@ -24,6 +25,7 @@ ACCOUNT = table_of(LedgerAccount)
 ENTRY = table_of(JournalEntry)
 POSTING = table_of(Posting)
 MOVEMENTS = Keyset((Posting.posted_at, Posting.id), ("instant", "int"), descending=True)
+ACCOUNT_PAGES = Keyset((LedgerAccount.id,), ("id",))
 # (store id or None for the platform's, kind): one account per currency.
 AccountKey = tuple[str | None, AccountKind]
 _ACCOUNT_COLUMNS = (
@@ -283,6 +285,106 @@ async def movements(
     """An account's postings, newest first, a keyset page off ``ix_postings_account``."""
     query = select(Posting).where(Posting.account_id == account_id)
     return await MOVEMENTS.page(session, [query], cursor=cursor, limit=limit)
+
+
+async def movements_of(
+    session: AsyncSession,
+    *,
+    account_ids: Sequence[str],
+    kind: EntryKind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Posting], str | None]:
+    """The postings of some accounts, newest first: one range of ``ix_postings_account`` per
+    account (the period bounds it), merged; an entry kind is checked per posting read, in the
+    index's order, so a page stops as soon as it is full."""
+    queries = []
+    for account_id in account_ids:
+        query = select(Posting).where(Posting.account_id == account_id)
+        if since is not None:
+            query = query.where(Posting.posted_at >= since)
+        if until is not None:
+            query = query.where(Posting.posted_at < until)
+        if kind is not None:
+            query = query.where(
+                exists().where(JournalEntry.id == Posting.entry_id, JournalEntry.kind == kind)
+            )
+        queries.append(query)
+    if not queries:
+        MOVEMENTS.seek(cursor)  # a cursor that is not ours is still a 400
+        return [], None
+    return await MOVEMENTS.page(session, queries, cursor=cursor, limit=limit)
+
+
+async def entries_by_id(session: AsyncSession, entry_ids: Iterable[str]) -> dict[str, JournalEntry]:
+    """Entries by id, in one query."""
+    wanted = sorted(set(entry_ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(JournalEntry).where(JournalEntry.id.in_(wanted)))
+    return {entry.id: entry for entry in rows}
+
+
+async def reversals(session: AsyncSession, entry_ids: Iterable[str]) -> dict[str, str]:
+    """The entry that reverses each of these, where one does (off ``uq_journal_entries_reverses``)."""
+    wanted = sorted(set(entry_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(JournalEntry.reverses_id, JournalEntry.id).where(
+            JournalEntry.reverses_id.in_(wanted)
+        )
+    )
+    return {str(original): mirror for original, mirror in rows}
+
+
+async def accounts_by_id(session: AsyncSession, account_ids: Iterable[str]) -> dict[str, Account]:
+    """Accounts by id, unlocked, in one query."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(*_ACCOUNT_COLUMNS).where(ACCOUNT.c.id.in_(wanted)))
+    return {row.id: _account(row) for row in rows}
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    store_ids: Sequence[str] | None,
+    platform: bool | None,
+    currency: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Account], str | None]:
+    """Accounts by id, a keyset page: of these stores (one range of
+    ``uq_ledger_accounts_store_kind`` each, a store's handful sorted), the platform's
+    (``platform`` True), every store's (False), or all (None)."""
+    base = select(LedgerAccount)
+    if currency is not None:
+        base = base.where(LedgerAccount.currency == currency)
+    if store_ids is not None:
+        queries = [base.where(LedgerAccount.store_id == store_id) for store_id in store_ids]
+    elif platform is None:
+        queries = [base]
+    elif platform:
+        queries = [base.where(LedgerAccount.store_id.is_(None))]
+    else:
+        queries = [base.where(LedgerAccount.store_id.is_not(None))]
+    if not queries:
+        ACCOUNT_PAGES.seek(cursor)  # a cursor that is not ours is still a 400
+        return [], None
+    rows, next_cursor = await ACCOUNT_PAGES.page(session, queries, cursor=cursor, limit=limit)
+    return [_account(row) for row in rows], next_cursor
+
+
+async def seller_store_ids(session: AsyncSession, seller_id: str) -> list[str]:
+    """A seller's stores (off ``ix_stores_seller``)."""
+    rows = await session.scalars(
+        select(Store.id).where(Store.seller_id == seller_id).order_by(Store.id)
+    )
+    return list(rows)
 
 
 # -- the check ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
 from tuoguan.errors import DomainError
+from tuoguan.finance import charges
 from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
 from tuoguan.notify import webhooks
@@ -26,7 +27,7 @@ from tuoguan.ops import service as failures
 from tuoguan.orders import deadlines, repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
-from tuoguan.shipping import shipments, tracking
+from tuoguan.shipping import compensation, shipments, tracking
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
@@ -80,8 +81,12 @@ async def _delivered_due(
 
 BREACHES = Rows("record_breaches", "order", sla.record_due_breaches, sla.overdue_ids)
 PENALTIES = Rows("assess_penalties", "breach", sla.assess_due_breaches, sla.assessable_ids)
+CHARGES = Rows("charge_penalties", "penalty", charges.charge_due, charges.chargeable_ids)
 WARNINGS = Rows("warn_at_risk", "order", warnings.warn_due, warnings.due_ids)
 COMPLETIONS = Rows("auto_complete", "order", _complete_due, _delivered_due)
+COMPENSATIONS = Rows(
+    compensation.SWEEP, "shipment", compensation.compensate_due, compensation.due_ids
+)
 
 
 async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
@@ -92,6 +97,11 @@ async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int
 async def assess_penalties(db: Database, clock: Clock, settings: Settings) -> int:
     """F6, O2: fine each breach whose lateness is settled, under its deadline's policy version."""
     return (await row_batch(db, clock, settings, PENALTIES)).taken
+
+
+async def charge_penalties(db: Database, clock: Clock, settings: Settings) -> int:
+    """F6, O2: charge each penalty whose appeal window closed without a waiver, once."""
+    return (await row_batch(db, clock, settings, CHARGES)).taken
 
 
 async def warn_at_risk(db: Database, clock: Clock, settings: Settings) -> int:
@@ -108,6 +118,11 @@ async def auto_complete(db: Database, clock: Clock, settings: Settings) -> int:
     complete is set aside, not tried again every interval.
     """
     return (await row_batch(db, clock, settings, COMPLETIONS)).taken
+
+
+async def compensate_late(db: Database, clock: Clock, settings: Settings) -> int:
+    """G2: compensate each parcel not delivered by its commitment, once, per the policy."""
+    return (await row_batch(db, clock, settings, COMPENSATIONS)).taken
 
 
 class _Batch(Protocol):
@@ -260,8 +275,10 @@ def _rows(rows: Rows) -> Sweep:
 DEADLINE_SWEEPS = (
     _rows(BREACHES),
     _rows(PENALTIES),
+    _rows(CHARGES),
     _rows(WARNINGS),
     _rows(COMPLETIONS),
+    _rows(COMPENSATIONS),
     _counted("escalate_cancellations", escalate_cancellations),
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),

@@ -2,7 +2,7 @@
 
 The marketplace's data is in ``data.py``; the full-managed journey in ``full_managed.py``; the
 orders that missed or are about to miss their deadlines, and the sweeps that then run, in
-``deadlines.py``."""
+``deadlines.py``; the refunds in ``money.py``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpda
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.demo import deadlines, full_managed
+from tuoguan.demo import deadlines, full_managed, money
 from tuoguan.demo.data import (
     ADDRESSES,
     CHANNEL,
@@ -165,6 +165,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         await full_managed.supplied_and_received(session, supplier, staff_ctx, hub.id, clock)
         await deadlines.late_and_due(session, shops=shops, clock=clock)
         await deadlines.catch_up(session, clock=clock, settings=settings)
+        await money.refund_some(session, operator)
         await session.commit()
     return logins
 

@@ -290,7 +290,7 @@ def test_a_policy_changes_by_a_new_version_never_in_the_past(
     assert read(m.db_url, versions) == [(first, "USD", 1, 100), (second, "USD", 2, 150)]
 
 
-def test_a_compensation_paid_out_meanwhile_is_left_for_the_operators_to_recover(
+def test_a_compensation_paid_out_meanwhile_is_owed_back_by_the_seller(
     live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, settings: Settings
 ) -> None:  # G2
     m = live_market
@@ -313,12 +313,19 @@ def test_a_compensation_paid_out_meanwhile_is_left_for_the_operators_to_recover(
         )
 
     as_system(m.db_url, prepare)
-    # the buyer's refusal, dated before the deadline, is recorded; the ledger keeps the money
+    # the buyer's refusal, dated before the deadline: the receivable cannot give the money
+    # back, so the seller owes it (its payable, netted from what it is due next)
     _scan(m, clock, parcel, "REFUSED", due - timedelta(hours=1))
     events = m.ok(m.get(f"/shipments/{parcel['id']}/events", m.operator))
     assert events[-1]["code"] == "buyer_caused"
-    assert _kinds(m, parcel) == [(FEE, fee, False), (LATE, fee, False)]
+    assert _kinds(m, parcel) == [
+        (FEE, fee, False),
+        (LATE, fee, False),
+        ("compensation_recovered", fee, False),
+    ]
     assert balance(m.db_url, AccountKind.receivable, "USD", store) == 0
-    inbox = [n["kind"] for n in m.ok(m.get("/notifications", m.operator))]
-    assert inbox.count("delivery_compensation_unrecovered") == 1
+    assert balance(m.db_url, AccountKind.payable, "USD", store) == 2 * fee  # the fee, and this
+    # a second proof changes nothing more
+    _scan(m, clock, parcel, "REFUSED", due - timedelta(minutes=30))
+    assert len(_kinds(m, parcel)) == 3
     assert_books_balance(m.db_url)

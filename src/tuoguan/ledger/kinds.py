@@ -31,6 +31,7 @@ class EntryKind(StrEnum):
     sale_below_supply = "sale_below_supply"  # full-managed sold below supply: platform bears it
     penalty_charged = "penalty_charged"  # 罚款 (F6, O2)
     delivery_compensation = "delivery_compensation"  # 时效赔付 (G2)
+    compensation_recovered = "compensation_recovered"  # a compensation already paid out, owed back
     insurance_claim_paid = "insurance_claim_paid"  # 保险理赔 (G3)
     insurance_recovered = "insurance_recovered"  # the insurer paid the platform back (G3)
     shipping_fee_charged = "shipping_fee_charged"  # 运费
@@ -136,6 +137,12 @@ KINDS: dict[EntryKind, EntrySpec] = {
             A.compensation_expense,
             A.receivable,
             "a parcel late against its delivery commitment (G2)",
+        ),
+        _pair(
+            K.compensation_recovered,
+            A.payable,
+            A.compensation_expense,
+            "a compensation the buyer's fault undid, owed back by a seller already paid (G2)",
         ),
         _pair(
             K.insurance_claim_paid,

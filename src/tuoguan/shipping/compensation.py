@@ -276,8 +276,9 @@ async def reverse(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str)
     """Reverse the parcel's compensation, if one was posted and stands; whether it was.
 
     A seller already paid out may not hold the amount any more: the ledger refuses to take its
-    receivable below zero (409 ``insufficient_balance``). The carrier's event is still
-    recorded; the compensation stays, and the operators are told to recover it by hand."""
+    receivable below zero (409 ``insufficient_balance``). The seller then owes it back:
+    ``compensation_recovered`` puts it on the store's payable, netted from what it is due
+    next."""
     why = why[:500]
     row = await session.get(DeliveryCompensation, shipment.id, with_for_update=True)
     if row is None or row.outcome is not CompensationOutcome.compensated or not row.entry_id:
@@ -287,21 +288,17 @@ async def reverse(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str)
     except Conflict as refused:
         if refused.extra.get("rule") != "insufficient_balance":
             raise
-        notify.notify(
+        mirror = await ledger.post(
             session,
-            ctx=ctx,
-            seller_id=None,
-            kind="delivery_compensation_unrecovered",
-            subject_type="order",
-            subject_id=shipment.order_id,
-            key=i18n.N_("note_delivery_compensation_unrecovered"),
-            params={
-                "tracking": shipment.tracking_number,
-                "amount": i18n.money(row.amount_minor, row.currency),
-                "reason": why,
-            },
+            ctx,
+            EntryKind.compensation_recovered,
+            currency=row.currency,
+            parts={"amount": row.amount_minor},
+            store_id=row.store_id,
+            subject=("order", shipment.order_id),
+            idem_key=f"{compensation_key(shipment.id)}:recovered",
+            memo=f"shipment {shipment.id}: {why}",
         )
-        return False
     row.outcome = CompensationOutcome.reversed
     row.reversal_entry_id, row.reversed_at, row.reversal_reason = mirror.id, ctx.clock.now(), why
     _tell(session, ctx, shipment, "delivery_compensation_reversed", row.amount_minor, why=why)

@@ -177,6 +177,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(api)
 
     from tuoguan.web import (
+        commission_pages,
         console,
         discrepancy_pages,
         export_pages,
@@ -202,6 +203,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(sla_pages.router)
     composed.include_router(penalty_pages.router)
     composed.include_router(policy_pages.router)
+    composed.include_router(commission_pages.router)
     composed.include_router(shipping_pages.router)
     composed.include_router(failures_pages.router)
     composed.include_router(export_pages.router)

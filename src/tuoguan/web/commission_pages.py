@@ -3,11 +3,9 @@ standing; operators add the next version of a category, sellers read the rates t
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +17,16 @@ from tuoguan.finance.policy import MAX_RATE_BP
 from tuoguan.finance.schemas import CommissionRateCreate
 from tuoguan.kit.i18n import N_
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
-from tuoguan.web.forms import FORM, REFUSED, Errors, FormProblem, Refused, errors_of, status_of
+from tuoguan.web.forms import (
+    FORM,
+    REFUSED,
+    Errors,
+    FormProblem,
+    Refused,
+    errors_of,
+    local_start,
+    status_of,
+)
 from tuoguan.web.policy_pages import PLATFORM_ZONE, percent
 
 router = APIRouter(include_in_schema=False)
@@ -50,17 +57,6 @@ def rate_bp(text: str) -> int:
     if not rate.is_finite() or rate != rate.to_integral_value() or not 0 <= rate <= MAX_RATE_BP:
         raise FormProblem(_KEYS["rate_bp"], "rate")
     return int(rate)
-
-
-def _effective_from(text: str) -> datetime | None:
-    """The form's start: blank for now; a local date and time read in China's zone."""
-    if not text.strip():
-        return None
-    try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise FormProblem(_KEYS["effective_from"], "effective_from") from None
-    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(PLATFORM_ZONE))
 
 
 def _place(path: str) -> str:
@@ -138,7 +134,7 @@ async def add_rate(request: Request) -> Response:
             {
                 "category": form.get("category", "").strip().lower(),
                 "rate_bp": rate_bp(form.get("rate", "")),
-                "effective_from": _effective_from(form.get("effective_from", "")),
+                "effective_from": local_start(form.get("effective_from"), PLATFORM_ZONE),
                 "note": form.get("note") or None,
             }
         )

@@ -8,12 +8,15 @@ show them with the macros of ``_form.html``. Never the exception's English text 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from pydantic import ValidationError
 
 from tuoguan.errors import DomainError
+from tuoguan.kit.i18n import N_
 from tuoguan.web.stock_pages import refusal, say
 
 FORM = ""  # the form as a whole, not one of its fields
@@ -42,6 +45,19 @@ def whole(text: str | None, key: str, field: str) -> int:
         return int((text or "").strip())
     except ValueError:
         raise FormProblem(key, field) from None
+
+
+def local_start(text: str | None, zone: str) -> datetime | None:
+    """A version's start typed into ``effective_from``: blank for now; a date and time without
+    a zone is read in ``zone``; else the problem beside the field."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise FormProblem(N_("err_effective_format"), "effective_from") from None
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(zone))
 
 
 def status_of(exc: Refused) -> int:

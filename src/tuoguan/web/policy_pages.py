@@ -3,10 +3,8 @@ form operators add the next version with, its tiers typed one per line."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +17,7 @@ from tuoguan.finance.schemas import PenaltyPolicyCreate
 from tuoguan.kit.i18n import N_
 from tuoguan.timing.kinds import BreachKind
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
+from tuoguan.web.forms import FormProblem, local_start
 from tuoguan.web.sla_pages import _refusal, _say
 
 router = APIRouter(include_in_schema=False)
@@ -104,14 +103,6 @@ async def policies(
     return await _policies_page(request, added=added)
 
 
-class FormError(ValueError):
-    """A form field the page marks, with the message key (and its values) shown beside it."""
-
-    def __init__(self, field: str, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.field, self.key, self.params = field, key, params
-
-
 def parse_tiers(text: str) -> list[dict[str, int | None]]:
     """Tiers typed one per line as ``from hours, to hours, fine %, rating points`` (to blank on
     the last, open-ended one; the fine a percentage of the order total, up to two decimals)."""
@@ -119,7 +110,7 @@ def parse_tiers(text: str) -> list[dict[str, int | None]]:
     for number, line in enumerate(text.strip().splitlines(), start=1):
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
         if len(parts) != 4:
-            raise FormError("tiers", "err_tiers_shape", line=number)
+            raise FormProblem("err_tiers_shape", "tiers", line=number)
         try:
             rate = Decimal(parts[2].removesuffix("%").strip()) * 100
             if rate != rate.to_integral_value():
@@ -133,21 +124,10 @@ def parse_tiers(text: str) -> list[dict[str, int | None]]:
                 }
             )
         except (ValueError, InvalidOperation) as exc:
-            raise FormError("tiers", "err_tiers_number", line=number) from exc
+            raise FormProblem("err_tiers_number", "tiers", line=number) from exc
     if not tiers:
-        raise FormError("tiers", "err_tiers_count")
+        raise FormProblem("err_tiers_count", "tiers")
     return tiers
-
-
-def _effective_from(text: str) -> datetime | None:
-    """The form's start: blank for now; a local date and time read in China's zone."""
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise FormError("effective_from", "err_effective_format") from exc
-    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(PLATFORM_ZONE))
 
 
 # A refusal by the policy rules, as the field it names and the words shown beside it.
@@ -170,20 +150,20 @@ def _field_of(location: str) -> tuple[str, int | None]:
     return name, (int(index) + 1 if index.isdigit() else None)
 
 
-def _validation_errors(exc: ValidationError) -> FormError:
+def _validation_errors(exc: ValidationError) -> FormProblem:
     """The first field Pydantic refused, as the form's words (never Pydantic's text)."""
     first = exc.errors()[0]
     where = [str(p) for p in first["loc"]]
     if where and where[0] == "tiers":
         line = int(where[1]) + 1 if len(where) > 1 and where[1].isdigit() else None
         if line is None:
-            return FormError("tiers", "err_tiers_count")
-        return FormError("tiers", "err_tier_range", line=line)
+            return FormProblem("err_tiers_count", "tiers")
+        return FormProblem("err_tier_range", "tiers", line=line)
     if where and where[0] == "note":
-        return FormError("note", "err_note_long")
+        return FormProblem("err_note_long", "note")
     if where and where[0] == "kind":
-        return FormError("kind", "err_policy_kind")
-    return FormError("effective_from", "err_effective_format")
+        return FormProblem("err_policy_kind", "kind")
+    return FormProblem("err_effective_format", "effective_from")
 
 
 @router.post("/console/policies", response_model=None)
@@ -197,7 +177,7 @@ async def add_policy(request: Request) -> Response:
         data = PenaltyPolicyCreate.model_validate(
             {
                 "kind": form.get("kind", ""),
-                "effective_from": _effective_from(form.get("effective_from", "").strip()),
+                "effective_from": local_start(form.get("effective_from"), PLATFORM_ZONE),
                 "tiers": parse_tiers(form.get("tiers", "")),
                 "note": form.get("note") or None,
             }
@@ -209,12 +189,12 @@ async def add_policy(request: Request) -> Response:
             await session.commit()
     except ValidationError as exc:
         error = _validation_errors(exc)
-    except FormError as exc:
+    except FormProblem as exc:
         error = exc
     except InvalidInput as exc:
         rule = str(exc.extra.get("rule") or "")
         field, line = _field_of(exc.field or "tiers")
-        error = FormError(field, _TIER_RULES.get(rule, "err_form"), line=line)
+        error = FormProblem(_TIER_RULES.get(rule, "err_form"), field, line=line)
     except DomainError as exc:
         return await _policies_page(
             request, errors={"form": _refusal(request, exc)}, form=form, status_code=exc.http_status

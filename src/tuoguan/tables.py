@@ -15,6 +15,8 @@ from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
 from tuoguan.orders import pace as orders_pace
 from tuoguan.shipping import models as shipping_models
+from tuoguan.settlement import deposit_models as settlement_deposit_models
+from tuoguan.settlement import models as settlement_models
 from tuoguan.shipping import money_models as shipping_money_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel
@@ -37,6 +39,8 @@ __all__ = [
     "ops_models",
     "orders_models",
     "orders_pace",
+    "settlement_deposit_models",
+    "settlement_models",
     "shipping_models",
     "shipping_money_models",
     "sla_models",

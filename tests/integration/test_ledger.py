@@ -43,6 +43,7 @@ SEQUENCE: list[tuple[EntryKind, dict[str, int]]] = [
     (K.payout_prepared, {"amount": 10000}),
     (K.payout_sent, {"amount": 10000}),
     (K.deposit_refunded, {"amount": 4600}),
+    (K.payout_sent, {"amount": 4600}),  # the deposit refund's payout
     (K.sale_below_supply, {"paid": 1000, "shortfall": 200}),
     (K.compensation_recovered, {"amount": 250}),
     (K.debt_netted, {"amount": 250}),

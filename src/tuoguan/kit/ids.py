@@ -44,6 +44,13 @@ PREFIXES = {
     "journal_entry": "jnl",
     "refund": "rfd",
     "compensation_policy": "cpo",
+    "payout_account": "pac",
+    "payout_run": "prn",
+    "run_statement": "stm",
+    "payout": "pay",
+    "rail_instruction": "rin",
+    "deposit_rate": "dpr",
+    "deposit_refund": "dfr",
 }
 
 

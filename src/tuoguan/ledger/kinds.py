@@ -93,7 +93,12 @@ KINDS: dict[EntryKind, EntrySpec] = {
     spec.kind: spec
     for spec in (
         _pair(K.deposit_funded, A.cash, A.deposit_held, "the seller paid its deposit (S3)"),
-        _pair(K.deposit_refunded, A.deposit_held, A.cash, "the deposit went back to the seller"),
+        _pair(
+            K.deposit_refunded,
+            A.deposit_held,
+            A.payout_clearing,
+            "an approved deposit refund, set aside for its payout (S3)",
+        ),
         _pair(
             K.deposit_applied_to_debt,
             A.deposit_held,

@@ -1,0 +1,3 @@
+"""Tables: payout accounts, payout runs, run statements, payouts (filled in by the settlement work)."""
+
+from __future__ import annotations

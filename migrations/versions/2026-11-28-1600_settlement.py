@@ -1,4 +1,4 @@
-"""settlement: payout accounts, runs, statements, payouts, the sandbox rail
+"""settlement: payout accounts, payouts, the sandbox rail
 
 Revision ID: c5d6e7f8091c
 Revises: b4c5d6e7f80b

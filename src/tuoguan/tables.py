@@ -17,6 +17,7 @@ from tuoguan.orders import pace as orders_pace
 from tuoguan.shipping import models as shipping_models
 from tuoguan.settlement import deposit_models as settlement_deposit_models
 from tuoguan.settlement import models as settlement_models
+from tuoguan.settlement import run_models as settlement_run_models
 from tuoguan.shipping import money_models as shipping_money_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel
@@ -41,6 +42,7 @@ __all__ = [
     "orders_pace",
     "settlement_deposit_models",
     "settlement_models",
+    "settlement_run_models",
     "shipping_models",
     "shipping_money_models",
     "sla_models",

@@ -20,12 +20,14 @@ from tuoguan.api import docs, openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     commission,
+    deposits,
     exports,
     fulfilment,
     inbound,
     ledger,
     meta,
     orders,
+    payouts,
     penalties,
     picking,
     products,
@@ -34,6 +36,7 @@ from tuoguan.api.routes import (
     shipments,
     shipping,
     sla,
+    statements,
     stock,
     stores,
     supply,
@@ -172,6 +175,9 @@ def _routes() -> tuple[BaseRoute, ...]:
         restock,
         ledger,
         refunds,
+        payouts,
+        statements,
+        deposits,
     ):
         api.include_router(module.router)
     composed.include_router(api)
@@ -179,6 +185,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from tuoguan.web import (
         commission_pages,
         console,
+        deposit_pages,
         discrepancy_pages,
         export_pages,
         failures_pages,
@@ -187,12 +194,14 @@ def _routes() -> tuple[BaseRoute, ...]:
         money_pages,
         order_pages,
         packing_pages,
+        payout_pages,
         penalty_pages,
         picking_pages,
         policy_pages,
         restock_pages,
         shipping_pages,
         sla_pages,
+        statement_pages,
         stock_pages,
         supply_pages,
         warehouse_pages,
@@ -217,6 +226,9 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(restock_pages.router)
     composed.include_router(ledger_pages.router)
     composed.include_router(money_pages.router)
+    composed.include_router(payout_pages.router)
+    composed.include_router(statement_pages.router)
+    composed.include_router(deposit_pages.router)
     return tuple(composed.routes)
 
 

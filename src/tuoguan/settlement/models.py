@@ -1,3 +1,3 @@
-"""Tables: payout accounts, payout runs, run statements, payouts (filled in by the settlement work)."""
+"""Tables: payout accounts, payouts, the sandbox rail's instructions (filled in by the payouts work)."""
 
 from __future__ import annotations

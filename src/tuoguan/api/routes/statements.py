@@ -1,0 +1,7 @@
+"""API routes: statements (issue 14)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["statements"])

@@ -1,0 +1,3 @@
+"""Tables: payout runs and their per-store statements (filled in by the runs work)."""
+
+from __future__ import annotations

@@ -1,7 +1,7 @@
 """Delivery-commitment compensation (G2): the worker finds a parcel not delivered by its
 ``commit_by`` and posts, once, what the policy version in force for its destination region sets,
 to the seller who shipped it; the carrier's proof that the delay was the buyer's (or that the
-parcel arrived in time) reverses it; the platform's own parcels post nothing; a failing parcel
+parcel arrived in time) reverses it; the platform's own parcels post to its own accounts; a failing parcel
 is set aside and the sweep goes on; the sweep reads its partial index."""
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def test_the_carriers_proof_that_the_delay_was_not_its_own_reverses_the_compensa
     assert_books_balance(m.db_url)
 
 
-def test_the_platforms_late_parcel_posts_nothing_to_anyone(
+def test_the_platforms_late_parcel_is_posted_to_its_own_accounts(
     live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, settings: Settings
 ) -> None:  # G2 F11
     m = live_market
@@ -198,11 +198,16 @@ def test_the_platforms_late_parcel_posts_nothing_to_anyone(
     clock.current = _due(parcel) + timedelta(days=1)
     assert _sweep(m, clock, settings) == 1
     assert _sweep(m, clock, settings) == 0
-    # no entry kind moves the platform's own compensation: only the freight is on the books
+    # posted once to the platform's own accounts, on the shipment, never on the seller's order
     found = entries(m.db_url, "shipment", parcel["id"])
-    assert amounts(found) == [("shipping_cost_incurred", parcel["quote_total_minor"], False)]
+    owed = parcel["quote_total_minor"]  # the default policy: the quoted fee back
+    assert amounts(found) == [
+        ("shipping_cost_incurred", owed, False),
+        ("delivery_compensation_platform", owed, False),
+    ]
+    assert all(e.store_id is None for e in found)
     assert entries(m.db_url, "order", order["id"]) == []
-    assert balance(m.db_url, AccountKind.compensation_expense, "USD") == 0
+    assert balance(m.db_url, AccountKind.compensation_expense, "USD") == owed
     notes = [n["kind"] for n in m.ok(m.get("/notifications", m.seller_tokens["a"]))]
     assert "delivery_compensated" not in notes
     timeline = m.ok(m.get(f"/orders/{order['id']}/events", m.seller_tokens["a"]))

@@ -36,6 +36,7 @@ SEQUENCE: list[tuple[EntryKind, dict[str, int]]] = [
     (K.deposit_applied_to_debt, {"amount": 400}),
     (K.debt_netted, {"amount": 600}),
     (K.delivery_compensation, {"amount": 250}),
+    (K.delivery_compensation_platform, {"amount": 90}),
     (K.insurance_claim_paid, {"amount": 1200}),
     (K.insurance_recovered, {"amount": 1200}),
     (K.shipping_cost_incurred, {"amount": 800}),

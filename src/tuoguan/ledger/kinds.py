@@ -31,6 +31,7 @@ class EntryKind(StrEnum):
     sale_below_supply = "sale_below_supply"  # full-managed sold below supply: platform bears it
     penalty_charged = "penalty_charged"  # 罚款 (F6, O2)
     delivery_compensation = "delivery_compensation"  # 时效赔付 (G2)
+    delivery_compensation_platform = "delivery_compensation_platform"  # the platform's own parcel
     compensation_recovered = "compensation_recovered"  # a compensation already paid out, owed back
     insurance_claim_paid = "insurance_claim_paid"  # 保险理赔 (G3)
     insurance_recovered = "insurance_recovered"  # the insurer paid the platform back (G3)
@@ -142,6 +143,13 @@ KINDS: dict[EntryKind, EntrySpec] = {
             A.compensation_expense,
             A.receivable,
             "a parcel late against its delivery commitment (G2)",
+        ),
+        _pair(
+            K.delivery_compensation_platform,
+            A.compensation_expense,
+            A.revenue,
+            "a parcel the platform shipped, late against its delivery commitment: its logistics "
+            "compensates its own sales (G2, F11)",
         ),
         _pair(
             K.compensation_recovered,

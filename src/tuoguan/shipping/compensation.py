@@ -11,11 +11,12 @@ the open commitments that fell due, oldest first, off the partial index
 - delivered by ``commit_by`` after all (the scans arrived out of order): settled, nothing owed;
 - the carrier reported, by ``commit_by``, that the buyer caused the failed delivery (a refusal,
   nobody home, a wrong address: ``TrackingCode.buyer_caused``): nothing posted;
-- the platform shipped it from its warehouse (F11): recorded, nothing posted, as no entry kind
-  moves the platform's own compensation yet (docs/finance.md);
 - no policy in force, or one worth 0: recorded as nothing due;
-- otherwise the seller's receivable is credited (``delivery_compensation``, key
-  ``compensation:<shipment id>``) and the seller told.
+- the platform shipped it from its warehouse (F11): posted to the platform's own accounts
+  (``delivery_compensation_platform``: its compensation expense, credited to its revenue, the
+  sales the late parcel served), key ``compensation:<shipment id>``; no seller is told;
+- otherwise the seller's receivable is credited (``delivery_compensation``, same key) and the
+  seller told.
 
 A polled carrier's news can be one poll interval old, so the sweep waits that long
 (``carrier_poll_minutes``) past ``commit_by`` before it judges. News that still comes later and
@@ -226,26 +227,29 @@ async def _judge(
         currency=shipment.currency,
         judged_at=now,
     )
+    platform = shipment.payer is Party.platform
     if await repository.has_event(session, shipment.id, TrackingCode.buyer_caused, commit_by):
         row.outcome = CompensationOutcome.buyer_caused
-    elif shipment.payer is Party.platform:
-        row.outcome = CompensationOutcome.platform_shipped
     elif amount <= 0:
         row.outcome = CompensationOutcome.nothing_due
     else:
         entry = await ledger.post(
             session,
             ctx,
-            EntryKind.delivery_compensation,
+            EntryKind.delivery_compensation_platform
+            if platform
+            else EntryKind.delivery_compensation,
             currency=shipment.currency,
             parts={"amount": amount},
-            store_id=shipment.store_id,
-            subject=("order", shipment.order_id),
+            store_id=None if platform else shipment.store_id,
+            # the platform's own entry stays off the seller's order (F11)
+            subject=("shipment", shipment.id) if platform else ("order", shipment.order_id),
             idem_key=compensation_key(shipment.id),
             memo=f"shipment {shipment.id} not delivered by {commit_by.isoformat()} ({region})",
         )
         row.outcome, row.entry_id = CompensationOutcome.compensated, entry.id
-        _tell(session, ctx, shipment, "delivery_compensated", amount, commit_by=commit_by)
+        if not platform:
+            _tell(session, ctx, shipment, "delivery_compensated", amount, commit_by=commit_by)
     session.add(row)
     _audit(session, ctx, shipment, "commitment_missed", row)
 
@@ -301,7 +305,8 @@ async def reverse(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str)
         )
     row.outcome = CompensationOutcome.reversed
     row.reversal_entry_id, row.reversed_at, row.reversal_reason = mirror.id, ctx.clock.now(), why
-    _tell(session, ctx, shipment, "delivery_compensation_reversed", row.amount_minor, why=why)
+    if shipment.payer is Party.seller:
+        _tell(session, ctx, shipment, "delivery_compensation_reversed", row.amount_minor, why=why)
     _audit(session, ctx, shipment, "compensation_reversed", row)
     return True
 

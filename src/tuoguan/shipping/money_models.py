@@ -62,10 +62,11 @@ class CompensationPolicy(Base):
 class CompensationOutcome(StrEnum):
     """What became of a parcel that missed its delivery commitment (G2)."""
 
-    compensated = "compensated"  # posted to the seller's receivable
+    compensated = "compensated"  # posted: to the seller's receivable, or the platform's own
     reversed = "reversed"  # posted, then the carrier proved the parcel was not the carrier's fault
     buyer_caused = "buyer_caused"  # the carrier showed the buyer caused it before the deadline
-    platform_shipped = "platform_shipped"  # the platform's own parcel: nothing posted (see docs)
+    # The platform's own parcel, judged before its own kind existed: nothing was posted.
+    platform_shipped = "platform_shipped"
     nothing_due = "nothing_due"  # no policy in force for its region and currency, or zero
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -26,6 +27,19 @@ class Settings(BaseSettings):
     # M3, G6: calendar months after a full-managed order's delivery during which the platform,
     # not the seller, bears the buyer's refunds (the after-sales exemption, 售后免责期).
     refund_exemption_months: int = Field(default=3, ge=0, le=24)
+    # The sandbox payment rail's answer to every payout: pay it, refuse it, or pay it and lose
+    # the answer (a timeout), for rehearsing the payout sweep's recovery (settlement/rail.py).
+    rail_sandbox_mode: Literal["ok", "fail", "timeout"] = "ok"
+    # M3: settlement cycles (结算周期) per store mode, in days; full-managed is paid more often.
+    # Every cycle ends at 00:00 in ``settlement_zone`` on the anchor's weekday, a whole number
+    # of cycles from ``settlement_anchor`` (a Monday): weekly runs close every Monday, fortnightly
+    # ones every other Monday (5 Jan 2026, 19 Jan 2026 ...).
+    settlement_cycle_days_full_managed: int = Field(default=7, ge=1, le=92)
+    settlement_cycle_days_semi_managed: int = Field(default=14, ge=1, le=92)
+    settlement_cycle_days_self_run: int = Field(default=14, ge=1, le=92)
+    settlement_anchor: date = date(2026, 1, 5)
+    # The platform's zone (web.policy_pages.PLATFORM_ZONE), where a cycle's midnight falls.
+    settlement_zone: str = "Asia/Shanghai"
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     worker_interval_seconds: float = Field(default=5.0, gt=0)
     # Items per sweep transaction: bigger batches sweep faster, but hold the SQLite write lock longer.
@@ -80,6 +94,17 @@ class Settings(BaseSettings):
         if parts.path not in ("", "/") or parts.query:
             raise ValueError(f"{value!r}: the sandbox carrier's URL has no path")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("settlement_zone")
+    @classmethod
+    def _settlement_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone") from exc
+        return value
 
     @field_validator("outbound_allow")
     @classmethod

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import ledger
+from tests.builders import ledger, payouts
 from tests.builders.market import ADDRESS, Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
 from tests.builders.stock import make_warehouse, stocked
@@ -277,6 +277,17 @@ def _sold(db_url: str, store_id: str, order_id: str) -> Entry:
     return sale
 
 
+def _payout(db_url: str, store_id: str) -> str:
+    """Part of the sale set aside for a payout to the store's bound account (M3)."""
+
+    async def scenario(db: Database) -> str:
+        await payouts.bind(db, store_id, currency="USD")
+        return (await payouts.prepared(db, store_id, 1000, currency="USD")).id
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return str(pool.submit(ledger.run_on, db_url, scenario).result())
+
+
 @dataclass
 class Seeded:
     market: Market
@@ -392,6 +403,7 @@ def seed(
     hook = m.ok(m.post("/webhooks", seller, {"url": "https://hooks.example.com/tuoguan"}), 201)
     _sweep(db_url, clock, settings, loop.warn_at_risk, loop.fan_out_webhooks)
     sale = _sold(db_url, m.stores["a_self"], parcel["id"])  # money on the ledger (M3)
+    payout = _payout(db_url, m.stores["a_self"])
 
     (penalty, *_) = m.ok(m.get("/penalties", seller))
     (note, *_) = m.ok(m.get("/notifications", seller))
@@ -434,6 +446,7 @@ def seed(
             "warehouse_id": warehouse["id"],
             "supply_order_id": supply["id"],
             "entry_id": sale.id,
+            "payout_id": payout,
             "account_id": next(
                 x.account_id for x in sale.lines if x.account_kind.value == "receivable"
             ),

@@ -27,6 +27,7 @@ from tuoguan.ops import service as failures
 from tuoguan.orders import deadlines, repository, service
 from tuoguan.orders.schemas import ActionBody
 from tuoguan.orders.states import OrderAction
+from tuoguan.settlement import payouts
 from tuoguan.shipping import compensation, shipments, tracking
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
@@ -87,6 +88,9 @@ COMPLETIONS = Rows("auto_complete", "order", _complete_due, _delivered_due)
 COMPENSATIONS = Rows(
     compensation.SWEEP, "shipment", compensation.compensate_due, compensation.due_ids
 )
+# The claim is committed before the rail is called and each answer in its own transaction
+# (settlement/payouts.py): a payout is paid at most once, and one that fails alone is set aside.
+PAYOUTS = Rows(payouts.SWEEP, "payout", payouts.send_due_rows, payouts.due_ids)
 
 
 async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
@@ -279,6 +283,7 @@ DEADLINE_SWEEPS = (
     _rows(WARNINGS),
     _rows(COMPLETIONS),
     _rows(COMPENSATIONS),
+    _rows(PAYOUTS),
     _counted("escalate_cancellations", escalate_cancellations),
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),

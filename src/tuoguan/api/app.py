@@ -27,6 +27,7 @@ from tuoguan.api.routes import (
     ledger,
     meta,
     orders,
+    payout_runs,
     payouts,
     penalties,
     picking,
@@ -176,6 +177,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         ledger,
         refunds,
         payouts,
+        payout_runs,
         statements,
         deposits,
     ):
@@ -195,6 +197,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         order_pages,
         packing_pages,
         payout_pages,
+        payout_run_pages,
         penalty_pages,
         picking_pages,
         policy_pages,
@@ -227,6 +230,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(ledger_pages.router)
     composed.include_router(money_pages.router)
     composed.include_router(payout_pages.router)
+    composed.include_router(payout_run_pages.router)
     composed.include_router(statement_pages.router)
     composed.include_router(deposit_pages.router)
     return tuple(composed.routes)

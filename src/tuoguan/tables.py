@@ -14,10 +14,10 @@ from tuoguan.notify import models as notify_models
 from tuoguan.ops import models as ops_models
 from tuoguan.orders import models as orders_models
 from tuoguan.orders import pace as orders_pace
-from tuoguan.shipping import models as shipping_models
 from tuoguan.settlement import deposit_models as settlement_deposit_models
 from tuoguan.settlement import models as settlement_models
 from tuoguan.settlement import run_models as settlement_run_models
+from tuoguan.shipping import models as shipping_models
 from tuoguan.shipping import money_models as shipping_money_models
 from tuoguan.sla import models as sla_models
 from tuoguan.sla import timetravel

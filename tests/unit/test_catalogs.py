@@ -21,6 +21,9 @@ from tuoguan.ledger.kinds import EntryKind
 from tuoguan.ops.models import FailureStatus
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
+from tuoguan.settlement.deposit_models import DepositRefundStatus, DepositState
+from tuoguan.settlement.models import PayoutPurpose, PayoutStatus
+from tuoguan.settlement.run_models import RunStatus, StatementStatus
 from tuoguan.shipping.models import ClaimKind, ClaimStatus, ShipmentStatus
 from tuoguan.shipping.routes import Effect
 from tuoguan.shipping.shipment_schemas import CancelReason
@@ -69,6 +72,13 @@ FAMILIES: list[tuple[str, type[StrEnum]]] = [
     ("responsible_", Party),  # whose breach it was (the breach list)
     ("entry_kind_", EntryKind),  # the ledger: what an entry records
     ("ledger_account_", AccountKind),  # and the accounts it moves
+    ("deposit_state_", DepositState),  # the deposit page (S3)
+    ("deposit_status_", DepositRefundStatus),  # a deposit refund application
+    ("prun_status_", RunStatus),  # payout runs (web/payout_run_pages.py)
+    ("prun_stmt_", StatementStatus),  # an executed run's outcome per store
+    ("prun_will_", StatementStatus),  # and a preview's
+    ("payout_status_", PayoutStatus),  # where a payout stands on the rail
+    ("payout_purpose_", PayoutPurpose),
 ]
 
 
@@ -90,6 +100,11 @@ NOTIFICATION_KINDS = [
     "shipment_cancel_refused",
     "shipment_cancel_unanswered",
     "at_risk",
+    "deposit_received",
+    "deposit_refund_applied",
+    "deposit_refund_approved",
+    "deposit_refund_rejected",
+    "payout_failed",
 ]
 
 

@@ -128,7 +128,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
             for name, mode, store_country, currency, promise in store_specs:
                 store = await stores.create_store(
                     session,
-                    ctx=operator,
+                    ctx=_back_then(operator),  # opened a month ago: settled since then
                     data=StoreCreate(
                         seller_id=seller.id,
                         name=name,
@@ -166,6 +166,7 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         await deadlines.late_and_due(session, shops=shops, clock=clock)
         await deadlines.catch_up(session, clock=clock, settings=settings)
         await money.refund_some(session, operator)
+        await money.settle_some(session, operator)
         await session.commit()
     return logins
 

@@ -1,9 +1,13 @@
-"""The demo's money beyond its sales (M3, G6): two buyer refunds, one the seller bears (a
+"""The demo's money beyond its sales (M3, S3, G6): two buyer refunds, one the seller bears (a
 semi-managed order) and one the platform bears (a full-managed order, within the after-sales
 exemption from its delivery), so the Money and Ledger pages show a debt and the platform's
-side as well as sales."""
+side as well as sales; then payout accounts, deposits and one executed settlement run, so the
+payouts, statements, payout-run and deposit pages have something to show."""
 
 from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.context import Ctx
 from tuoguan.orders.models import Order
 from tuoguan.orders.states import OrderStatus
+from tuoguan.settlement import deposit_rates, deposits, payout_accounts, runs
+from tuoguan.settlement.schemas import PayoutAccountBind
 from tuoguan.shipping import refunds
 from tuoguan.shipping.refund_schemas import RefundCreate
 from tuoguan.stores.models import Store, StoreMode
@@ -43,4 +49,63 @@ async def refund_some(session: AsyncSession, operator: Ctx) -> None:
             order_id=order.id,
             data=RefundCreate(amount_minor=amount, currency=order.currency, reason=reason),
         )
+        await session.flush()
+
+
+# The store left without a payout account: the run holds its money until one is bound.
+UNBOUND = "义乌杂货铺"
+BANKS = {"CN": "中国工商银行 ICBC", "ES": "CaixaBank", "DE": "Deutsche Bank"}
+
+
+async def settle_some(session: AsyncSession, operator: Ctx) -> None:
+    """Payout accounts for every store but one; the full-managed stores' deposits, one paid in
+    full and one in part; and the full-managed and semi-managed cycles settled up to this
+    morning (a debt netted, a store without an account held).
+
+    The demo's orders were all placed in the last few days, after the last weekly boundary, so
+    the run is executed with the cycle set to a day and anchored on today (its own settings;
+    the running app keeps its weekly cycle, and its next run starts where this one ended). Its
+    payouts are prepared here and sent by the worker's ``send_payouts`` once the app runs."""
+    shops = list(await session.scalars(select(Store).order_by(Store.created_at, Store.id)))
+    for number, store in enumerate(shops, start=1):
+        if store.name == UNBOUND:
+            continue
+        await payout_accounts.bind_account(
+            session,
+            operator,
+            store.id,
+            PayoutAccountBind(
+                holder_name=store.name,
+                bank_name=BANKS.get(store.country, "HSBC"),
+                account_number=f"62220{number:02d}0{store.country}88{number:04d}",
+            ),
+        )
+    now = operator.clock.now()
+    full = [s for s in shops if s.mode is StoreMode.full_managed]
+    for share, store in zip((1, 2), full, strict=False):  # the second pays half so far
+        required = (await deposit_rates.required(session, store, now)).amount_minor
+        if not required:
+            continue
+        await deposits.fund(
+            session,
+            operator,
+            store_id=store.id,
+            amount_minor=required // share,
+            currency=store.currency,
+            reference=f"DEMO-DEPOSIT-{store.name}",
+        )
+    zone = ZoneInfo(operator.settings.settlement_zone)
+    morning = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    daily = operator.settings.model_copy(
+        update={
+            "settlement_cycle_days_full_managed": 1,
+            "settlement_cycle_days_semi_managed": 1,
+            "settlement_anchor": morning.date(),
+        }
+    )
+    ctx = Ctx(principal=operator.principal, clock=operator.clock, settings=daily)
+    for cycle in (StoreMode.full_managed, StoreMode.semi_managed):
+        run = await runs.preview(session, ctx, cycle)
+        await session.flush()
+        await runs.execute(session, ctx, run.id)
         await session.flush()

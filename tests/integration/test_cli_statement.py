@@ -97,4 +97,19 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
 def test_an_unknown_store_is_one_line_and_exit_1(store: str) -> None:  # issue 14
     result = runner.invoke(app, ["finance", "statement", "sto_nothing", "--period", "2026-11"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["error: store sto_nothing not found (store_id)"]
+    assert result.output.strip().splitlines() == [
+        "error: no store has the id or the name 'sto_nothing' (store)"
+    ]
+
+
+def test_a_store_may_be_named_and_the_month_defaults_to_this_one(store: str) -> None:  # issue 14
+    named = runner.invoke(
+        app, ["finance", "statement", "Statement store", "--period", "2026-11", "--format", "csv"]
+    )
+    by_id = runner.invoke(
+        app, ["finance", "statement", store, "--period", "2026-11", "--format", "csv"]
+    )
+    assert named.exit_code == 0 and named.output == by_id.output
+    current = runner.invoke(app, ["finance", "statement", store, "--format", "csv"])
+    assert current.exit_code == 0, current.output  # the month it is now, wherever the store is
+    assert next(csv.reader(io.StringIO(current.output)))[:2] == ["Statement", "Statement store"]

@@ -115,12 +115,29 @@ class StatementOutput(StrEnum):
     pdf = "pdf"
 
 
-async def _statement(store: str, period: str, currency: str | None) -> Any:
+async def _statement(store: str, period: str | None, currency: str | None) -> Any:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from tuoguan.errors import InvalidInput, NotFound
     from tuoguan.settlement import statements
+    from tuoguan.stores.models import Store
 
     async with Database.opened(Settings().database_url) as db, db.read() as session:
+        found = await session.get(Store, store)
+        if found is None:  # a store may be named as `stores list` shows it
+            named = list(await session.scalars(select(Store).where(Store.name == store).limit(2)))
+            if len(named) > 1:
+                raise InvalidInput(f"two stores are named {store!r}: give its id", field="store")
+            if not named:
+                raise NotFound(f"no store has the id or the name {store!r}", field="store")
+            found = named[0]
+        if period is None:  # this month, where the store is
+            period = datetime.now(UTC).astimezone(ZoneInfo(found.timezone)).strftime("%Y-%m")
         return await statements.month_statement(
-            session, store_id=store, period=period, currency=currency
+            session, store_id=found.id, period=period, currency=currency
         )
 
 
@@ -162,8 +179,11 @@ def _statement_table(found: Any, lang: str) -> Table:
 
 @app.command("statement")
 def statement(
-    store: Annotated[str, typer.Argument(help="The store's id (tuoguan stores list).")],
-    period: Annotated[str, typer.Option(help="The month, YYYY-MM, in the store's time zone.")],
+    store: Annotated[str, typer.Argument(help="The store's id or its name (tuoguan stores list).")],
+    period: Annotated[
+        str | None,
+        typer.Option(help="The month, YYYY-MM, in the store's time zone (default: this month)."),
+    ] = None,
     currency: Annotated[
         str | None, typer.Option(help="ISO 4217 (default: the store's currency).")
     ] = None,

@@ -1,19 +1,25 @@
-"""``tuoguan finance check``: rebuild the ledger's balances from its postings, report differences."""
+"""``tuoguan finance``: ``check`` rebuilds the ledger's balances from its postings and reports
+differences; ``statement`` prints a store's month; ``payout-run`` settles a cycle."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tuoguan.cli.common import out, run
+from tuoguan.cli.common import fail, out, run
 from tuoguan.config import Settings
 from tuoguan.db import Database
 from tuoguan.ledger import check as ledger_check
+from tuoguan.stores.models import StoreMode
 
-app = typer.Typer(help="Money: the ledger.", no_args_is_help=True)
+app = typer.Typer(help="Money: the ledger, statements, settlement runs.", no_args_is_help=True)
 
 
 def _differences(report: ledger_check.CheckReport, shown: int) -> Table:
@@ -97,14 +103,6 @@ def check(
 
 
 # -- statement: a store's month, reconciled (issue 14) ---------------------------------------
-
-from enum import StrEnum  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from rich.console import Console  # noqa: E402
-
-from tuoguan.cli.common import fail  # noqa: E402
 
 
 class StatementOutput(StrEnum):
@@ -229,10 +227,6 @@ def statement(
 
 
 # -- payout-run: a cycle's settlement, previewed, then executed once (issue 14) ---------------
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: E402
-
-from tuoguan.stores.models import StoreMode  # noqa: E402
 
 
 def _boundary(at: Any, zone: str) -> str:

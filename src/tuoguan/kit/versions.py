@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tuoguan.errors import InvalidInput
 from tuoguan.kit.clock import as_utc
+
+# How far ahead a version may be set to start: a typo of years would lock the rule, since every
+# later version must start after it.
+HORIZON = timedelta(days=366)
 
 
 def next_start(
@@ -15,12 +19,20 @@ def next_start(
     *,
     what: str,
 ) -> datetime:
-    """When a new version starts: now or later, and after the latest version's start.
+    """When a new version starts: now or later (at most ``HORIZON`` ahead), and after the
+    latest version's start.
 
     ``latest`` is that version's number and start. Past starts are refused
     because whatever was already decided under the old rules keeps them.
     """
     start = as_utc(requested) if requested else now
+    if start > now + HORIZON:
+        raise InvalidInput(
+            f"a {what} may be set at most {HORIZON.days} days ahead: a later start would hold "
+            "back every correction, which must start after it",
+            field="effective_from",
+            rule="within_horizon",
+        )
     if start < now:
         raise InvalidInput(
             f"a {what} cannot take effect in the past: what was decided under the old "

@@ -294,6 +294,9 @@ async def apply_refund(
     if ctx.principal.role is not Role.seller:
         raise Forbidden("only the store's seller applies for its deposit back")
     store = await stores.get_store(session, principal=ctx.principal, store_id=store_id)
+    # The store's row lock: a second application sent at the same moment waits here, then finds
+    # this one waiting (409 one_open_application), not the unique index's bare conflict.
+    await session.execute(select(Store.id).where(Store.id == store.id).with_for_update())
     now = ctx.clock.now()
     found = await status_of(session, store, now)
     if found.open_refund is not None:

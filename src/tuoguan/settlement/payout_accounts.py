@@ -42,15 +42,16 @@ _NUMBER = re.compile(r"^[A-Za-z0-9]{6,34}$")
 def account_number(text: str) -> str:
     """The account number typed, its group separators (spaces, dashes) dropped, upper-cased;
     6 to 34 letters and digits (422 ``account_number_format`` otherwise)."""
-    number = re.sub(r"[\s-]", "", text).upper()
-    if not _NUMBER.match(number):
+    # Checked before upper-casing, which turns some letters into ASCII ("ﬀ" -> "FF").
+    number = re.sub(r"[\s-]", "", text)
+    if not _NUMBER.fullmatch(number):
         raise InvalidInput(
             "an account number is 6 to 34 letters and digits (spaces and dashes between "
             "groups are dropped)",
             field="account_number",
             rule="account_number_format",
         )
-    return number
+    return number.upper()
 
 
 async def store_of(session: AsyncSession, principal: Principal, store_id: str) -> Store:

@@ -112,7 +112,9 @@ class Statement:
 
 def _year_month(period: str) -> tuple[int, int]:
     year, dash, month = period.strip().partition("-")
-    if not (dash and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+    # ASCII digits only: "²" is a digit to isdigit() and not to int(); "２０２６" is to both
+    digits = f"{year}{month}"
+    if not (dash and len(year) == 4 and len(month) == 2 and digits.isascii() and digits.isdigit()):
         raise InvalidInput(
             f"{period[:20]!r} is not a month: write YYYY-MM, e.g. 2026-11",
             field="period",

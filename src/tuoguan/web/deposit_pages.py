@@ -27,7 +27,7 @@ from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
 from tuoguan.errors import BadRequest, DomainError, Forbidden
 from tuoguan.kit.i18n import N_, money_text
-from tuoguan.kit.money import parse_major
+from tuoguan.kit.money import minor_digits, parse_major
 from tuoguan.principal import Role
 from tuoguan.settlement import deposit_checks, deposit_rates, deposit_reads, deposits
 from tuoguan.settlement.deposit_models import DepositRefundStatus
@@ -56,7 +56,7 @@ from tuoguan.web.forms import (
 )
 from tuoguan.web.ledger_pages import abouts
 from tuoguan.web.policy_pages import PLATFORM_ZONE
-from tuoguan.web.stock_pages import error_page, say
+from tuoguan.web.stock_pages import error_page, say, viewer_zone
 
 router = APIRouter(include_in_schema=False)
 DEPOSIT = "/console/deposit"
@@ -122,7 +122,12 @@ def _amount(text: str | None, currency: str) -> int:
     """Money typed in the currency's units, as minor units; else a problem beside the amount."""
     try:
         return parse_major(text or "", currency, field="amount")
-    except DomainError:
+    except DomainError as exc:
+        if exc.extra.get("rule") == "decimals":  # "1.234": say how many decimals there are
+            digits = minor_digits(currency)
+            raise FormProblem(
+                N_("err_rule_decimals"), "amount", currency=currency, digits=digits
+            ) from None
         raise FormProblem(_KEYS["amount_minor"], "amount") from None
 
 
@@ -203,6 +208,7 @@ async def _deposit_page(
             "refunds": applications,
             "day": lambda d: _day(d, lang),
             "can_apply": user.role is Role.seller,
+            "viewer_zone": viewer_zone(user),
             "errors": errors or {},
             "form": form or {},
             "message": message,
@@ -404,8 +410,9 @@ async def record_funding(request: Request) -> Response:
             await session.commit()
     except REFUSED as exc:
         errors = {f"fund-{k}": v for k, v in _refused(request, exc).items()}
+        kept = {**form, "which": "fund"}  # the rate form below stays empty
         return await _queue_page(
-            request, user, web_session, errors=errors, form=form, status_code=status_of(exc)
+            request, user, web_session, errors=errors, form=kept, status_code=status_of(exc)
         )
     return RedirectResponse(f"{DEPOSIT}?store={store_id}&done=funded", status_code=303)
 
@@ -436,8 +443,9 @@ async def add_rate(request: Request) -> Response:
             await session.commit()
     except REFUSED as exc:
         errors = {f"rate-{k}": v for k, v in _refused(request, exc).items()}
+        kept = {**form, "which": "rate"}  # the deposit received form above stays empty
         return await _queue_page(
-            request, user, web_session, errors=errors, form=form, status_code=status_of(exc)
+            request, user, web_session, errors=errors, form=kept, status_code=status_of(exc)
         )
     return RedirectResponse(f"{QUEUE}?done=rate#rates", status_code=303)
 
@@ -500,6 +508,7 @@ async def _refund_page(
             "rule_words": RULE_WORDS,
             "waiting": waiting,
             "can_decide": waiting and user.role is Role.operator,
+            "viewer_zone": viewer_zone(user),
             "day": lambda d: _day(d, lang),
             "errors": errors or {},
             "form": form or {},

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
-from tuoguan.errors import BadRequest, DomainError, Forbidden
+from tuoguan.errors import BadRequest, DomainError, Forbidden, NotFound
 from tuoguan.finance.models import Penalty
 from tuoguan.kit.i18n import N_
 from tuoguan.ledger import reads, service
@@ -186,12 +186,18 @@ async def ledger_home(
         return checked
     user, web_session = checked
     typed = "".join((order or "").split())
-    if typed:
-        order_id = typed if typed.startswith("ord_") else f"ord_{typed.upper()}"
-        return RedirectResponse(f"{LEDGER_HOME}/orders/{order_id}", status_code=303)
     principal = accounts.principal_for_user(user)
+    lookup_error = None
     try:
         async with _db(request).read() as session:
+            if typed:
+                order_id = typed if typed.startswith("ord_") else f"ord_{typed.upper()}"
+                try:
+                    await orders.get_order(session, principal=principal, order_id=order_id)
+                except NotFound:  # said beside the search, what was typed kept
+                    lookup_error = say(request, N_("eyes_ledger_no_order"), number=order)
+                else:
+                    return RedirectResponse(f"{LEDGER_HOME}/orders/{order_id}", status_code=303)
             chosen = await owners.filters(session, principal, seller, store)
             platform, _ = (
                 await reads.list_accounts(session, principal, owner=Owner.platform, limit=200)
@@ -222,7 +228,10 @@ async def ledger_home(
             "accounts": rows,
             "owners": whose,
             "next_url": more,
+            "typed": (order or "").strip() if lookup_error else "",
+            "lookup_error": lookup_error,
         },
+        404 if lookup_error else 200,
     )
 
 

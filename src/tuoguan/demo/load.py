@@ -302,7 +302,49 @@ async def _stock_and_sell(
             # The platform ships what its warehouse holds (F11); the seller ships its own.
             shipper = operator if rules(mode).ships is Party.platform else seller
             await _step(session, order.id, step, seller, shipper, operator, placed)
+    await _settled_history(session, store_id, seller, operator, clock, products)
     return products
+
+
+# Weeks ago, each store sold these and the buyers confirmed receipt: money settled by the
+# demo's payout runs (their sales fall before the last weekly and fortnightly boundaries).
+HISTORY_DAYS_AGO = (26, 19)
+
+
+async def _settled_history(
+    session: AsyncSession,
+    store_id: str,
+    seller: Ctx,
+    operator: Ctx,
+    clock: Clock,
+    products: list[tuple[str, list[str], str]],
+) -> None:
+    """Two orders weeks old, placed, shipped, delivered and completed, from stocked products."""
+    stocked = [p for p in products if p[2] in STOCKED]
+    store = await session.get(Store, store_id)
+    assert store is not None
+    shipper = operator if rules(store.mode).ships is Party.platform else seller
+    for index, days in enumerate(HISTORY_DAYS_AGO):
+        placed = FrozenClock(clock.now() - timedelta(days=days))
+        product_id, sku_ids, _ = stocked[index % len(stocked)]
+        order = await fulfilment.place_order(
+            session,
+            ctx=Ctx(principal=CHANNEL, clock=placed, settings=operator.settings),
+            data=OrderCreate(
+                store_id=store_id,
+                currency=store.currency,
+                lines=[LineCreate(product_id=product_id, sku_id=sku_ids[0], quantity=1)],
+                address=ADDRESSES[index % 3],
+                shipping_minor=300,
+                buyer_ref=f"buyer-history-{index}",
+            ),
+        )
+        await session.flush()
+        for step in ("confirm", "ship", "deliver", "complete"):
+            if step == "confirm" and order.status is not OrderStatus.awaiting_confirmation:
+                continue
+            placed.advance(timedelta(hours=18))
+            await _step(session, order.id, step, seller, shipper, operator, placed)
 
 
 async def _step(

@@ -6,9 +6,6 @@ payouts, statements, payout-run and deposit pages have something to show."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,13 +56,10 @@ BANKS = {"CN": "中国工商银行 ICBC", "ES": "CaixaBank", "DE": "Deutsche Ban
 
 async def settle_some(session: AsyncSession, operator: Ctx) -> None:
     """Payout accounts for every store but one; the full-managed stores' deposits, one paid in
-    full and one in part; and the full-managed and semi-managed cycles settled up to this
-    morning (a debt netted, a store without an account held).
-
-    The demo's orders were all placed in the last few days, after the last weekly boundary, so
-    the run is executed with the cycle set to a day and anchored on today (its own settings;
-    the running app keeps its weekly cycle, and its next run starts where this one ended). Its
-    payouts are prepared here and sent by the worker's ``send_payouts`` once the app runs."""
+    full and one in part; and each cycle settled up to its last boundary, which pays the
+    stores' sales of weeks ago (``load._settled_history``), nets the debts they have run up
+    since, and holds the money of the store without an account. The payouts are prepared here
+    and sent by the worker's ``send_payouts`` once the app runs."""
     shops = list(await session.scalars(select(Store).order_by(Store.created_at, Store.id)))
     for number, store in enumerate(shops, start=1):
         if store.name == UNBOUND:
@@ -94,18 +88,8 @@ async def settle_some(session: AsyncSession, operator: Ctx) -> None:
             currency=store.currency,
             reference=f"DEMO-DEPOSIT-{store.name}",
         )
-    zone = ZoneInfo(operator.settings.settlement_zone)
-    morning = datetime.combine(now.astimezone(zone).date(), time(), zone)
-    daily = operator.settings.model_copy(
-        update={
-            "settlement_cycle_days_full_managed": 1,
-            "settlement_cycle_days_semi_managed": 1,
-            "settlement_anchor": morning.date(),
-        }
-    )
-    ctx = Ctx(principal=operator.principal, clock=operator.clock, settings=daily)
-    for cycle in (StoreMode.full_managed, StoreMode.semi_managed):
-        run = await runs.preview(session, ctx, cycle)
+    for cycle in (StoreMode.full_managed, StoreMode.semi_managed, StoreMode.self_run):
+        run = await runs.preview(session, operator, cycle)
         await session.flush()
-        await runs.execute(session, ctx, run.id)
+        await runs.execute(session, operator, run.id)
         await session.flush()

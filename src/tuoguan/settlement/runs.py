@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +36,7 @@ from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
 from tuoguan.db import bulk_insert, table_of
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tuoguan.kit.clock import as_utc
 from tuoguan.kit.ids import new_id, new_ids
 from tuoguan.ledger import service as ledger
 from tuoguan.ledger.accounts import AccountKind
@@ -122,13 +125,18 @@ async def preview(session: AsyncSession, ctx: Ctx, cycle: StoreMode | str) -> Pa
     start = last.period_end if last else await repository.first_store_created(session, mode)
     if start is None or end <= start:
         upcoming = cycles.next_boundary(ctx.settings, mode, max(now, start or now))
+        zone = ZoneInfo(ctx.settings.settlement_zone)
+
+        def said(at: datetime) -> str:
+            return f"{as_utc(at).astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
         why = (
-            f"the {mode.value} cycle was settled up to {start.isoformat()}"
+            f"the {mode.value} cycle was settled up to {said(start)}"
             if start
             else f"there is no {mode.value} store yet"
         )
         raise Conflict(
-            f"{why}; its next boundary is {upcoming.isoformat()}: nothing to settle before then",
+            f"{why}; its next boundary is {said(upcoming)}: nothing to settle before then",
             field="cycle",
             rule="cycle_not_due",
             next_boundary=upcoming.isoformat(),

@@ -47,14 +47,14 @@ DEFAULT_RATES = [
         "id": "dpr_01KB0000000000000000000000",
         "currency": "CNY",
         "amount_minor": 1_000_000,
-        "note": "default: 10,000.00 CNY for every category (S3)",
+        "note": "默认：所有类目 / default for every category (S3)",
         **_SEEDED,
     },
     {
         "id": "dpr_01KB0000000000000000000001",
         "currency": "USD",
         "amount_minor": 150_000,
-        "note": "default: 1,500.00 USD for every category (S3)",
+        "note": "默认：所有类目 / default for every category (S3)",
         **_SEEDED,
     },
 ]

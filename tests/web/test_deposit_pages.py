@@ -208,6 +208,88 @@ def test_the_operator_records_a_deposit_and_adds_a_rate_with_refusals_beside_the
     assert status_required(m) == 300_000
 
 
+def _section(html: str, testid: str) -> str:
+    return html.split(f'data-testid="{testid}"')[1].split("</table>")[0]
+
+
+def test_the_operator_lists_every_full_managed_stores_deposit_a_page_at_a_time(
+    client: TestClient, market: Market, owing: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:  # S3 G7
+    m = market
+    a, b = m.stores["a_full"], m.stores["b_full"]
+    assert _login(client, "op@example.com") == 303
+    for lang in LANGS:
+        page = _page(client, QUEUE, lang)
+        listed = _section(page, "deposits-by-store")
+        text = _words(listed)
+        # every full-managed store, none of the others, each linked to its deposit page
+        assert sorted(re.findall(r'href="/console/deposit\?store=([^"]+)"', listed)) == sorted(
+            [a, b]
+        )
+        for key in ("a_self", "a_semi", "b_self", "b_semi"):
+            assert m.stores[key] not in listed
+        rows = dict(re.findall(r'<tr data-deposit="([^"]+)" data-held="(\d+)"', listed))
+        assert rows == {"funded": "150000", "unfunded": "0"}
+        assert "Seller a" in text and "Seller b" in text
+        if lang == "en":
+            assert "Deposits by store" in page
+            assert text.count("$1,500.00") == 3  # a's required and held, b's required
+            assert "$2.00" in text and "$1,498.00" in text and "$0.00" in text
+            assert "Paid in full" in text and "Not paid" in text
+        else:
+            assert "保证金一览" in page
+            assert text.count("US$1,500.00") == 3
+            assert "US$2.00" in text and "US$1,498.00" in text and "US$0.00" in text
+            assert "已缴足" in text and "未缴纳" in text
+    assert 'data-figure="held" data-minor="150000"' in _page(client, f"{DEPOSIT}?store={a}")
+
+    # one store a page: a next-page link to the other, and none after it
+    monkeypatch.setattr("tuoguan.web.deposit_pages.STORES_PAGE", 1)
+    first = _page(client, QUEUE)
+    link = re.search(r'href="(/console/deposit-refunds\?store_cursor=[^"]+)"', first)
+    assert link and len(re.findall(r"<tr data-deposit=", first)) == 1
+    second = _page(client, link.group(1).replace("&amp;", "&"))
+    assert len(re.findall(r"<tr data-deposit=", second)) == 1
+    assert "store_cursor=" not in second
+    shown = {re.findall(r'/console/deposit\?store=([^"]+)"', p)[0] for p in (first, second)}
+    assert shown == {a, b}
+    # a cursor that is not ours reads as the first page
+    assert client.get(f"{QUEUE}?store_cursor=nonsense", follow_redirects=False).status_code == 303
+
+
+def test_a_blocked_seller_reads_why_and_the_form_is_disabled(
+    client: TestClient, market: Market, owing: dict[str, Any]
+) -> None:  # S3 G7
+    m = market
+    store = m.stores["b_full"]
+    m.place("b_full")  # an order not yet completed stands in the way of a refund
+    assert _login(client, "b@example.com") == 303
+    for lang in LANGS:
+        page = _page(client, f"{DEPOSIT}?store={store}", lang)
+        _words(page)
+        assert re.findall(r'data-rule="([^"]+)"', page) == ["no_unfinished_orders"]
+        form = page.split('data-testid="refund-form"')[1].split("</form>")[0]
+        controls = re.findall(r"<(?:input(?! type=\"hidden\")|textarea|button)\b[^>]*>", form)
+        assert len(controls) == 3 and all(" disabled" in c for c in controls), controls
+        blocked = visible(form.split('data-testid="blocked"')[1].split("</p>")[0])
+        if lang == "en":
+            assert "Resolve the items above before applying" in blocked
+        else:
+            assert "先解决上面的问题再申请" in blocked
+    # still refused on the server, and nothing written
+    page = _page(client, f"{DEPOSIT}?store={store}", "en")
+    posted = entry_count(m.db_url)
+    form_data = {"csrf": _csrf(page), "store": store, "amount": "1", "reason": "leaving"}
+    refused = client.post(f"{DEPOSIT}/refunds", data=form_data)
+    assert refused.status_code == 409 and "stands in the way" in _beside(refused.text, "form")
+    assert entry_count(m.db_url) == posted
+    # a seller with nothing in the way gets the form enabled
+    assert _login(client, "a@example.com") == 303
+    page = _page(client, DEPOSIT, "en")
+    form = page.split('data-testid="refund-form"')[1].split("</form>")[0]
+    assert " disabled" not in form and 'data-testid="blocked"' not in form
+
+
 def status_required(m: Market) -> int:
     found = m.ok(m.get(f"/stores/{m.stores['a_full']}/deposit", m.operator))
     return int(found["required_minor"])

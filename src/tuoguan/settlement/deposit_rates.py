@@ -13,7 +13,7 @@ are: ``electronics/audio`` → ``electronics`` → ``*``); a store with no produ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,6 +91,42 @@ async def required(session: AsyncSession, store: Store, at: datetime) -> Require
         )
     )
     return highest(versions, categories, at)
+
+
+async def required_of(
+    session: AsyncSession, stores: Sequence[Store], at: datetime
+) -> dict[str, Requirement]:
+    """S3: what each of a page of stores must hold at ``at``, as ``required`` says, in two
+    queries (their products' categories, the versions started in their currencies)."""
+    if not stores:
+        return {}
+    categories: dict[str, list[str]] = {}
+    rows = await session.execute(
+        select(Product.store_id, Product.category)
+        .where(
+            Product.store_id.in_(sorted({s.id for s in stores})),
+            Product.status != ProductStatus.rejected,
+        )
+        .distinct()
+    )
+    for store_id, category in rows:
+        categories.setdefault(store_id, []).append(category)
+    versions = list(
+        await session.scalars(
+            select(DepositRate).where(
+                DepositRate.currency.in_(sorted({s.currency for s in stores})),
+                DepositRate.effective_from <= at,
+            )
+        )
+    )
+    return {
+        s.id: highest(
+            [v for v in versions if v.currency == s.currency],
+            sorted(categories.get(s.id, [])),
+            at,
+        )
+        for s in stores
+    }
 
 
 async def create_rate(session: AsyncSession, *, ctx: Ctx, data: DepositRateCreate) -> DepositRate:

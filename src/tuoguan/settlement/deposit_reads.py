@@ -1,9 +1,11 @@
 """Reading deposits (S3): a store's refund applications and the operators' queue, and each as
-the API shows it. An approved application reads as paid or failed from its payout's status."""
+the API shows it. An approved application reads as paid or failed from its payout's status.
+Every full-managed store's deposit, a page at a time, for the operators' list."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,10 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.errors import Forbidden, NotFound
 from tuoguan.kit.keyset import Keyset
+from tuoguan.kit.pagination import encode_cursor
+from tuoguan.ledger.accounts import ACCOUNTS, AccountKind
+from tuoguan.ledger.models import LedgerAccount
 from tuoguan.principal import Principal, Role
 from tuoguan.settlement import deposit_rates
 from tuoguan.settlement.deposit_checks import DebtLine
-from tuoguan.settlement.deposit_models import DepositRate, DepositRefund, DepositRefundStatus
+from tuoguan.settlement.deposit_models import (
+    DepositRate,
+    DepositRefund,
+    DepositRefundStatus,
+    DepositState,
+)
 from tuoguan.settlement.deposit_schemas import (
     DebtLineRead,
     DeductionRead,
@@ -23,13 +33,15 @@ from tuoguan.settlement.deposit_schemas import (
     DepositStatusRead,
     PreconditionRead,
 )
-from tuoguan.settlement.deposits import Status
+from tuoguan.settlement.deposits import Status, state_of
 from tuoguan.settlement.models import Payout, PayoutStatus
 from tuoguan.stores import service as stores
+from tuoguan.stores.models import Seller, Store, StoreMode
 
 _READERS = (Role.operator, Role.seller, Role.system)
 QUEUE = Keyset((DepositRefund.queue_rank, DepositRefund.id), ("int", "id"))
 NEWEST = Keyset((DepositRefund.id,), ("id",), descending=True)
+STORES = Keyset((Store.id,), ("id",))
 # What an approved refund reads as once its payout has an answer from the rail.
 _BY_PAYOUT = {
     PayoutStatus.sent: DepositRefundStatus.paid,
@@ -79,6 +91,97 @@ async def queue(
     if not principal.is_operator:
         raise Forbidden("only operators review deposit refunds")
     return await QUEUE.page(session, [select(DepositRefund)], cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class StoreDeposit:
+    """A full-managed store's deposit as the operators' list shows it (S3)."""
+
+    store: Store
+    seller: str
+    required_minor: int | None
+    held_minor: int
+    owed_minor: int
+    refundable_minor: int
+    state: DepositState
+
+
+async def by_store(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    now: datetime,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[StoreDeposit], str | None]:
+    """S3: every full-managed store's deposit, a keyset page by store id, figured as
+    ``deposits.status_of`` does: the stores with their sellers in one query, their deposit held
+    and payable in one, their waiting and approved applications in one, what each must hold in
+    two (``deposit_rates.required_of``)."""
+    if not principal.is_operator:
+        raise Forbidden("only operators list every store's deposit")
+    query = (
+        select(Store, Seller.name)
+        .join(Seller, Seller.id == Store.seller_id)
+        .where(Store.mode == StoreMode.full_managed)
+        .order_by(*STORES.order_by())
+        .limit(limit + 1)
+    )
+    after = STORES.seek(cursor)
+    if after is not None:
+        query = query.where(after)
+    rows = [(store, seller) for store, seller in await session.execute(query)]
+    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    rows = rows[:limit]
+    if not rows:
+        return [], None
+    ids = sorted(store.id for store, _ in rows)
+    balances: dict[tuple[str, AccountKind, str], int] = {}
+    accounts = await session.execute(
+        select(
+            LedgerAccount.store_id,
+            LedgerAccount.kind,
+            LedgerAccount.currency,
+            LedgerAccount.balance_minor,
+        ).where(
+            LedgerAccount.store_id.in_(ids),
+            LedgerAccount.kind.in_([AccountKind.deposit_held, AccountKind.payable]),
+        )
+    )
+    for store_id, kind, currency, balance in accounts:
+        kind = AccountKind(kind)
+        balances[(str(store_id), kind, currency)] = ACCOUNTS[kind].shown(int(balance))
+    waiting: dict[str, DepositRefund] = {}
+    refunded: set[str] = set()
+    applications = await session.scalars(
+        select(DepositRefund).where(
+            DepositRefund.store_id.in_(ids),
+            DepositRefund.status.in_([DepositRefundStatus.applied, DepositRefundStatus.approved]),
+        )
+    )
+    for refund in applications:
+        if refund.status is DepositRefundStatus.applied:
+            waiting[refund.store_id] = refund
+        else:
+            refunded.add(refund.store_id)
+    required = await deposit_rates.required_of(session, [store for store, _ in rows], now)
+    found = []
+    for store, seller in rows:
+        held = balances.get((store.id, AccountKind.deposit_held, store.currency), 0)
+        owed = max(balances.get((store.id, AccountKind.payable, store.currency), 0), 0)
+        need = required[store.id].amount_minor
+        found.append(
+            StoreDeposit(
+                store=store,
+                seller=seller,
+                required_minor=need,
+                held_minor=held,
+                owed_minor=owed,
+                refundable_minor=max(held - owed, 0),
+                state=state_of(need, held, waiting.get(store.id), store.id in refunded),
+            )
+        )
+    return found, next_cursor
 
 
 async def payouts_of(session: AsyncSession, rows: Sequence[DepositRefund]) -> dict[str, Payout]:

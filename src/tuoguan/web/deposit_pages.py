@@ -5,7 +5,8 @@
   penalties), what stands in the way of a refund, the application form (amount and reason,
   refusals beside the field) and its applications with their status and expected arrival.
   Operators read any store's.
-- The operators' refund queue (linked from the ledger): applications waiting first, the form to
+- The operators' refund queue (linked from the ledger): applications waiting first, every
+  full-managed store's deposit (a page at a time, each linked to its deposit page), the form to
   record a deposit received on a store, and the deposit rates with the form to add a version.
 - An application's page: the store's deposit now, what approval deducts (penalties first, line
   by line) or deducted, and the approve and reject forms.
@@ -54,7 +55,7 @@ from tuoguan.web.forms import (
     local_start,
     status_of,
 )
-from tuoguan.web.ledger_pages import abouts
+from tuoguan.web.ledger_pages import abouts, pages_query
 from tuoguan.web.policy_pages import PLATFORM_ZONE
 from tuoguan.web.stock_pages import error_page, say, viewer_zone
 
@@ -62,6 +63,8 @@ router = APIRouter(include_in_schema=False)
 DEPOSIT = "/console/deposit"
 QUEUE = "/console/deposit-refunds"
 RATES = "/console/deposit-rates"
+# How many stores a page of the operators' deposits list shows.
+STORES_PAGE = 50
 
 # Words of a refund's precondition that fails, by its rule.
 RULE_WORDS = {
@@ -294,6 +297,7 @@ async def _queue_page(
     web_session: WebSession,
     *,
     cursor: str | None = None,
+    store_cursor: str | None = None,
     errors: Errors | None = None,
     form: Mapping[str, str] | None = None,
     message: str | None = None,
@@ -305,6 +309,9 @@ async def _queue_page(
         async with _db(request).read() as session:
             rows, next_cursor = await deposit_reads.queue(
                 session, principal=principal, cursor=cursor, limit=50
+            )
+            by_store, next_stores = await deposit_reads.by_store(
+                session, principal=principal, now=now, cursor=store_cursor, limit=STORES_PAGE
             )
             paid_by = await deposit_reads.payouts_of(session, rows)
             whose = await owners.owners(session, {row.store_id for row in rows})
@@ -342,7 +349,11 @@ async def _queue_page(
             "errors": errors or {},
             "form": form or {},
             "message": message,
-            "next_url": next_cursor and f"{QUEUE}?cursor={next_cursor}",
+            "next_url": next_cursor
+            and QUEUE + pages_query(cursor=next_cursor, store_cursor=store_cursor),
+            "by_store": by_store,
+            "next_stores_url": next_stores
+            and QUEUE + pages_query(cursor=cursor, store_cursor=next_stores) + "#deposits",
         },
         status_code,
     )
@@ -362,15 +373,19 @@ async def _operator(request: Request) -> tuple[User, WebSession] | Response:
 async def queue_page(
     request: Request,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    store_cursor: Annotated[str | None, Query(max_length=500)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    """The operators' refund queue, the deposit received form and the deposit rates."""
+    """The operators' refund queue, every full-managed store's deposit, the deposit received
+    form and the deposit rates."""
     checked = await _operator(request)
     if isinstance(checked, Response):
         return checked
     user, web_session = checked
     message = say(request, _DONE[done]) if done in _DONE else None
-    return await _queue_page(request, user, web_session, cursor=cursor, message=message)
+    return await _queue_page(
+        request, user, web_session, cursor=cursor, store_cursor=store_cursor, message=message
+    )
 
 
 async def _operator_form(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:

@@ -16,15 +16,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import anyio
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,11 +31,12 @@ from tuoguan.errors import Busy, Conflict
 from tuoguan.fulfilment.inbound import get_notice
 from tuoguan.fulfilment.models import InboundStatus
 from tuoguan.inventory.models import Warehouse
+from tuoguan.kit.pdf_fonts import FONT
+from tuoguan.kit.pdf_fonts import glyphs as _fonts
+from tuoguan.kit.pdf_fonts import runs as _runs
 from tuoguan.principal import Principal
 from tuoguan.stores.models import Store
 
-FONT = "TGCartonSC"  # Noto Sans SC, as on the shipping labels
-LATIN = "TGCartonLatin"  # DejaVu Sans for the letters Noto Sans SC lacks
 WIDTH, HEIGHT = 100 * mm, 150 * mm
 MARGIN = 4 * mm
 RENDER_THREADS = 2
@@ -125,33 +123,6 @@ async def label_data(
 
 
 # -- fonts (as shipping/labels.py) ------------------------------------------------------------
-
-
-def _font_path(name: str) -> str:
-    return str(resources.files("tuoguan").joinpath(f"shipping/fonts/{name}"))
-
-
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[frozenset[int], frozenset[int]]:
-    """Register both fonts once; the code points each can draw."""
-    main = TTFont(FONT, _font_path("NotoSansSC-Regular.ttf"))
-    latin = TTFont(LATIN, _font_path("DejaVuSans-Latin.ttf"))
-    pdfmetrics.registerFont(main)
-    pdfmetrics.registerFont(latin)
-    return frozenset(main.face.charToGlyph), frozenset(latin.face.charToGlyph)
-
-
-def _runs(text: str) -> list[tuple[str, str]]:
-    """(font, run) pieces: the CJK font unless only the Latin one has the character."""
-    main, latin = _fonts()
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        font = LATIN if ord(ch) not in main and ord(ch) in latin else FONT
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
 
 
 def _width(text: str, size: float) -> float:
@@ -286,4 +257,3 @@ async def pdf(data: CartonLabels) -> bytes:
     """``render_pdf`` in a worker thread, so a long notice never stalls other requests."""
     _fonts()  # registered once, before threads share reportlab's font table
     return await anyio.to_thread.run_sync(render_pdf, data, limiter=_turn())
-

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -26,18 +24,18 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tuoguan.errors import Busy
 from tuoguan.kit import i18n
 from tuoguan.kit.money import format_minor, major_text
+from tuoguan.kit.pdf_fonts import FONT
+from tuoguan.kit.pdf_fonts import glyphs as _fonts
+from tuoguan.kit.pdf_fonts import runs as _runs
 from tuoguan.ledger.kinds import EntryKind
 from tuoguan.settlement.statements import ABOUT_WORDS, Statement, StatementLine
 
-FONT = "TGStatementSC"  # Noto Sans SC, as on the shipping labels
-LATIN = "TGStatementLatin"  # DejaVu Sans, for the letters Noto Sans SC lacks
 _BABEL = {"zh-CN": "zh_Hans_CN", "en": "en_US"}
 _MOMENT_YEAR = {"zh-CN": "yyyy年M月d日 HH:mm", "en": "MMM d, yyyy, HH:mm"}
 CSV_TIME = "%Y-%m-%d %H:%M"  # a spreadsheet reads it as a date and time
@@ -155,33 +153,6 @@ def csv_bytes(statement: Statement, language: str) -> bytes:
 
 
 # -- PDF --------------------------------------------------------------------------------------
-
-
-def _font_path(name: str) -> str:
-    return str(resources.files("tuoguan").joinpath(f"shipping/fonts/{name}"))
-
-
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[frozenset[int], frozenset[int]]:
-    """Register both fonts once; the code points each can draw."""
-    main = TTFont(FONT, _font_path("NotoSansSC-Regular.ttf"))
-    latin = TTFont(LATIN, _font_path("DejaVuSans-Latin.ttf"))
-    pdfmetrics.registerFont(main)
-    pdfmetrics.registerFont(latin)
-    return frozenset(main.face.charToGlyph), frozenset(latin.face.charToGlyph)
-
-
-def _runs(text: str) -> list[tuple[str, str]]:
-    """(font, run) pieces: the CJK font unless only the Latin one has the character."""
-    main, latin = _fonts()
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        font = LATIN if ord(ch) not in main and ord(ch) in latin else FONT
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
 
 
 def _markup(text: str) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import anyio
@@ -20,13 +18,13 @@ import segno
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from tuoguan.errors import Busy
+from tuoguan.kit.pdf_fonts import FONT
+from tuoguan.kit.pdf_fonts import glyphs as _fonts
+from tuoguan.kit.pdf_fonts import runs as _runs
 
-FONT = "NotoSansSC"
-LATIN = "DejaVuSansLatin"  # for the letters Noto Sans SC lacks (Polish ł, Vietnamese ơ)
 WIDTH, HEIGHT = 100 * mm, 150 * mm
 MARGIN = 4 * mm
 # ZPL at 8 dots/mm (203 dpi): 800 x 1200 dots.
@@ -63,20 +61,6 @@ class LabelData:
         return f"TG1|{self.carrier_code}|{self.tracking_number}|{self.order_id}|{self.shipment_id}"
 
 
-def _font_path(name: str) -> str:
-    return str(resources.files("tuoguan.shipping").joinpath(f"fonts/{name}"))
-
-
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[set[int], set[int]]:
-    """Register both label fonts once; return the code points each can draw."""
-    main = TTFont(FONT, _font_path("NotoSansSC-Regular.ttf"))
-    latin = TTFont(LATIN, _font_path("DejaVuSans-Latin.ttf"))
-    pdfmetrics.registerFont(main)
-    pdfmetrics.registerFont(latin)
-    return set(main.face.charToGlyph), set(latin.face.charToGlyph)
-
-
 def missing_glyphs(texts: Iterable[str]) -> list[str]:
     """Characters neither label font can draw (they would print as empty boxes)."""
     main, latin = _fonts()
@@ -88,19 +72,6 @@ def missing_glyphs(texts: Iterable[str]) -> list[str]:
             if ch.isprintable() and ord(ch) not in main and ord(ch) not in latin
         }
     )
-
-
-def _runs(text: str) -> list[tuple[str, str]]:
-    """Split text into (font, run) pieces: the CJK font unless only the Latin one has a glyph."""
-    main, latin = _fonts()
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        font = LATIN if ord(ch) not in main and ord(ch) in latin else FONT
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
 
 
 def _width(text: str, size: float) -> float:

@@ -188,6 +188,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         commission_pages,
         console,
         deposit_pages,
+        deposit_refund_pages,
         discrepancy_pages,
         export_pages,
         failures_pages,
@@ -233,6 +234,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(payout_run_pages.router)
     composed.include_router(statement_pages.router)
     composed.include_router(deposit_pages.router)
+    composed.include_router(deposit_refund_pages.router)
     return tuple(composed.routes)
 
 

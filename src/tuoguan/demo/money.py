@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.context import Ctx
 from tuoguan.orders.models import Order
 from tuoguan.orders.states import OrderStatus
-from tuoguan.settlement import deposit_rates, deposits, payout_accounts, runs
+from tuoguan.settlement import deposit_funding, deposit_rates, payout_accounts, runs
 from tuoguan.settlement.schemas import PayoutAccountBind
 from tuoguan.shipping import refunds
 from tuoguan.shipping.refund_schemas import RefundCreate
@@ -80,7 +80,7 @@ async def settle_some(session: AsyncSession, operator: Ctx) -> None:
         required = (await deposit_rates.required(session, store, now)).amount_minor
         if not required:
             continue
-        await deposits.fund(
+        await deposit_funding.fund(
             session,
             operator,
             store_id=store.id,

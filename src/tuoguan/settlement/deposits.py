@@ -32,12 +32,11 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from tuoguan.kit import i18n
 from tuoguan.kit.ids import new_id
-from tuoguan.ledger import amounts, reads
+from tuoguan.ledger import reads
 from tuoguan.ledger import repository as ledger_repository
 from tuoguan.ledger import service as ledger
 from tuoguan.ledger.accounts import AccountKind
 from tuoguan.ledger.kinds import EntryKind
-from tuoguan.ledger.records import Entry
 from tuoguan.notify import service as notify
 from tuoguan.principal import Role
 from tuoguan.settlement import deposit_checks as checks
@@ -53,7 +52,7 @@ from tuoguan.timing.deadlines import refund_arrival
 from tuoguan.timing.places import country_timezone
 
 SUBJECT = "deposit_refund"
-_BOOKKEEPERS = (Role.operator, Role.system)
+BOOKKEEPERS = (Role.operator, Role.system)  # who records deposits and decides refunds
 _READERS = (Role.operator, Role.seller, Role.system)
 S = DepositRefundStatus
 
@@ -77,16 +76,6 @@ class Status:
         return self.store.currency
 
 
-@dataclass(frozen=True)
-class Funding:
-    """A deposit received: its journal entry and the deposit held after it."""
-
-    store_id: str
-    entry: Entry
-    reference: str
-    held_minor: int
-
-
 def state_of(
     required: int | None, held: int, open_refund: DepositRefund | None, refunded: bool
 ) -> DepositState:
@@ -100,7 +89,7 @@ def state_of(
     return DepositState.funded
 
 
-def _full_managed_only(store: Store) -> Conflict:
+def full_managed_only(store: Store) -> Conflict:
     return Conflict(
         f"store {store.id} is {store.mode.value}: only a full-managed store holds a deposit",
         field="store_id",
@@ -109,7 +98,7 @@ def _full_managed_only(store: Store) -> Conflict:
     )
 
 
-async def _balances(session: AsyncSession, store: Store) -> tuple[int, int]:
+async def balances(session: AsyncSession, store: Store) -> tuple[int, int]:
     """(deposit held, payable) of the store in its currency, as people read them."""
     held = await reads.balance(
         session, kind=AccountKind.deposit_held, currency=store.currency, store_id=store.id
@@ -130,9 +119,9 @@ async def _open_refund(session: AsyncSession, store_id: str) -> DepositRefund | 
 
 async def status_of(session: AsyncSession, store: Store, now: datetime) -> Status:
     """The deposit of a store (any reader's check done), as of ``now``."""
-    held, payable = await _balances(session, store)
+    held, payable = await balances(session, store)
     if store.mode is not StoreMode.full_managed and held <= 0:
-        raise _full_managed_only(store)
+        raise full_managed_only(store)
     requirement = (
         await deposit_rates.required(session, store, now)
         if store.mode is StoreMode.full_managed
@@ -168,104 +157,6 @@ async def status(session: AsyncSession, *, ctx: Ctx, store_id: str) -> Status:
         raise Forbidden(f"a {ctx.principal.role.value} does not read deposits")
     store = await stores.get_store(session, principal=ctx.principal, store_id=store_id)
     return await status_of(session, store, ctx.clock.now())
-
-
-# -- funding ------------------------------------------------------------------------------------
-
-
-def funding_key(store_id: str, reference: str) -> str:
-    """The idempotency key of a deposit received under a bank transfer's reference."""
-    return f"deposit:{store_id}:{reference}"
-
-
-async def fund(
-    session: AsyncSession,
-    ctx: Ctx,
-    *,
-    store_id: str,
-    amount_minor: int,
-    currency: str,
-    reference: str,
-) -> Funding:
-    """S3: an operator records a deposit the seller paid (by bank transfer), once per reference.
-
-    Refused, with nothing posted: a store that is not full-managed (409 ``full_managed_only``),
-    another currency than the store's (422 ``store_currency``), an amount that is not a whole
-    positive number of minor units (422), a reference recorded before with another amount
-    (409 ``reference_used``). The same reference and amount again answer the first recording."""
-    if ctx.principal.role not in _BOOKKEEPERS:
-        raise Forbidden("only an operator records a deposit received")
-    store = await stores.get_store(session, principal=ctx.principal, store_id=store_id)
-    if store.mode is not StoreMode.full_managed:
-        raise _full_managed_only(store)
-    code = amounts.currency(currency)
-    if code != store.currency:
-        raise InvalidInput(
-            f"store {store.id}'s deposit is held in {store.currency}, not {code}",
-            field="currency",
-            rule="store_currency",
-            store_currency=store.currency,
-        )
-    value = amounts.minor_units(amount_minor, field="amount_minor")
-    if value <= 0:
-        raise InvalidInput(
-            "a deposit received is above zero", field="amount_minor", rule="positive"
-        )
-    reference = reference.strip()
-    if not 1 <= len(reference) <= 100:
-        raise InvalidInput("a transfer reference has 1 to 100 characters", field="reference")
-    key = funding_key(store.id, reference)
-    before = await ledger_repository.entry_by_idem(session, key)
-    if before is not None and (before.currency, dict(before.parts)) != (code, {"amount": value}):
-        raise Conflict(
-            f"reference {reference!r} was recorded already, for {before.parts.get('amount')} "
-            f"{before.currency} (minor units)",
-            field="reference",
-            rule="reference_used",
-            entry_id=before.id,
-        )
-    entry = await ledger.post(
-        session,
-        ctx,
-        EntryKind.deposit_funded,
-        currency=code,
-        parts={"amount": value},
-        store_id=store.id,
-        subject=("store", store.id),
-        idem_key=key,
-        memo=f"deposit received, bank transfer {reference}"[:500],
-    )
-    held, _ = await _balances(session, store)
-    if before is None:
-        audit.record(
-            session,
-            ctx=ctx,
-            subject_type="store",
-            subject_id=store.id,
-            store_id=store.id,
-            action="deposit_funded",
-            data={
-                "amount_minor": value,
-                "currency": code,
-                "reference": reference,
-                "entry_id": entry.id,
-            },
-        )
-        notify.notify(
-            session,
-            ctx=ctx,
-            seller_id=store.seller_id,
-            kind="deposit_received",
-            subject_type="store",
-            subject_id=store.id,
-            key=i18n.N_("note_deposit_received"),
-            params={
-                "store": store.name,
-                "amount": i18n.money(value, code),
-                "held": i18n.money(held, code),
-            },
-        )
-    return Funding(store.id, entry, reference, held)
 
 
 # -- the refund ---------------------------------------------------------------------------------
@@ -350,7 +241,7 @@ async def apply_refund(
 
 async def _decidable(session: AsyncSession, ctx: Ctx, refund_id: str, action: str) -> DepositRefund:
     """The application, row-locked, if it still waits for its decision."""
-    if ctx.principal.role not in _BOOKKEEPERS:
+    if ctx.principal.role not in BOOKKEEPERS:
         raise Forbidden(f"only an operator may {action} a deposit refund")
     row = await session.get(DepositRefund, refund_id, with_for_update=True, populate_existing=True)
     if row is None:

@@ -30,8 +30,13 @@ from tuoguan.errors import BadRequest, DomainError, Forbidden
 from tuoguan.kit.i18n import N_, money_text
 from tuoguan.kit.money import minor_digits, parse_major
 from tuoguan.principal import Role
-from tuoguan.settlement import deposit_checks, deposit_rates, deposit_reads, deposits
-from tuoguan.settlement.deposit_models import DepositRefundStatus
+from tuoguan.settlement import (
+    deposit_checks,
+    deposit_funding,
+    deposit_rates,
+    deposit_reads,
+    deposits,
+)
 from tuoguan.settlement.deposit_schemas import DepositRateCreate, DepositRefundCreate
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import Seller, Store, StoreMode
@@ -106,7 +111,7 @@ def _place(path: str) -> str:
     return "amount" if name == "amount_minor" else name if name in _KEYS else FORM
 
 
-def _refused(request: Request, exc: Refused, **params: Any) -> Errors:
+def refusal_errors(request: Request, exc: Refused, **params: Any) -> Errors:
     """A refusal's words beside its field: the service's by rule, the schema's by field."""
     if isinstance(exc, DomainError):
         rule = str(exc.extra.get("rule") or exc.code)
@@ -116,13 +121,13 @@ def _refused(request: Request, exc: Refused, **params: Any) -> Errors:
     return errors_of(request, exc, place=_place, keys=_KEYS, **params)
 
 
-def _day(day: date | None, lang: str) -> str:
+def local_day(day: date | None, lang: str) -> str:
     """A local date as people read it ("2026年11月23日", "Nov 23, 2026")."""
     return "" if day is None else str(format_skeleton("yMMMd", day, locale=lang.replace("-", "_")))
 
 
 def _amount(text: str | None, currency: str) -> int:
-    """Money typed in the currency's units, as minor units; else a problem beside the amount."""
+    """The amount a person typed (e.g. 12.34) parsed for the service; else a problem beside it."""
     try:
         return parse_major(text or "", currency, field="amount")
     except DomainError as exc:
@@ -134,7 +139,7 @@ def _amount(text: str | None, currency: str) -> int:
         raise FormProblem(_KEYS["amount_minor"], "amount") from None
 
 
-async def _whoami(request: Request) -> tuple[User, WebSession] | Response:
+async def whoami(request: Request) -> tuple[User, WebSession] | Response:
     current = await _current(request)
     if current is None:
         return _to_login()
@@ -209,7 +214,7 @@ async def _deposit_page(
             "about": about,
             "rule_words": RULE_WORDS,
             "refunds": applications,
-            "day": lambda d: _day(d, lang),
+            "day": lambda d: local_day(d, lang),
             "can_apply": user.role is Role.seller,
             "viewer_zone": viewer_zone(user),
             "errors": errors or {},
@@ -220,7 +225,7 @@ async def _deposit_page(
     )
 
 
-_DONE = {
+DONE = {
     "applied": N_("deposit_done_applied"),
     "funded": N_("deposit_done_funded"),
     "approved": N_("deposit_done_approved"),
@@ -236,13 +241,13 @@ async def deposit_page(
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """S3: a store's deposit: the seller's own full-managed stores, an operator's any store."""
-    checked = await _whoami(request)
+    checked = await whoami(request)
     if isinstance(checked, Response):
         return checked
     user, web_session = checked
     if user.role is Role.operator and not store:
         return RedirectResponse(QUEUE, status_code=303)
-    message = say(request, _DONE[done]) if done in _DONE else None
+    message = say(request, DONE[done]) if done in DONE else None
     return await _deposit_page(request, user, web_session, store, message=message)
 
 
@@ -275,7 +280,7 @@ async def apply_refund(request: Request) -> Response:
         most = (
             money_text(int(limit), currency, request_language(request)) if limit is not None else ""
         )
-        errors = _refused(request, refused, max=most)
+        errors = refusal_errors(request, refused, max=most)
         return await _deposit_page(
             request,
             user,
@@ -360,7 +365,7 @@ async def _queue_page(
 
 
 async def _operator(request: Request) -> tuple[User, WebSession] | Response:
-    checked = await _whoami(request)
+    checked = await whoami(request)
     if isinstance(checked, Response):
         return checked
     user, web_session = checked
@@ -382,13 +387,13 @@ async def queue_page(
     if isinstance(checked, Response):
         return checked
     user, web_session = checked
-    message = say(request, _DONE[done]) if done in _DONE else None
+    message = say(request, DONE[done]) if done in DONE else None
     return await _queue_page(
         request, user, web_session, cursor=cursor, store_cursor=store_cursor, message=message
     )
 
 
-async def _operator_form(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:
+async def operator_form(request: Request) -> tuple[User, WebSession, dict[str, str]] | Response:
     checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
@@ -402,7 +407,7 @@ async def _operator_form(request: Request) -> tuple[User, WebSession, dict[str, 
 @router.post(DEPOSIT + "/fundings", response_model=None)
 async def record_funding(request: Request) -> Response:
     """An operator records a deposit received on a store (amount, transfer reference)."""
-    checked = await _operator_form(request)
+    checked = await operator_form(request)
     if isinstance(checked, Response):
         return checked
     user, web_session, form = checked
@@ -414,7 +419,7 @@ async def record_funding(request: Request) -> Response:
             reference = form.get("reference", "").strip()
             if not reference or len(reference) > 100:
                 raise FormProblem(_KEYS["reference"], "reference")
-            await deposits.fund(
+            await deposit_funding.fund(
                 session,
                 ctx,
                 store_id=store.id,
@@ -424,7 +429,7 @@ async def record_funding(request: Request) -> Response:
             )
             await session.commit()
     except REFUSED as exc:
-        errors = {f"fund-{k}": v for k, v in _refused(request, exc).items()}
+        errors = {f"fund-{k}": v for k, v in refusal_errors(request, exc).items()}
         kept = {**form, "which": "fund"}  # the rate form below stays empty
         return await _queue_page(
             request, user, web_session, errors=errors, form=kept, status_code=status_of(exc)
@@ -435,7 +440,7 @@ async def record_funding(request: Request) -> Response:
 @router.post(RATES, response_model=None)
 async def add_rate(request: Request) -> Response:
     """An operator adds the next version of a category's deposit in a currency."""
-    checked = await _operator_form(request)
+    checked = await operator_form(request)
     if isinstance(checked, Response):
         return checked
     user, web_session, form = checked
@@ -457,131 +462,9 @@ async def add_rate(request: Request) -> Response:
             await deposit_rates.create_rate(session, ctx=request_ctx(request, user), data=data)
             await session.commit()
     except REFUSED as exc:
-        errors = {f"rate-{k}": v for k, v in _refused(request, exc).items()}
+        errors = {f"rate-{k}": v for k, v in refusal_errors(request, exc).items()}
         kept = {**form, "which": "rate"}  # the deposit received form above stays empty
         return await _queue_page(
             request, user, web_session, errors=errors, form=kept, status_code=status_of(exc)
         )
     return RedirectResponse(f"{QUEUE}?done=rate#rates", status_code=303)
-
-
-# -- one application ----------------------------------------------------------------------------
-
-
-async def _refund_page(
-    request: Request,
-    user: User,
-    web_session: WebSession,
-    refund_id: str,
-    *,
-    errors: Errors | None = None,
-    form: Mapping[str, str] | None = None,
-    message: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    principal = accounts.principal_for_user(user)
-    now = request.app.state.clock.now()
-    lang = request_language(request)
-    try:
-        async with _db(request).read() as session:
-            row = await deposit_reads.get_refund(session, principal=principal, refund_id=refund_id)
-            store = await stores.get_store(session, principal=principal, store_id=row.store_id)
-            found = await deposits.status_of(session, store, now)
-            paid_by = await deposit_reads.payouts_of(session, [row])
-            waiting = row.status is DepositRefundStatus.applied
-            lines = (
-                [
-                    {
-                        "kind": d.kind.value,
-                        "subject_type": d.subject_type,
-                        "subject_id": d.subject_id,
-                        "amount_minor": d.left_minor,
-                    }
-                    for d in deposit_checks.deduction_order(found.debts)
-                ]
-                if waiting
-                else list(row.deductions or [])
-            )
-            about = await abouts(session, {(d["subject_type"], d["subject_id"]) for d in lines})
-            whose = await owners.owners(session, [store.id])
-    except DomainError as exc:
-        return error_page(request, user, web_session.csrf_token, exc)
-    payout = paid_by.get(row.payout_id or "")
-    return _render(
-        request,
-        "deposit_refund.html",
-        {
-            "user": user,
-            "csrf": web_session.csrf_token,
-            "row": row,
-            "shown": deposit_reads.shown_status(row, payout),
-            "store": store,
-            "owner": whose.get(store.id),
-            "found": found,
-            "lines": lines,
-            "about": about,
-            "rule_words": RULE_WORDS,
-            "waiting": waiting,
-            "can_decide": waiting and user.role is Role.operator,
-            "viewer_zone": viewer_zone(user),
-            "day": lambda d: _day(d, lang),
-            "errors": errors or {},
-            "form": form or {},
-            "message": message,
-        },
-        status_code,
-    )
-
-
-@router.get(QUEUE + "/{refund_id}", response_model=None)
-async def refund_page(
-    request: Request,
-    refund_id: str,
-    done: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    """One application: the store's deposit now, the deductions, approve and reject."""
-    checked = await _whoami(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session = checked
-    message = say(request, _DONE[done]) if done in _DONE else None
-    return await _refund_page(request, user, web_session, refund_id, message=message)
-
-
-@router.post(QUEUE + "/{refund_id}/{action}", response_model=None)
-async def decide(request: Request, refund_id: str, action: str) -> Response:
-    """Approve (with an optional note) or reject (with a reason) an application."""
-    checked = await _operator_form(request)
-    if isinstance(checked, Response):
-        return checked
-    user, web_session, form = checked
-    if action not in ("approve", "reject"):
-        return await _refund_page(
-            request, user, web_session, refund_id, message=None, status_code=404
-        )
-    note = form.get("note", "").strip()[:1000]
-    try:
-        async with _db(request).write() as session:
-            ctx = request_ctx(request, user)
-            if action == "approve":
-                await deposits.approve(session, ctx, refund_id=refund_id, note=note or None)
-            else:
-                if not note:
-                    raise FormProblem(N_("err_reason_required"), "note")
-                await deposits.reject(session, ctx, refund_id=refund_id, reason=note)
-            await session.commit()
-    except REFUSED as exc:
-        errors = _refused(request, exc)
-        if action == "reject" and "reason" in errors:
-            errors = {"note": errors["reason"]}
-        return await _refund_page(
-            request,
-            user,
-            web_session,
-            refund_id,
-            errors={f"{action}-{k}": v for k, v in errors.items()},
-            form={**form, "action": action},
-            status_code=status_of(exc),
-        )
-    done = "approved" if action == "approve" else "rejected"
-    return RedirectResponse(f"{QUEUE}/{refund_id}?done={done}", status_code=303)

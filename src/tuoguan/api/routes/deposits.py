@@ -14,7 +14,7 @@ from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import refusal
 from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.principal import Role
-from tuoguan.settlement import deposit_rates, deposit_reads, deposits
+from tuoguan.settlement import deposit_funding, deposit_rates, deposit_reads, deposits
 from tuoguan.settlement.deposit_models import DepositRate, DepositRefund
 from tuoguan.settlement.deposit_schemas import (
     DepositFundingCreate,
@@ -66,7 +66,7 @@ async def record_funding(
     deposit held at once; the same reference again records nothing more. 409
     ``full_managed_only``, ``reference_used``; 422 ``store_currency``, ``no_fractions``."""
 
-    async def render(_: AsyncSession, done: deposits.Funding) -> DepositFundingRead:
+    async def render(_: AsyncSession, done: deposit_funding.Funding) -> DepositFundingRead:
         return DepositFundingRead(
             store_id=done.store_id,
             entry_id=done.entry.id,
@@ -80,7 +80,7 @@ async def record_funding(
     return await run_mutation(
         request,
         ctx,
-        lambda s: deposits.fund(
+        lambda s: deposit_funding.fund(
             s,
             ctx,
             store_id=store_id,

@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     export_dir: str = "./var/exports"
     # Where uploaded files are kept (receiving discrepancy photos), each named by its SHA-256.
     upload_dir: str = "./var/uploads"
+    # S1: where documents (licences, bank proofs, brand authorisations...) are kept: empty for
+    # ``upload_dir``, file:///a/folder, or s3://[key:secret@]bucket[/prefix]?endpoint=..&region=..
+    # (kit/storage.py).
+    storage_url: str = ""
+    # S1: the largest document accepted (checked by content type too: PDF, JPEG, PNG, WebP).
+    document_max_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=32 * 1_048_576)
+    # S1: how long a signed link to a document works (/files/<id>?exp=..&sig=..).
+    file_link_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    # The key that signs file links; empty: a random key kept in <upload_dir>/.signing-key
+    # (mode 0600, made once), so the processes of one machine agree. Several machines: set it.
+    signing_key: str = ""
 
     @field_validator("sandbox_carrier_url")
     @classmethod
@@ -105,6 +116,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not an IANA time zone") from exc
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        from tuoguan.kit.storage import open_storage
+
+        open_storage(value, default_root=".")  # refuses a URL it cannot read (opens nothing)
+        return value.strip()
 
     @field_validator("outbound_allow")
     @classmethod

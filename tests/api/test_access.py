@@ -86,6 +86,7 @@ def test_full_managed_store_is_opened_only_by_an_operator(market: Market) -> Non
             "mode": "full_managed",
             "country": "CN",
             "currency": "USD",
+            "on_behalf_reason": "opened on the seller's behalf",
         },
     )
     assert r.status_code == 422 and r.json()["field"] == "linked_store_id"
@@ -132,11 +133,16 @@ def test_a_product_on_sale_keeps_its_prices(market: Market) -> None:  # C1
     m.place("a_self")
 
 
-def test_only_operators_set_product_status(market: Market) -> None:  # C2
+def test_only_operators_decide_product_reviews(market: Market) -> None:  # C2
     m = market
+    (revision,) = m.ok(m.get(f"/products/{m.products['a_full']}/revisions", m.seller_tokens["a"]))
     r = m.post(
-        f"/products/{m.products['a_self']}/status", m.seller_tokens["a"], {"status": "active"}
+        f"/products/{m.products['a_full']}/revisions/{revision['id']}/decision",
+        m.seller_tokens["a"],
+        {"decision": "approve"},
     )
+    assert r.status_code == 403
+    r = m.post(f"/products/{m.products['a_self']}/suspend", m.seller_tokens["a"], {"reason": "x"})
     assert r.status_code == 403
 
 

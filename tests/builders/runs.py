@@ -20,6 +20,8 @@ from tuoguan.ledger.accounts import AccountKind
 from tuoguan.ledger.check import check
 from tuoguan.ledger.kinds import EntryKind
 from tuoguan.ledger.models import JournalEntry
+from tuoguan.onboarding import invitations
+from tuoguan.onboarding.origin import LOCAL
 from tuoguan.settlement import run_repository, runs
 from tuoguan.settlement.models import Payout
 from tuoguan.settlement.run_models import PayoutRun, RunStatement
@@ -132,7 +134,7 @@ async def world(db: Database, clock: FrozenClock) -> World:
                     currency=CNY,
                 ),
             )
-            full = await stores.create_store(
+            full = await invitations.open_store(  # M2: accepted on the seller's behalf
                 session,
                 ctx=ctx,
                 data=StoreCreate(
@@ -142,7 +144,9 @@ async def world(db: Database, clock: FrozenClock) -> World:
                     country="CN",
                     currency=CNY,
                     linked_store_id=own.id,
+                    on_behalf_reason="test world",
                 ),
+                origin=LOCAL,
             )
             if name == "a":
                 semi = await stores.create_store(

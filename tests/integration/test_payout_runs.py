@@ -22,6 +22,8 @@ from tuoguan.errors import Conflict, Forbidden, InvalidInput
 from tuoguan.ledger import reads
 from tuoguan.ledger.accounts import AccountKind
 from tuoguan.ledger.kinds import EntryKind
+from tuoguan.onboarding import invitations
+from tuoguan.onboarding.origin import LOCAL
 from tuoguan.principal import Principal, Role
 from tuoguan.settlement import cycles, runs, statements
 from tuoguan.settlement import payouts as payout_service
@@ -426,7 +428,7 @@ def test_preview_figures_reconcile_with_the_statements(db_url: str, monkeypatch:
                     seller_id=seller.id, name="c self", mode=SELF, country="CN", currency=CNY
                 ),
             )
-            late = await stores.create_store(
+            late = await invitations.open_store(  # M2: accepted on the seller's behalf
                 session,
                 ctx=w.ctx(),
                 data=StoreCreate(
@@ -436,7 +438,9 @@ def test_preview_figures_reconcile_with_the_statements(db_url: str, monkeypatch:
                     country="CN",
                     currency=CNY,
                     linked_store_id=base.id,
+                    on_behalf_reason="a third store opened meanwhile",
                 ),
+                origin=LOCAL,
             )
             await session.commit()
         w.stores["full3"] = late.id

@@ -49,6 +49,7 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import OrderCreate
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
+from tuoguan.stores import agreements
 from tuoguan.stores.modes import ModeRules, Party, rules
 
 # An order that can still be served from stock that arrives.
@@ -211,8 +212,10 @@ async def _ask_seller(
     session: AsyncSession, ctx: Ctx, order: Order, fo: FulfilmentOrder, warehouse: Warehouse
 ) -> SupplyOrder:
     """O2 × M5: the warehouse cannot serve the order: a supply order to the seller, to confirm
-    by the order's own confirm-by, for the order's SKUs at their supply prices."""
+    by the order's own confirm-by, for the order's SKUs at their supply prices. Refused while
+    the seller owes an acceptance of the program agreement (M4, 409 ``agreement_pending``)."""
     assert order.confirm_by is not None, "a supplied order awaits the seller's confirmation"
+    await agreements.require_accepted(session, seller_id=order.seller_id, at=ctx.clock.now())
     products = await catalog.products_by_id(session, [line.product_id for line in order.lines])
     wanted: dict[str, tuple[int, int | None]] = {}
     for line in order.lines:

@@ -12,7 +12,7 @@ from tuoguan.audit import service as audit
 from tuoguan.audit.models import Event
 from tuoguan.catalog import service as catalog
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden, InvalidInput, NotFound, check_version
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.orders import deadlines, listing, pace, repository, sales
@@ -57,6 +57,13 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
         raise InvalidInput(f"store {data.store_id} not found", field="store_id")
     if store.status is not StoreStatus.active:
         raise InvalidInput(f"store {store.id} is {store.status.value}", field="store_id")
+    if store.joined_at is None:
+        raise Conflict(
+            f"store {store.id} is still joining the full-managed program (agreement, business "
+            "review, deposit): it takes orders once it has joined",
+            field="store_id",
+            rule="store_joining",
+        )
     currency = check_currency(data.currency)
     if currency != store.currency:
         raise InvalidInput(f"store {store.id} sells in {store.currency}", field="currency")

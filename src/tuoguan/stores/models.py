@@ -25,6 +25,8 @@ class StoreStatus(StrEnum):
 
     active = "active"
     suspended = "suspended"
+    # S4: left the full-managed program (unbound); it takes no new orders, and may then close.
+    exited = "exited"
     closed = "closed"
 
 
@@ -68,6 +70,10 @@ class Store(Base):
     # Who the store's parcels come from, as printed on labels (F8).
     sender_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # M2, M4: when a full-managed store joined the program (入驻完成). A store opened by accepting
+    # an invitation is "joining" (NULL) until its agreement, business review and deposit are
+    # done (onboarding.joining); it takes no orders meanwhile. Other stores joined when opened.
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -105,6 +105,15 @@ class StoreCreate(Strict):
     sender_address: Address | None = Field(
         default=None, description="Printed as the sender on shipping labels (F8)."
     )
+    on_behalf_reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+        | None
+    ) = Field(
+        default=None,
+        description="Required for a full-managed store (M2): an operator opening one directly "
+        "invites the seller and accepts on its behalf; the reason is recorded with the "
+        "invitation (422 rule on_behalf_reason_required without it).",
+    )
 
 
 class StoreUpdate(Strict):
@@ -136,4 +145,9 @@ class StoreRead(BaseModel):
     linked_store_id: str | None
     sender_address: Address | None = None
     created_at: datetime
+    joined_at: datetime | None = Field(
+        default=None,
+        description="When the store joined (M2, M4); null while a full-managed store opened by "
+        "invitation is still joining (no orders until then).",
+    )
     version: int

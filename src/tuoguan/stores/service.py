@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
 from tuoguan.context import Ctx
-from tuoguan.errors import Forbidden, InvalidInput, NotFound
+from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.money import check_currency
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import repository
-from tuoguan.stores.models import Seller, Store, StoreStatus
+from tuoguan.stores.models import Seller, Store, StoreMode, StoreStatus
 from tuoguan.stores.modes import rules
 from tuoguan.stores.schemas import Address, SellerCreate, StoreCreate, StoreUpdate
 from tuoguan.timing.calendar import BusinessCalendar, calendar_for
@@ -95,9 +96,9 @@ async def list_stores(
     return await repository.list_visible(session, principal, cursor=cursor, limit=limit)
 
 
-async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) -> Store:
-    """Open a store; full-managed stores are opened by an operator beside an existing one (M2)."""
-    principal = ctx.principal
+def may_open(principal: Principal, data: StoreCreate) -> None:
+    """Refuse a store opening this principal may not ask for: a seller opens its own
+    non-managed stores only (full-managed is by invitation, M2); operators open any."""
     if principal.role is Role.seller:
         if data.seller_id != principal.seller_id:
             raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
@@ -108,6 +109,34 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
             )
     elif principal.role is not Role.operator:
         raise Forbidden("this role cannot open stores")
+
+
+async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) -> Store:
+    """Open a self-run or semi-managed store, joined at once. A full-managed store opens by
+    invitation only (M2): when its seller accepts one, or when an operator accepts one on the
+    seller's behalf (``onboarding.invitations``), never through here (409 ``by_invitation``)."""
+    may_open(ctx.principal, data)
+    if rules(data.mode).invitation_only:
+        raise Conflict(
+            "a full-managed store opens by invitation only (M2): invite the seller, or open it "
+            "on the seller's behalf with a reason",
+            field="mode",
+            rule="by_invitation",
+        )
+    if data.on_behalf_reason is not None:
+        raise InvalidInput(
+            "only a full-managed store is opened on a seller's behalf; leave the reason out",
+            field="on_behalf_reason",
+            rule="full_managed_only",
+        )
+    return await open_store(session, ctx=ctx, data=data, joined_at=ctx.clock.now())
+
+
+async def open_store(
+    session: AsyncSession, *, ctx: Ctx, data: StoreCreate, joined_at: datetime | None
+) -> Store:
+    """Open the store ``data`` describes (the caller checked who may): its row and its audit
+    event. ``joined_at`` None: a full-managed store opened by invitation, still joining."""
     if await repository.get_seller(session, data.seller_id) is None:
         raise NotFound(f"seller {data.seller_id} not found", field="seller_id")
     country = check_country(data.country)
@@ -139,6 +168,7 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
         linked_store_id=linked,
         sender_address=_sender(data.sender_address),
         created_at=ctx.clock.now(),
+        joined_at=joined_at,
     )
     session.add(store)
     audit.record(
@@ -149,10 +179,27 @@ async def create_store(session: AsyncSession, *, ctx: Ctx, data: StoreCreate) ->
         store_id=store.id,
         action="create",
         to_state=store.status.value,
-        data={"mode": store.mode.value},
+        data={
+            "mode": store.mode.value,
+            "joined_at": joined_at.isoformat() if joined_at else None,
+        },
     )
     await session.flush()
     return store
+
+
+# A seller whose full-managed store left the program (S4) may never be invited back.
+LEFT_PROGRAM = (StoreStatus.exited, StoreStatus.closed)
+
+
+async def program_stores(session: AsyncSession, seller_id: str) -> list[Store]:
+    """The seller's full-managed stores, whatever their status, oldest first (M2, S4)."""
+    rows = await session.scalars(
+        select(Store)
+        .where(Store.seller_id == seller_id, Store.mode == StoreMode.full_managed)
+        .order_by(Store.created_at, Store.id)
+    )
+    return list(rows)
 
 
 async def _linked_store(session: AsyncSession, *, seller_id: str, store_id: str | None) -> str:

@@ -29,6 +29,7 @@ from tuoguan.accounts.models import User, WebSession
 from tuoguan.errors import BadRequest, DomainError, Forbidden
 from tuoguan.kit.i18n import N_, money_text
 from tuoguan.kit.money import minor_digits, parse_major
+from tuoguan.onboarding import joining
 from tuoguan.principal import Role
 from tuoguan.settlement import (
     deposit_checks,
@@ -427,6 +428,7 @@ async def record_funding(request: Request) -> Response:
                 currency=store.currency,
                 reference=reference,
             )
+            await joining.try_join(session, ctx=ctx, store_id=store.id)  # M2: the last step?
             await session.commit()
     except REFUSED as exc:
         errors = {f"fund-{k}": v for k, v in refusal_errors(request, exc).items()}

@@ -13,6 +13,7 @@ from tuoguan.api.deps import ClockDep, CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import refusal
 from tuoguan.api.paging import CursorQuery, next_link
+from tuoguan.onboarding import joining
 from tuoguan.principal import Role
 from tuoguan.settlement import deposit_funding, deposit_rates, deposit_reads, deposits
 from tuoguan.settlement.deposit_models import DepositRate, DepositRefund
@@ -77,20 +78,19 @@ async def record_funding(
             held_minor=done.held_minor,
         )
 
-    return await run_mutation(
-        request,
-        ctx,
-        lambda s: deposit_funding.fund(
-            s,
+    async def fund(session: AsyncSession) -> deposit_funding.Funding:
+        done = await deposit_funding.fund(
+            session,
             ctx,
             store_id=store_id,
             amount_minor=body.amount_minor,
             currency=body.currency,
             reference=body.reference,
-        ),
-        render,
-        status_code=201,
-    )
+        )
+        await joining.try_join(session, ctx=ctx, store_id=store_id)  # M2: the last step?
+        return done
+
+    return await run_mutation(request, ctx, fund, render, status_code=201)
 
 
 async def _one(session: AsyncSession, row: DepositRefund) -> DepositRefundRead:

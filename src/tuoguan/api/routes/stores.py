@@ -11,6 +11,8 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, PrincipalDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
+from tuoguan.api.routes.invitations import request_origin
+from tuoguan.onboarding import invitations
 from tuoguan.principal import Role
 from tuoguan.stores import service
 from tuoguan.stores.models import Seller, Store
@@ -66,11 +68,15 @@ async def get_seller(seller_id: str, principal: PrincipalDep, session: ReadSessi
 
 @router.post("/stores", status_code=201, response_model=StoreRead, **STAFF)
 async def create_store(request: Request, ctx: CtxDep, body: StoreCreate) -> Response:
-    """Open a store in one of the three modes (M1); full-managed by operators only (M2)."""
+    """Open a store in one of the three modes (M1). A full-managed store is by invitation only
+    (M2, POST /invitations): an operator opening one here accepts the invitation on the seller's
+    behalf, saying why (422 ``on_behalf_reason_required``), and the store joins at once; a
+    seller whose full-managed store exited or closed is refused (409 ``seller_exited``)."""
+    origin = request_origin(request)
     return await run_mutation(
         request,
         ctx,
-        lambda s: service.create_store(s, ctx=ctx, data=body),
+        lambda s: invitations.open_store(s, ctx=ctx, data=body, origin=origin),
         _store,
         status_code=201,
     )

@@ -48,7 +48,7 @@ def _lamp(m: Market) -> tuple[str, list[str]]:
         ],
     }
     product = m.ok(m.post("/products", m.seller_tokens["a"], body), 201)
-    m.ok(m.post(f"/products/{product['id']}/status", m.operator, {"status": "active"}))
+    m.list_product(product["id"], m.seller_tokens["a"])
     return product["id"], [s["id"] for s in product["skus"]]
 
 

@@ -28,8 +28,16 @@ def add_sku(
     if barcode is not None:
         body["barcode"] = barcode
     seller = "a" if store_key.startswith("a_") else "b"
-    path = f"/products/{m.products[store_key]}/skus"
-    return str(m.ok(m.post(path, m.seller_tokens[seller], body), 201)["id"])
+    product = m.products[store_key]
+    token = m.seller_tokens[seller]
+    if not store_key.endswith("_full"):
+        return str(m.ok(m.post(f"/products/{product}/skus", token, body), 201)["id"])
+    # C1, C2: an approved full-managed product gains a SKU through a reviewed revision.
+    revision = m.ok(m.post(f"/products/{product}/revisions", token, {"new_skus": [body]}), 201)
+    decision = f"/products/{product}/revisions/{revision['id']}/decision"
+    m.ok(m.post(decision, m.operator, {"decision": "approve"}))
+    skus = m.ok(m.get(f"/products/{product}/skus", token))
+    return str(next(sku["id"] for sku in skus if sku["code"] == code))
 
 
 def notice_body(

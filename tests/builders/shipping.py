@@ -44,7 +44,7 @@ def add_product(m: Market, store_key: str, **overrides: Any) -> str:
         **overrides,
     }
     product = m.ok(m.post("/products", m.seller_tokens[seller], body), 201)
-    m.ok(m.post(f"/products/{product['id']}/status", m.operator, {"status": "active"}))
+    m.list_product(product["id"], m.seller_tokens[seller])
     return str(product["id"])
 
 

@@ -81,7 +81,7 @@ def other_product(m: Market, store_key: str, category: str, price_minor: int) ->
         "height_mm": 250,
     }
     product = m.ok(m.post("/products", m.seller_tokens["a"], body), 201)
-    m.ok(m.post(f"/products/{product['id']}/status", m.operator, {"status": "active"}))
+    m.list_product(product["id"], m.seller_tokens["a"])
     return str(product["id"])
 
 
@@ -156,14 +156,14 @@ def test_a_full_managed_sale_owes_the_seller_its_supply_price_and_the_platform_t
     stocked(m, "a_full", 3)
     order = m.place("a_full", quantity=2, shipping_minor=300)
     assert order["status"] == "awaiting_shipment"
-    # The seller reports a new supply price after the sale: the sale keeps the one it was made at.
-    m.ok(
-        m.client.patch(
-            f"/api/v1/products/{m.products['a_full']}",
-            json={"supply_price_minor": 1500},
-            headers={"Authorization": f"Bearer {m.seller_tokens['a']}"},
-        )
-    )
+    # The seller reports a new supply price after the sale (a new review, C2, approved): the sale
+    # keeps the one it was made at.
+    product = m.products["a_full"]
+    body = {"supply_price_minor": 1500}
+    revision = m.ok(m.post(f"/products/{product}/revisions", m.seller_tokens["a"], body), 201)
+    decision = {"decision": "approve"}
+    m.ok(m.post(f"/products/{product}/revisions/{revision['id']}/decision", m.operator, decision))
+    assert m.ok(m.get(f"/products/{product}", m.operator))["supply_price_minor"] == 1500
     deliver(m, order, shipper=m.operator)
     m.ok(complete(m, order))
     # No commission (M3): 2 x 12.00 supplied; the platform keeps 2 x 19.99 - 24.00 and the

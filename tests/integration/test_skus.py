@@ -300,14 +300,7 @@ def test_the_storefront_sees_the_skus_on_sale_without_supply_prices(market: Mark
     white, black, green = mug["skus"]
     # a draft is nobody's business but the seller's and the operators'
     assert m.get(f"/products/{mug['id']}/skus", m.channel).status_code == 404
-    m.ok(
-        m.client.patch(
-            f"/api/v1/products/{mug['id']}",
-            json={"price_minor": 1250},
-            headers={"Authorization": f"Bearer {m.operator}"},
-        )
-    )
-    m.ok(m.post(f"/products/{mug['id']}/status", m.operator, {"status": "active"}))
+    m.list_product(mug["id"], seller, retail_price_minor=1250)  # reviewed, approved (C2)
     m.ok(
         m.client.patch(
             f"/api/v1/products/{mug['id']}/skus/{green['id']}",

@@ -93,7 +93,7 @@ def test_an_unconfirmed_supply_order_is_a_breach_at_24_hours_and_fined(
         "seller",
         order["id"],
     )
-    (note,) = m.ok(m.get("/notifications", seller))
+    (note,) = [n for n in m.ok(m.get("/notifications", seller)) if n["kind"] == "confirm_late"]
     assert "24 hours" in note["message"]
     late = m.ok(m.get(f"/supply-orders/{supply['id']}", seller))
     assert late["confirm_seconds_left"] == -1

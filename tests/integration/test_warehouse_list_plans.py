@@ -33,7 +33,13 @@ from tuoguan.principal import Role
 Case = tuple[str, str, str, dict[str, Any]]  # (rule, path, role, query)
 SEMI = {"name": "semi", "mode": "semi_managed", "country": "ES", "currency": "EUR"}
 SELF = {"name": "own", "mode": "self_run", "country": "CN", "currency": "USD"}
-FULL = {"name": "full", "mode": "full_managed", "country": "CN", "currency": "USD"}
+FULL = {
+    "name": "full",
+    "mode": "full_managed",
+    "country": "CN",
+    "currency": "USD",
+    "on_behalf_reason": "opened directly for the test (M2)",
+}
 # Lists that answer a report with its rows and ``next_cursor`` in the body, or no pages at all.
 IN_BODY = {"/reports/stale-inbound"}
 WHOLE = {

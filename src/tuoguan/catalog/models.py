@@ -24,12 +24,14 @@ from tuoguan.db import Base, UTCDateTime
 
 
 class ProductStatus(StrEnum):
-    """Where a product stands in review (C2)."""
+    """Where a product stands in review and on sale (C1, C2); the moves are ``states.py``'s."""
 
-    draft = "draft"
-    under_review = "under_review"  # 审核中
-    active = "active"
-    rejected = "rejected"
+    draft = "draft"  # 草稿: the seller's, not yet submitted
+    under_review = "under_review"  # 审核中: its first review is waiting for an operator
+    active = "active"  # 在售 (上架): buyers may order it
+    rejected = "rejected"  # 审核驳回: the seller edits and submits again
+    delisted = "delisted"  # 已下架: taken off sale by its seller
+    suspended = "suspended"  # 已暂停: an operator stopped its sale (quality supervision, C2)
 
 
 class Product(Base):
@@ -67,6 +69,17 @@ class Product(Base):
         Enum(ProductStatus, native_enum=False, length=20), default=ProductStatus.draft
     )
     review_note: Mapped[str | None] = mapped_column(String(500))
+    # C2: when its first review approved it; from then on a full-managed product (or one whose
+    # category needs review) changes what the buyer sees only through a reviewed revision.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it last went on sale (上架).
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The revision waiting for an operator's decision, if any (one at a time).
+    pending_revision_id: Mapped[str | None] = mapped_column(String(40))
+    # The last rejection's reasons by field, shown beside the fields until the next submission.
+    review_reasons: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Why an operator suspended its sale (quality supervision), while suspended.
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -109,9 +109,23 @@ class ProductUpdate(Strict):
     height_mm: Millimetres | None = None
 
 
-class ProductStatusSet(Strict):
-    status: ProductStatus
-    note: str | None = Field(default=None, max_length=500)
+Days = Annotated[list[int], Field(min_length=2, max_length=2)]
+
+
+class ShippingPeriod(BaseModel):
+    """F7: how long the product takes to reach the buyer, in business days, as [fewest, most]:
+    to leave (the store's ship promise, or the platform warehouse's ship time for full-managed
+    products) and in transit to the buyer's country (the logistics services' zones that carry
+    it there, else the lane's transit days, F2)."""
+
+    ship_days: Days = Field(description="[min, max] business days until it ships.")
+    transit_days: Days = Field(description="[min, max] business days in transit.")
+    total_days: Days = Field(description="[min, max] business days from order to delivery.")
+    ships_from: str = Field(description="The country it ships from (ISO 3166 alpha-2).")
+    country: str | None = Field(
+        description="The buyer's country the transit is for (``?country=``); null: any (F2's "
+        "range)."
+    )
 
 
 class SkuRead(BaseModel):
@@ -172,10 +186,31 @@ class ProductRead(BaseModel):
     height_mm: int
     status: ProductStatus
     review_note: str | None
+    approved_at: datetime | None = Field(
+        description="When its first review approved it (C2): from then on a full-managed "
+        "product, or one whose category needs review, changes what buyers see only through a "
+        "reviewed revision."
+    )
+    listed_at: datetime | None = Field(description="When it last went on sale.")
+    pending_revision_id: str | None = Field(
+        description="The revision waiting for an operator's decision, if any."
+    )
+    review_reasons: dict[str, str] = Field(
+        description="The last rejection's reasons by field, until the next submission."
+    )
+    suspended_reason: str | None = Field(description="Why an operator suspended its sale.")
     created_at: datetime
     updated_at: datetime
     version: int
     skus: list[SkuRead] = Field(description="Its SKUs in the order they were added (C3).")
+    shipping_period: ShippingPeriod | None = Field(
+        default=None, description="F7: the storefront's shipping period (on reads)."
+    )
+
+    @field_validator("review_reasons", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return {} if value is None else value
 
 
 class PublicProductRead(BaseModel):
@@ -197,6 +232,11 @@ class PublicProductRead(BaseModel):
     width_mm: int
     height_mm: int
     skus: list[PublicSkuRead] = Field(description="The SKUs a buyer may order (C3).")
+    shipping_period: ShippingPeriod | None = Field(
+        default=None,
+        description="F7: business days to ship and in transit to ``?country=`` (null: the "
+        "store cannot ship it now, e.g. no platform warehouse).",
+    )
 
     @field_validator("skus", mode="before")
     @classmethod

@@ -10,12 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
-from tuoguan.catalog import repository
+from tuoguan.catalog import locks, repository
 from tuoguan.catalog.models import Product, ProductStatus, Sku
 from tuoguan.catalog.schemas import (
     MAX_SKUS,
     ProductCreate,
-    ProductStatusSet,
     ProductUpdate,
     SkuCreate,
     SkuUpdate,
@@ -57,9 +56,7 @@ def _check_on_sale_keeps_prices(product: Product, store: Store, changes: dict[st
     """A product on sale keeps the prices it sells at: delist it before clearing one."""
     if product.status is not ProductStatus.active:
         return
-    kept = ["price_minor"] + (
-        ["supply_price_minor"] if rules(store.mode).supply_price else []
-    )
+    kept = ["price_minor"] + (["supply_price_minor"] if rules(store.mode).supply_price else [])
     for field in kept:
         if field in changes and changes[field] is None:
             raise InvalidInput(
@@ -149,6 +146,15 @@ async def update_product(
         raise InvalidInput(f"{cleared[0]} cannot be cleared", field=cleared[0])
     _check_prices(store, ctx.principal, changes)
     _check_on_sale_keeps_prices(product, store, changes)
+    changes = {key: value for key, value in changes.items() if getattr(product, key) != value}
+    await locks.check_seller_change(
+        session,
+        principal=ctx.principal,
+        store=store,
+        product=product,
+        fields=changes,
+        category=changes.get("category"),
+    )
     _apply(session, ctx, product, product, changes, "update", changes)
     return product
 
@@ -179,33 +185,6 @@ def _apply(
         data=data,
     )
     return True
-
-
-async def set_status(
-    session: AsyncSession, *, ctx: Ctx, product_id: str, data: ProductStatusSet
-) -> Product:
-    """An operator sets a product's review status directly (the review flow comes later, C2)."""
-    if not ctx.principal.is_operator:
-        raise Forbidden("only an operator sets a product's review status (C2)")
-    product = await get_product(session, principal=ctx.principal, product_id=product_id)
-    if data.status is ProductStatus.active and product.price_minor is None:
-        raise InvalidInput("a product needs a retail price before it can sell", field="status")
-    previous = product.status
-    product.status = data.status
-    product.review_note = data.note
-    product.updated_at = ctx.clock.now()
-    audit.record(
-        session,
-        ctx=ctx,
-        subject_type="product",
-        subject_id=product.id,
-        store_id=product.store_id,
-        action="set_status",
-        from_state=previous.value,
-        to_state=data.status.value,
-        reason=data.note,
-    )
-    return product
 
 
 async def orderable(
@@ -387,6 +366,9 @@ async def add_sku(session: AsyncSession, *, ctx: Ctx, product_id: str, data: Sku
         raise InvalidInput(
             f"a product has at most {MAX_SKUS} SKUs", field="product_id", rule="max_skus"
         )
+    await locks.check_seller_change(
+        session, principal=ctx.principal, store=store, product=product, fields=["skus"]
+    )
     await _check_new_skus(session, store, product.skus, [data], where=lambda _: "")
     now = ctx.clock.now()
     position = max((sku.position for sku in product.skus), default=-1) + 1
@@ -438,6 +420,9 @@ async def update_sku(
             rule="one_active_sku",
         )
     changes = {key: value for key, value in changes.items() if getattr(sku, key) != value}
+    await locks.check_seller_change(
+        session, principal=ctx.principal, store=store, product=product, fields=changes, sku=True
+    )
     if _apply(session, ctx, sku, product, changes, "update_sku", {"sku_id": sku.id, **changes}):
         await _flush_skus(session)
     return sku

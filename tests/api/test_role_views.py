@@ -40,7 +40,7 @@ from tuoguan.kit.clock import Clock, FrozenClock
 from tuoguan.ledger.kinds import EntryKind
 from tuoguan.ledger.records import Entry
 from tuoguan.principal import Role
-from tuoguan.worker import loop
+from tuoguan.worker import exit_archives, loop
 
 API = "/api/v1"
 REF = "#/components/schemas/"
@@ -259,6 +259,10 @@ def _sweep(
         pool.submit(asyncio.run, run()).result()
 
 
+async def _exit_archives(db: Database, clock: Clock, settings: Settings) -> int:
+    return (await exit_archives.run_exit_archives(db, clock, settings)).handled
+
+
 def _sold(db_url: str, store_id: str, order_id: str) -> Entry:
     """A sale on the ledger: the seller's receivable, the platform's cash and commission."""
 
@@ -402,6 +406,9 @@ def seed(
     )
     hook = m.ok(m.post("/webhooks", seller, {"url": "https://hooks.example.com/tuoguan"}), 201)
     _sweep(db_url, clock, settings, loop.warn_at_risk, loop.fan_out_webhooks)
+    # S4: the full-managed store's exit archive, written by the worker (its download is walked)
+    m.ok(m.post(f"/stores/{m.stores['a_full']}/exit-archive", seller), 202)
+    _sweep(db_url, clock, settings, _exit_archives)
     sale = _sold(db_url, m.stores["a_self"], parcel["id"])  # money on the ledger (M3)
     payout = _payout(db_url, m.stores["a_self"])
 

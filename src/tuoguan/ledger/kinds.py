@@ -39,6 +39,7 @@ class EntryKind(StrEnum):
     shipping_cost_incurred = "shipping_cost_incurred"
     refund_charged_to_seller = "refund_charged_to_seller"  # 退款由卖家承担
     refund_borne_by_platform = "refund_borne_by_platform"  # 平台承担退款 (M3, G6)
+    exit_fee_charged = "exit_fee_charged"  # 退店费用: 店铺管理费 + 退款手续费 (S4, S5)
     debt_netted = "debt_netted"  # 欠款抵扣: what the seller owes, netted against what is due
     payout_prepared = "payout_prepared"  # 结算
     payout_sent = "payout_sent"  # 打款
@@ -182,6 +183,16 @@ KINDS: dict[EntryKind, EntrySpec] = {
             A.refunds_borne,
             A.cash,
             "a buyer refund the platform bears (M3, G6)",
+        ),
+        EntrySpec(
+            K.exit_fee_charged,
+            ("management", "refund_handling"),
+            (
+                Leg(A.payable, {"management": 1, "refund_handling": 1}),
+                Leg(A.revenue, {"management": -1, "refund_handling": -1}),
+            ),
+            "the fees of leaving full-managed, as the seller acknowledged them: store "
+            "management fee and refund handling fee (S4, S5)",
         ),
         _pair(K.debt_netted, A.receivable, A.payable, "what the seller owes, netted from its due"),
         _pair(

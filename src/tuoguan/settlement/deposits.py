@@ -21,7 +21,7 @@ operators) in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,7 +38,7 @@ from tuoguan.ledger import service as ledger
 from tuoguan.ledger.accounts import AccountKind
 from tuoguan.ledger.kinds import EntryKind
 from tuoguan.notify import service as notify
-from tuoguan.principal import Role
+from tuoguan.principal import SYSTEM, Role
 from tuoguan.settlement import deposit_checks as checks
 from tuoguan.settlement import deposit_rates, payouts
 from tuoguan.settlement.deposit_models import DepositRefund, DepositRefundStatus, DepositState
@@ -356,6 +356,73 @@ async def approve(
     )
     await session.flush()
     return row
+
+
+async def refund_on_exit(
+    session: AsyncSession,
+    ctx: Ctx,
+    *,
+    store_id: str,
+    reason: str,
+    subject: tuple[str, str],
+) -> DepositRefund | None:
+    """S3 × S4: a store leaving full-managed gets its whole deposit back at once, on its approved
+    exit's behalf (the caller decided who may): an application for everything refundable (held
+    - owed), applied for by the caller and approved at once by the system under the money rules
+    of ``approve``: the preconditions checked again, the debts taken from the deposit first
+    (penalties first), the rest paid to the bound account. With nothing refundable, what the
+    deposit covers of the debts is still taken from it (posted under ``subject``; None)."""
+    store = await store_repository.get_store(session, store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} not found", field="store_id")
+    await session.execute(select(Store.id).where(Store.id == store.id).with_for_update())
+    now = ctx.clock.now()
+    found = await status_of(session, store, now)
+    if found.open_refund is not None:
+        raise Conflict(
+            f"store {store.id} has a deposit refund application waiting for its decision "
+            f"({found.open_refund.id}); decide it first",
+            field="store_id",
+            rule="one_open_application",
+            refund_id=found.open_refund.id,
+        )
+    if found.blockers:
+        raise _preconditions(found.blockers)
+    if found.refundable_minor <= 0:
+        taken = min(found.owed_minor, found.held_minor)
+        if taken > 0:
+            await ledger.post(
+                session,
+                ctx,
+                EntryKind.deposit_applied_to_debt,
+                currency=store.currency,
+                parts={"amount": taken},
+                store_id=store.id,
+                subject=subject,
+                idem_key=f"{subject[0]}:{subject[1]}:deposit_debt",
+                memo=f"{subject[0]} {subject[1]}: debts taken from the deposit",
+            )
+        return None
+    row = DepositRefund(
+        id=new_id("deposit_refund"),
+        store_id=store.id,
+        seller_id=store.seller_id,
+        currency=store.currency,
+        amount_minor=found.refundable_minor,
+        reason=reason[:500],
+        status=S.applied,
+        queue_rank=0,
+        deductions=[],
+        deducted_minor=0,
+        created_at=now,
+        created_by=ctx.principal.actor_id,
+        updated_at=now,
+    )
+    session.add(row)
+    _audit(session, ctx, row, "apply", None, row.reason, held_minor=found.held_minor)
+    await session.flush()
+    system = replace(ctx, principal=SYSTEM)
+    return await approve(session, system, refund_id=row.id, note=f"{subject[0]} {subject[1]}")
 
 
 async def reject(session: AsyncSession, ctx: Ctx, *, refund_id: str, reason: str) -> DepositRefund:

@@ -208,6 +208,9 @@ class Market:
                         "country": "CN",
                         "currency": "USD",
                         "linked_store_id": base["id"],
+                        # M2: opened directly, it is an invitation accepted on the seller's
+                        # behalf, and joins at once
+                        "on_behalf_reason": "seeded market: joined before the test",
                     },
                 ),
                 201,
@@ -231,16 +234,26 @@ class Market:
         }
         body["supply_price_minor" if full else "price_minor"] = 1200 if full else 1999
         product = self.ok(self.post("/products", token, body), 201)
-        if full:
-            self.ok(
-                self.client.patch(
-                    f"/api/v1/products/{product['id']}",
-                    json={"price_minor": 1999},
-                    headers=auth(self.operator),
-                )
-            )
-        self.ok(self.post(f"/products/{product['id']}/status", self.operator, {"status": "active"}))
+        self.list_product(product["id"], token, retail_price_minor=1999 if full else None)
         return str(product["id"])
+
+    def list_product(
+        self, product_id: str, token: str, *, retail_price_minor: int | None = None
+    ) -> dict[str, Any]:
+        """Put a product on sale the way its seller does (C2): listed at once, or submitted for
+        review where it needs one and approved by an operator (full-managed: at
+        ``retail_price_minor``). Returned as its seller reads it."""
+        listed = self.ok(self.post(f"/products/{product_id}/list", token))
+        if listed["status"] == "under_review":
+            decision: dict[str, Any] = {"decision": "approve"}
+            if retail_price_minor is not None:
+                decision["retail_price_minor"] = retail_price_minor
+            revision = listed["pending_revision_id"]
+            path = f"/products/{product_id}/revisions/{revision}/decision"
+            self.ok(self.post(path, self.operator, decision))
+        product = self.ok(self.get(f"/products/{product_id}", token))
+        assert product["status"] == "active", product
+        return dict(product)
 
     def place(self, store_key: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:
         """The storefront places an order; returned as an operator sees it (with its deadlines)."""

@@ -12,12 +12,18 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from tuoguan.catalog.models import ProductStatus
+from tuoguan.catalog.review_models import RevisionStatus
+from tuoguan.catalog.states import ProductAction
+from tuoguan.exits.models import ExitStatus, StockChoice
 from tuoguan.exports.states import ExportStatus
 from tuoguan.finance.states import PenaltyAction, PenaltyStatus
 from tuoguan.fulfilment.models import DiscrepancyKind, FulfilmentStatus, InboundStatus, SupplyStatus
 from tuoguan.kit import i18n
 from tuoguan.ledger.accounts import AccountKind
 from tuoguan.ledger.kinds import EntryKind
+from tuoguan.onboarding.models import InvitationStatus
+from tuoguan.onboarding.review_models import ReviewDecision, ReviewStage, ReviewStatus
 from tuoguan.ops.models import FailureStatus
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
@@ -28,7 +34,7 @@ from tuoguan.shipping.models import ClaimKind, ClaimStatus, ShipmentStatus
 from tuoguan.shipping.routes import Effect
 from tuoguan.shipping.shipment_schemas import CancelReason
 from tuoguan.shipping.states import ShipmentAction, TrackingCode
-from tuoguan.stores.models import StoreMode
+from tuoguan.stores.models import StoreMode, StoreStatus
 from tuoguan.stores.modes import Party
 from tuoguan.timing.kinds import BreachKind
 from tuoguan.web.i18n import MESSAGES
@@ -44,6 +50,15 @@ def _catalog(lang: str) -> dict[str, str]:
 
 
 CATALOGS = {lang: _catalog(lang) for lang in i18n.LANGUAGES}
+
+
+class _Step(StrEnum):
+    """Where each stage of a business review stands (business_review_parts.html ``progress``)."""
+
+    done = "done"
+    now = "now"
+    waiting = "waiting"
+
 
 # Words the console builds from a value: the key is the prefix and the enum's value.
 FAMILIES: list[tuple[str, type[StrEnum]]] = [
@@ -79,6 +94,21 @@ FAMILIES: list[tuple[str, type[StrEnum]]] = [
     ("prun_will_", StatementStatus),  # and a preview's
     ("payout_status_", PayoutStatus),  # where a payout stands on the rail
     ("payout_purpose_", PayoutPurpose),
+    ("prd_status_", ProductStatus),  # a product's status (web/product_pages.py, C2)
+    ("prd_rev_", RevisionStatus),  # a product submission's
+    ("prd_do_", ProductAction),  # the buttons of a product's actions
+    ("exit_status_", ExitStatus),  # an exit application (S4)
+    ("exit_stock_", StockChoice),  # the seller's choice for its stock at unbinding
+    ("exit_stock_help_", StockChoice),
+    ("exit_store_", StoreStatus),  # the exit page names the store's status
+    ("inv_status_", InvitationStatus),  # invitations to full-managed (web/program_pages.py)
+    ("join_review_", ReviewStatus),  # the joining checklist's business review
+    ("join_stage_", ReviewStage),
+    ("brv_status_", ReviewStatus),  # the business-info review (web/review_pages.py, S1)
+    ("brv_stage_", ReviewStage),
+    ("brv_decision_", ReviewDecision),
+    ("brv_step_", _Step),
+    ("brv_help_", ReviewStatus),  # what the seller's page says of each status
 ]
 
 
@@ -105,6 +135,28 @@ NOTIFICATION_KINDS = [
     "deposit_refund_approved",
     "deposit_refund_rejected",
     "payout_failed",
+    "prd_review_approved",
+    "prd_review_rejected",
+    "prd_review_stuck",
+    "prd_suspended",
+    "prd_unsuspended",
+    "exit_applied",
+    "exit_approved",
+    "exit_rejected",
+    "exit_unbound",
+    "exit_closed",
+    "inv_invited",
+    "inv_accepted",
+    "inv_declined",
+    "inv_withdrawn",
+    "agr_published",
+    "agr_accepted",
+    "join_joined",
+    "brv_submitted",
+    "brv_stage_approved",
+    "brv_rejected",
+    "brv_approved",
+    "brv_stuck",
 ]
 
 

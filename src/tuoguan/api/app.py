@@ -19,11 +19,17 @@ from tuoguan import __version__
 from tuoguan.api import docs, openapi, problems
 from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
+    agreements,
+    business_reviews,
+    categories,
     commission,
     deposits,
+    exits,
     exports,
+    files,
     fulfilment,
     inbound,
+    invitations,
     ledger,
     meta,
     orders,
@@ -121,7 +127,7 @@ def create_app(
     # Every route, built once per process (see _routes), in the order include_router adds them.
     app.router.routes.extend(_routes())
     openapi.install(app)
-    from tuoguan.web import discrepancy_pages
+    from tuoguan.web import discrepancy_pages, exit_pages, review_pages
 
     docs.install(
         app,
@@ -136,7 +142,14 @@ def create_app(
             BodyLimit(
                 inner,
                 max_bytes=settings.max_body_bytes,
-                larger=(*inbound.LARGER_BODIES, *discrepancy_pages.LARGER_BODIES),
+                larger=(
+                    *inbound.LARGER_BODIES,
+                    *discrepancy_pages.LARGER_BODIES,
+                    *business_reviews.LARGER_BODIES,
+                    *exits.LARGER_BODIES,
+                    *exit_pages.LARGER_BODIES,
+                    *review_pages.LARGER_BODIES,
+                ),
             )
         )
     )
@@ -180,9 +193,16 @@ def _routes() -> tuple[BaseRoute, ...]:
         payout_runs,
         statements,
         deposits,
+        invitations,
+        agreements,
+        business_reviews,
+        categories,
+        exits,
     ):
         api.include_router(module.router)
     composed.include_router(api)
+    # Signed document links, outside /api/v1: a console page's <a href> opens them, no token.
+    composed.include_router(files.router)
 
     from tuoguan.web import (
         commission_pages,
@@ -190,6 +210,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         deposit_pages,
         deposit_refund_pages,
         discrepancy_pages,
+        exit_pages,
         export_pages,
         failures_pages,
         inbound_pages,
@@ -202,7 +223,10 @@ def _routes() -> tuple[BaseRoute, ...]:
         penalty_pages,
         picking_pages,
         policy_pages,
+        product_pages,
+        program_pages,
         restock_pages,
+        review_pages,
         shipping_pages,
         sla_pages,
         statement_pages,
@@ -235,6 +259,10 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(statement_pages.router)
     composed.include_router(deposit_pages.router)
     composed.include_router(deposit_refund_pages.router)
+    composed.include_router(program_pages.router)
+    composed.include_router(review_pages.router)
+    composed.include_router(product_pages.router)
+    composed.include_router(exit_pages.router)
     return tuple(composed.routes)
 
 

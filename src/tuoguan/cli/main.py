@@ -38,6 +38,8 @@ from tuoguan.cli import export as export_cli  # noqa: E402
 from tuoguan.cli import finance as finance_cli  # noqa: E402
 from tuoguan.cli import inbound as inbound_cli  # noqa: E402
 from tuoguan.cli import ops as ops_cli  # noqa: E402
+from tuoguan.cli import program as program_cli  # noqa: E402
+from tuoguan.cli import reviews as reviews_cli  # noqa: E402
 from tuoguan.cli import shipping as shipping_cli  # noqa: E402
 from tuoguan.cli import sla as sla_cli  # noqa: E402
 from tuoguan.cli import stock as stock_cli  # noqa: E402
@@ -56,6 +58,8 @@ app.add_typer(finance_cli.app, name="finance")
 app.add_typer(inbound_cli.app, name="inbound")
 app.add_typer(tokens_cli.app, name="token")
 app.add_typer(stores_cli.app, name="stores")
+app.add_typer(program_cli.app, name="program")
+app.add_typer(reviews_cli.app, name="reviews")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -15,13 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
+from tuoguan.catalog import listing, review
 from tuoguan.catalog import service as catalog
 from tuoguan.catalog.models import ProductStatus
-from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet, ProductUpdate
+from tuoguan.catalog.review_schemas import ProductDecision, RevisionDecision
+from tuoguan.catalog.schemas import ProductCreate
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.demo import deadlines, full_managed, money
+from tuoguan.demo import deadlines, exits, full_managed, money, program, reviews
 from tuoguan.demo.data import (
     ADDRESSES,
     CHANNEL,
@@ -102,6 +104,8 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         await _penalty_policies(session, operator)
         await _shipping_catalog(session, operator)
         hub = await warehouses.create_warehouse(session, ctx=_back_then(operator), data=DONGGUAN)
+        agreement_id = await program.publish_agreement(session, operator)  # M4
+        invitable: list[tuple[Ctx, Store]] = []  # sellers outside full-managed, to invite (M2)
         supplier: tuple[str, Ctx] | None = None
         shops: list[deadlines.Shop] = []
         for seller_name, country, slug, store_specs in SELLERS:
@@ -125,21 +129,26 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
                 principal=accounts.principal_for_user(user), clock=clock, settings=settings
             )
             first_store_id = None
+            modes = {spec[1] for spec in store_specs}
             for name, mode, store_country, currency, promise in store_specs:
-                store = await stores.create_store(
-                    session,
-                    ctx=_back_then(operator),  # opened a month ago: settled since then
-                    data=StoreCreate(
-                        seller_id=seller.id,
-                        name=name,
-                        mode=mode,
-                        country=store_country,
-                        currency=currency,
-                        ship_promise_days=promise,
-                        linked_store_id=first_store_id if mode is StoreMode.full_managed else None,
-                        sender_address=Address(**demo_shipping.SENDERS[store_country]),
-                    ),
+                data = StoreCreate(
+                    seller_id=seller.id,
+                    name=name,
+                    mode=mode,
+                    country=store_country,
+                    currency=currency,
+                    ship_promise_days=promise,
+                    linked_store_id=first_store_id if mode is StoreMode.full_managed else None,
+                    sender_address=Address(**demo_shipping.SENDERS[store_country]),
                 )
+                back_then = _back_then(operator)  # opened a month ago: settled since then
+                store = await (
+                    program.open_full_managed(session, back_then, seller_ctx, data, agreement_id)
+                    if mode is StoreMode.full_managed
+                    else stores.create_store(session, ctx=back_then, data=data)
+                )
+                if first_store_id is None and StoreMode.full_managed not in modes:
+                    invitable.append((seller_ctx, store))
                 first_store_id = first_store_id or store.id
                 await session.flush()
                 products = await _stock_and_sell(
@@ -163,6 +172,21 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         )
         assert supplier is not None
         await full_managed.supplied_and_received(session, supplier, staff_ctx, hub.id, clock)
+        joining = None
+        for seller_ctx, linked in invitable[:1]:  # M2: invited lately, joining
+            joined = await program.invited_and_joining(
+                session, operator, seller_ctx, linked, agreement_id
+            )
+            joining = (seller_ctx, joined.id)
+        # S1, S2: one store's business review approved, the joining store's waiting (stuck).
+        await reviews.business_reviews(
+            session,
+            clock=clock,
+            operator=operator,
+            approved=(supplier[1], supplier[0]),
+            joining=joining,
+        )
+        await exits.exit_terms_with_fees(session, operator)  # S5: the fees shown before exit
         await deadlines.late_and_due(session, shops=shops, clock=clock)
         await deadlines.catch_up(session, clock=clock, settings=settings)
         await money.refund_some(session, operator)
@@ -249,16 +273,21 @@ async def _stock_and_sell(
                 skus=list(VARIANTS[name]) if name in VARIANTS else [SINGLE_SKUS[name]],
             ),
         )
-        if full:
-            await catalog.update_product(
-                session, ctx=operator, product_id=product.id, data=ProductUpdate(price_minor=price)
+        # C2: the seller lists it; where it needs review (full-managed, batteries, liquids) an
+        # operator approves it, full-managed at the retail price.
+        product = await listing.list_product(session, ctx=seller, product_id=product.id)
+        if product.status is ProductStatus.under_review and product.pending_revision_id:
+            await review.decide(
+                session,
+                ctx=operator,
+                product_id=product.id,
+                revision_id=product.pending_revision_id,
+                data=RevisionDecision(
+                    decision=ProductDecision.approve,
+                    retail_price_minor=price if full else None,
+                    note="demo",
+                ),
             )
-        await catalog.set_status(
-            session,
-            ctx=operator,
-            product_id=product.id,
-            data=ProductStatusSet(status=ProductStatus.active, note="demo"),
-        )
         products.append((product.id, [sku.id for sku in product.skus], name))
         if rules(mode).stock_held_by is Party.platform and name in STOCKED:
             await session.flush()

@@ -51,6 +51,16 @@ PREFIXES = {
     "rail_instruction": "rin",
     "deposit_rate": "dpr",
     "deposit_refund": "dfr",
+    "invitation": "inv",
+    "agreement": "agv",
+    "acceptance": "aga",
+    "document": "doc",
+    "business_review": "brv",
+    "review_round": "brr",
+    "product_revision": "prv",
+    "exit": "ext",
+    "exit_terms": "xtm",
+    "exit_archive": "xar",
 }
 
 

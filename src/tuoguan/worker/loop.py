@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.catalog import review_sweep
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
@@ -23,6 +24,7 @@ from tuoguan.finance import charges
 from tuoguan.kit import idempotency
 from tuoguan.kit.clock import Clock
 from tuoguan.notify import webhooks
+from tuoguan.onboarding import review_sweep as business_reviews
 from tuoguan.ops import service as failures
 from tuoguan.orders import deadlines, repository, service
 from tuoguan.orders.schemas import ActionBody
@@ -32,7 +34,7 @@ from tuoguan.shipping import compensation, shipments, tracking
 from tuoguan.shipping.carriers.base import Carrier
 from tuoguan.sla import service as sla
 from tuoguan.sla import timetravel, warnings
-from tuoguan.worker import exports
+from tuoguan.worker import exit_archives, exports
 from tuoguan.worker.isolation import (
     Outcome,
     Rows,
@@ -91,6 +93,18 @@ COMPENSATIONS = Rows(
 # The claim is committed before the rail is called and each answer in its own transaction
 # (settlement/payouts.py): a payout is paid at most once, and one that fails alone is set aside.
 PAYOUTS = Rows(payouts.SWEEP, "payout", payouts.send_due_rows, payouts.due_ids)
+# S2: product reviews waiting past their 2 business days, flagged once (seller and operators told).
+PRODUCT_REVIEWS = Rows(
+    review_sweep.SWEEP, "product_revision", review_sweep.flag_stuck, review_sweep.stuck_ids
+)
+# S2: business-info stages waiting past their 3 business days, flagged once (seller and
+# operators told).
+BUSINESS_REVIEWS = Rows(
+    business_reviews.SWEEP,
+    "business_review",
+    business_reviews.flag_stuck_due,
+    business_reviews.stuck_ids,
+)
 
 
 async def record_breaches(db: Database, clock: Clock, settings: Settings) -> int:
@@ -284,19 +298,25 @@ DEADLINE_SWEEPS = (
     _rows(COMPLETIONS),
     _rows(COMPENSATIONS),
     _rows(PAYOUTS),
+    _rows(PRODUCT_REVIEWS),
+    _rows(BUSINESS_REVIEWS),
     _counted("escalate_cancellations", escalate_cancellations),
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),
     _counted("prune_idempotency", prune_idempotency),
     _counted("prune_pace", prune_pace),
     _counted("expire_exports", exports.expire_exports),
+    _counted("expire_exit_archives", exit_archives.expire_exit_archives),
     _counted("optimize_sqlite", exports.optimize_sqlite),
 )
 # Delivery waits on other people's servers: in the long-running worker it has a loop of its
 # own, so a slow receiver never delays a breach, a fine or another sweep.
 DELIVERY_SWEEPS = (_counted("deliver_webhooks", deliver_webhooks),)
 # An export of a million rows takes a while: it has a loop of its own too (O5).
-EXPORT_SWEEPS = (Sweep(exports.RUN_EXPORTS, exports.run_exports),)
+EXPORT_SWEEPS = (
+    Sweep(exports.RUN_EXPORTS, exports.run_exports),
+    Sweep(exit_archives.RUN_EXIT_ARCHIVES, exit_archives.run_exit_archives),
+)
 SWEEPS = DEADLINE_SWEEPS + DELIVERY_SWEEPS + EXPORT_SWEEPS
 
 

@@ -71,6 +71,6 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     raw = if_match.strip().strip('"').removeprefix("W/").strip('"')
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise InvalidInput("If-Match carries the object's version number", field="If-Match")
     return int(raw)

@@ -31,7 +31,7 @@ def verify(
         raise Unauthorized("the request is not signed", field="signature")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     stamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or len(stamp) > 12 or not given:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12 or not given:
         raise Unauthorized("the signature header reads t=<unix>,v1=<hex>", field="signature")
     expected = sign(secret, int(stamp), body).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, given):

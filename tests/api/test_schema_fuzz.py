@@ -5,209 +5,47 @@ market's objects) and every stateful workflow that follows the document's links 
 an answer the document declares: no 5xx, no undocumented status code, no undocumented
 content type, and a body that matches the declared schema (a Problem for refusals).
 
-The run is bounded (few examples per operation, a few short workflows per role), so the
-whole module stays within a few minutes on both engines; TUOGUAN_FUZZ_SCALE runs more.
+This file fuzzes the read operations and the workflows; test_schema_fuzz_writes.py the write
+operations (two files, so two workers share the fuzzing; tests/builders/fuzz.py holds the rest).
+The run is bounded (few examples per operation, a few short workflows per role), so each file
+stays within a few minutes on both engines; TUOGUAN_FUZZ_SCALE runs more.
 """
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.core.result import Ok
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
+from hypothesis import settings
+
+from tests.builders.fuzz import (
+    DOCUMENT_TIMEOUT,
+    READS,
+    ROLES,
+    SETTINGS,
+    STEPS,
+    WORKFLOWS,
+    Findings,
+    World,
+    document_url,
+    fuzz_operations,
+    make_world,
+    validate,
 )
-
-from tests.builders.market import Market, auth, issue_token
-from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
-from tests.builders.stock import make_warehouse
-from tuoguan.principal import Role
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-ROLES = ("operator", "seller", "buyer_channel", "warehouse")
-# CI's bound; TUOGUAN_FUZZ_SCALE=20 explores 20 times as much, with fresh random data.
-SCALE = max(1, int(os.environ.get("TUOGUAN_FUZZ_SCALE", "1")))
-EXAMPLES = {GenerationMode.POSITIVE: 4 * SCALE, GenerationMode.NEGATIVE: 3 * SCALE}
-WORKFLOWS = 6 * SCALE  # per role
-STEPS = 8  # per workflow
-SETTINGS: dict[str, Any] = {
-    "deadline": None,
-    "suppress_health_check": list(HealthCheck),
-    "derandomize": SCALE == 1,
-    "database": None,
-}
-
-
-@dataclass
-class Findings:
-    """Every failed check, counted by kind, operation, role and status (not only the first)."""
-
-    requests: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
-    seen: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
-    examples: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
-
-    def record(
-        self, role: str, case: schemathesis.Case, response: Any, failures: list[Failure]
-    ) -> None:
-        for failure in failures:
-            key = (failure.title, case.operation.label, role, response.status_code)
-            self.seen[key] += 1
-            self.examples.setdefault(
-                key,
-                f"{failure.message}\n{case.as_curl_command()}\n-> {response.text[:400]}",
-            )
-
-    def count(self, title: str) -> int:
-        return sum(n for (kind, *_), n in self.seen.items() if kind == title)
-
-    def report(self) -> str:
-        lines = [
-            f"schemathesis: {self.requests} requests, "
-            f"{self.count('Server error')} server errors, "
-            f"{self.count('Undocumented status code')} undocumented status codes, "
-            f"{sum(self.seen.values())} failed checks; "
-            + ", ".join(f"{n} x {code}" for code, n in sorted(self.statuses.items()))
-        ]
-        for key, n in sorted(self.seen.items()):
-            kind, operation, role, status = key
-            lines.append(f"- {kind}: {operation} as {role} -> {status} (x{n})")
-            lines.append("    " + self.examples[key].replace("\n", "\n    "))
-        return "\n".join(lines)
-
-
-def _validate(
-    findings: Findings, role: str, case: schemathesis.Case, response: Any, **kwargs: Any
-) -> None:
-    findings.requests += 1
-    findings.statuses[response.status_code] += 1
-    try:
-        case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
-    except FailureGroup as group:
-        findings.record(role, case, response, list(group.exceptions))
-    except Failure as failure:
-        findings.record(role, case, response, [failure])
-
-
-@dataclass
-class World:
-    """The live server, a token per role, and ids of real objects to aim requests at."""
-
-    url: str
-    tokens: dict[str, str]
-    ids: dict[str, str]
-
-
-def _first(http: httpx.Client, token: str, path: str, key: str = "id") -> str:
-    answer = http.get(f"/api/v1{path}", headers=auth(token))
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    rows = body["items"] if isinstance(body, dict) else body
-    assert rows, f"nothing at {path}"
-    return str(rows[0][key])
+from tests.builders.market import Market, auth
+from tests.builders.shipping import SandboxHandle
 
 
 @pytest.fixture
 def world(live_server: str, live_market: Market, sandbox_carrier: SandboxHandle) -> World:
     """The seeded market with carriers, orders in every store and one shipment."""
-    m = live_market
-    connect_sandbox(m, sandbox_carrier)
-    orders = {key: m.place(key) for key in ("a_self", "a_semi", "a_full", "b_self")}
-    shipment = ship(m, orders["a_self"]["id"], m.seller_tokens["a"])
-    spare = m.ok(m.post("/tokens", m.operator, {"name": "spare", "role": Role.operator.value}), 201)
-    warehouse = make_warehouse(m)
-    http = m.client
-    ids = {
-        "order_id": orders["a_semi"]["id"],
-        "shipment_id": shipment["id"],
-        "store_id": m.stores["a_self"],
-        "seller_id": m.sellers["a"],
-        "product_id": m.products["a_self"],
-        "/logistics-services/{code}": "TG-POST-REG",
-        "/carriers/{code}": "sandbox",
-        "card_id": _first(http, m.operator, "/logistics-services/TG-POST-REG/rate-cards"),
-        "rule_id": _first(http, m.operator, "/route-rules"),
-        "token_id": spare["id"],  # a revoke may hit it; the role tokens stay valid
-        "warehouse_id": warehouse["id"],
-    }
-    tokens = {
-        "operator": m.operator,
-        "seller": m.seller_tokens["a"],
-        "buyer_channel": m.channel,
-        "warehouse": issue_token(m.db_url, Role.warehouse, warehouse_ids=[warehouse["id"]]),
-    }
-    return World(url=live_server, tokens=tokens, ids=ids)
+    return make_world(live_server, live_market, sandbox_carrier)
 
 
-def _known(world: World, operation: Any) -> dict[str, str]:
-    """Real ids for the operation's path parameters (by name; `code` by the path it is in)."""
-    found = {}
-    for parameter in operation.path_parameters:
-        name = parameter.name
-        if name == "code":
-            value = next((v for k, v in world.ids.items() if k in operation.path), None)
-        else:
-            value = world.ids.get(name)
-        if value is not None:
-            found[name] = value
-    return found
-
-
-def _operations(world: World) -> Iterator[Any]:
-    schema = schemathesis.openapi.from_url(f"{world.url}/api/v1/openapi.json")
-    for result in schema.get_all_operations():
-        assert isinstance(result, Ok), result
-        yield result.ok()
-
-
-def test_every_operation_answers_as_documented(world: World) -> None:
-    findings = Findings()
-    operations = list(_operations(world))
-    assert len(operations) >= 60
-
-    for operation in operations:
-        known = _known(world, operation)
-        for mode, examples in EXAMPLES.items():
-            strategy = operation.as_strategy(generation_mode=mode)
-            if known:
-                aimed = operation.as_strategy(generation_mode=mode, path_parameters=known)
-                strategy = st.one_of(strategy, aimed)
-
-            @given(case=strategy)
-            @settings(max_examples=examples, **SETTINGS)
-            def exercise(case: schemathesis.Case) -> None:
-                for role in ROLES:
-                    headers = auth(world.tokens[role])
-                    response = case.call(base_url=world.url, headers=headers)
-                    _validate(findings, role, case, response, headers=headers)
-
-            try:
-                exercise()
-            except Unsatisfiable:  # nothing to get wrong (no parameters, no body)
-                assert mode is GenerationMode.NEGATIVE
-
-    print(findings.report())
-    assert not findings.seen, findings.report()
+def test_every_read_operation_answers_as_documented(world: World) -> None:
+    fuzz_operations(world, READS)
 
 
 def _as(base: Any, role: str, world: World, findings: Findings) -> Any:
@@ -222,14 +60,14 @@ def _as(base: Any, role: str, world: World, findings: Findings) -> Any:
             self, response: Any, case: schemathesis.Case, *args: Any, **kwargs: Any
         ) -> None:
             kwargs.pop("additional_checks", None)
-            _validate(findings, role, case, response, **kwargs)
+            validate(findings, role, case, response, **kwargs)
 
     return Workflow
 
 
 def test_workflows_along_the_links_answer_as_documented(world: World) -> None:
     findings = Findings()
-    document = httpx.get(f"{world.url}/api/v1/openapi.json").json()
+    document = httpx.get(document_url(world), timeout=DOCUMENT_TIMEOUT).json()
     links = [
         link
         for item in document["paths"].values()
@@ -238,7 +76,7 @@ def test_workflows_along_the_links_answer_as_documented(world: World) -> None:
         for link in response.get("links", {})
     ]
     assert len(links) >= 50, "the document links too few operations for workflows"
-    schema = schemathesis.openapi.from_url(f"{world.url}/api/v1/openapi.json")
+    schema = schemathesis.openapi.from_url(document_url(world), timeout=DOCUMENT_TIMEOUT)
     base = schema.as_state_machine()
 
     for role in ROLES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.builders.market import Market, issue_token
+from tests.builders.market import Market, auth, issue_token
 from tests.builders.stock import make_warehouse, sku_of
 from tuoguan.principal import Role
 
@@ -38,6 +38,28 @@ def add_sku(
     m.ok(m.post(decision, m.operator, {"decision": "approve"}))
     skus = m.ok(m.get(f"/products/{product}/skus", token))
     return str(next(sku["id"] for sku in skus if sku["code"] == code))
+
+
+def edit_sku(m: Market, store_key: str, sku_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """A change to one SKU of the store's seeded product by its seller, through a reviewed
+    revision for an approved full-managed product (C1, C2); the SKU as its seller reads it."""
+    seller = "a" if store_key.startswith("a_") else "b"
+    product = m.products[store_key]
+    token = m.seller_tokens[seller]
+    if not store_key.endswith("_full"):
+        return dict(
+            m.ok(
+                m.client.patch(
+                    f"/api/v1/products/{product}/skus/{sku_id}", json=changes, headers=auth(token)
+                )
+            )
+        )
+    body = {"skus": [{"id": sku_id, **changes}]}
+    revision = m.ok(m.post(f"/products/{product}/revisions", token, body), 201)
+    decision = f"/products/{product}/revisions/{revision['id']}/decision"
+    m.ok(m.post(decision, m.operator, {"decision": "approve"}))
+    skus = m.ok(m.get(f"/products/{product}/skus", token))
+    return dict(next(sku for sku in skus if sku["id"] == sku_id))
 
 
 def notice_body(

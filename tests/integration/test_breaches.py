@@ -48,10 +48,10 @@ def test_missed_confirmation_is_recorded_once_flagged_and_notified(
     assert datetime.fromisoformat(breach["deadline_at"]) == confirm_by
     events = m.ok(m.get(f"/orders/{order['id']}/events", seller))
     assert events[-1]["action"] == "deadline_missed" and events[-1]["actor_role"] == "system"
-    (note,) = m.ok(m.get("/notifications", seller, params={"unread": True}))
+    (note,) = m.news(seller, unread=True)
     assert note["subject_id"] == order["id"] and "24 hours" in note["message"]
     m.ok(m.post(f"/notifications/{note['id']}/read", seller))
-    assert m.ok(m.get("/notifications", seller, params={"unread": True})) == []
+    assert m.news(seller, unread=True) == []
 
 
 def test_a_late_confirmation_then_the_warehouses_fresh_ship_deadline_can_be_missed(
@@ -117,8 +117,8 @@ def test_breaches_and_notifications_stay_with_their_seller(
     assert _sweep(client, clock, settings) == 1
     b = m.seller_tokens["b"]
     assert m.ok(m.get("/breaches", b)) == []
-    assert m.ok(m.get("/notifications", b)) == []
-    (note,) = m.ok(m.get("/notifications", m.seller_tokens["a"]))
+    assert m.news(b) == []
+    (note,) = m.news(m.seller_tokens["a"])
     assert m.post(f"/notifications/{note['id']}/read", b).status_code == 404
     assert m.get("/breaches", m.channel).status_code == 403
     assert m.get("/notifications", m.carrier).status_code == 403

@@ -267,7 +267,7 @@ def test_the_platforms_late_shipment_is_its_own_breach_never_the_sellers(
     (breach,) = m.ok(m.get("/breaches", m.operator))
     assert (breach["kind"], breach["responsible"]) == ("ship_late", "platform")
     assert breach["warehouse_id"] == warehouse
-    assert m.ok(m.get("/notifications", seller)) == []  # the seller is not told
+    assert m.news(seller) == []  # the seller is not told
     clock.advance(timedelta(hours=5))
     m.ok(m.post(f"/orders/{order['id']}/ship", m.operator, SHIP))
     assert sweep_once(client, clock, settings)["assess_penalties"] == 1
@@ -278,9 +278,7 @@ def test_the_platforms_late_shipment_is_its_own_breach_never_the_sellers(
     assert rating["score"] == 100 and rating["breaches"]["ship_late"] == 0
 
 
-def _race(
-    db_url: str, clock: FrozenClock, body: dict[str, Any], start: threading.Barrier
-) -> str:
+def _race(db_url: str, clock: FrozenClock, body: dict[str, Any], start: threading.Barrier) -> str:
     """One buyer's order, placed at the same moment as the others'."""
 
     async def main() -> str:

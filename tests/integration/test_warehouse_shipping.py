@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from tests.builders.inbound import edit_sku
 from tests.builders.market import Market, issue_token
 from tests.builders.shipping import (
     SandboxHandle,
@@ -27,13 +28,7 @@ def _stocked(m: Market, sandbox: SandboxHandle, on_hand: int = 5) -> tuple[str, 
     (given a barcode and a colour), and a token for its staff: (warehouse, SKU, staff)."""
     connect_sandbox(m, sandbox)
     warehouse, sku = stocked(m, "a_full", on_hand)
-    m.ok(
-        m.client.patch(
-            f"/api/v1/products/{m.products['a_full']}/skus/{sku}",
-            json={"barcode": BARCODE, "attributes": {"colour": "black"}},
-            headers={"Authorization": f"Bearer {m.seller_tokens['a']}"},
-        )
-    )
+    edit_sku(m, "a_full", sku, {"barcode": BARCODE, "attributes": {"colour": "black"}})
     staff = issue_token(m.db_url, Role.warehouse, warehouse_ids=[warehouse])
     return warehouse, sku, staff
 

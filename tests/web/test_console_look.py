@@ -184,7 +184,7 @@ def test_the_header_fits_a_phone_and_lies_flat_on_a_desk(
     rows = {
         round(box["y"]) for box in (a.bounding_box() for a in header.locator("nav a").all()) if box
     }
-    assert len(rows) == 1, "the pages' links fit one line at 1280 px"
+    assert len(rows) <= 2, "the pages' links (eighteen, for an operator) fit two lines at 1280 px"
     desk.close()
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})

@@ -75,6 +75,8 @@ ALLOWED_LATIN = {
     "cn",
     "hk",
     "kg",
+    "kb",  # CLDR's Chinese short units for file sizes: kB, MB
+    "mb",
     "g",
     "cm",
     "mm",

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.builders.inbound import edit_sku
 from tests.builders.market import Market, create_console_user
 from tests.builders.shipping import SandboxHandle, connect_sandbox
 from tests.builders.stock import make_warehouse, stocked
@@ -45,13 +46,7 @@ def _order(m: Market, sandbox: SandboxHandle) -> tuple[str, str, dict[str, Any]]
     units it ships, and the sandbox carrier connected: (warehouse, SKU code, fulfilment order)."""
     connect_sandbox(m, sandbox)
     warehouse, sku = stocked(m, "a_full", 5)
-    found = m.ok(
-        m.client.patch(
-            f"/api/v1/products/{m.products['a_full']}/skus/{sku}",
-            json={"barcode": BARCODE, "attributes": {"colour": "black"}},
-            headers={"Authorization": f"Bearer {m.seller_tokens['a']}"},
-        )
-    )
+    found = edit_sku(m, "a_full", sku, {"barcode": BARCODE, "attributes": {"colour": "black"}})
     order = m.place("a_full", quantity=2)
     (fo,) = m.ok(m.get(f"/orders/{order['id']}/fulfilment-orders", m.operator))
     return warehouse, found["code"], fo

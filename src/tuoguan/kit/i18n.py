@@ -27,6 +27,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from babel.units import format_unit
 
 from tuoguan.kit.money import format_minor
 
@@ -129,6 +130,17 @@ def relative(delta: timedelta, lang: str) -> str:
 def length(delta: timedelta, lang: str) -> str:
     """A length of time in words: "5 hours", "2 天"."""
     return str(format_timedelta(delta, threshold=1.5, locale=_BABEL[language(lang)]))
+
+
+def file_size(size: int, lang: str) -> str:
+    """A file's size as people read it: kilobytes under a megabyte, rounded up, else megabytes
+    with one decimal (CLDR's short units in ``lang``)."""
+    locale = _BABEL[language(lang)]
+    if size < 1_048_576:
+        kilobytes = max(1, -(-size // 1024))
+        return str(format_unit(kilobytes, "digital-kilobyte", length="short", locale=locale))
+    megabytes = round(size / 1_048_576, 1)
+    return str(format_unit(megabytes, "digital-megabyte", length="short", locale=locale))
 
 
 def money_text(amount_minor: int, currency: str, lang: str) -> str:

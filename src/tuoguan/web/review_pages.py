@@ -28,7 +28,7 @@ from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
 from tuoguan.catalog.category_models import CategoryRule
 from tuoguan.errors import DomainError, Forbidden, InvalidInput
-from tuoguan.kit.i18n import N_
+from tuoguan.kit.i18n import N_, file_size
 from tuoguan.onboarding import documents, review_reads, reviews
 from tuoguan.onboarding import review_fields as spec
 from tuoguan.onboarding.review_models import ReviewDecision, ReviewStage, ReviewStatus
@@ -37,7 +37,15 @@ from tuoguan.principal import Role
 from tuoguan.stores import service as stores
 from tuoguan.stores.models import StoreMode
 from tuoguan.web import owners
-from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
+from tuoguan.web.console import (
+    _current,
+    _db,
+    _render,
+    _to_login,
+    checked_form,
+    request_ctx,
+    request_language,
+)
 from tuoguan.web.forms import FORM, REFUSED, Errors, Refused, errors_of, status_of
 from tuoguan.web.policy_pages import PLATFORM_ZONE
 from tuoguan.web.stock_pages import error_page, say
@@ -87,8 +95,8 @@ def _seconds(count: int | None) -> timedelta:
     return timedelta(seconds=int(count or 0))
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_048_576:g} MB"
+def _megabytes(request: Request, size: int) -> str:
+    return file_size(size, request_language(request))
 
 
 def _errors(request: Request, exc: Refused, *, decided: bool = False) -> Errors:
@@ -105,7 +113,9 @@ def _errors(request: Request, exc: Refused, *, decided: bool = False) -> Errors:
             elif field in ("reasons", "stage", "store_id") or rule == "incomplete":
                 field = FORM
             size = int(exc.extra.get("max_bytes") or request.app.state.settings.document_max_bytes)
-            return {field: say(request, key, max=_megabytes(size), count=spec.MAX_CATEGORIES)}
+            return {
+                field: say(request, key, max=_megabytes(request, size), count=spec.MAX_CATEGORIES)
+            }
     return errors_of(request, exc)
 
 
@@ -232,7 +242,7 @@ async def _seller_page(
             "rounds": [review_reads.present_round(r) for r in rounds],
             "brand_rules": await _brand_rules(request),
             "advice_words": ADVICE_WORDS,
-            "max_size": _megabytes(settings.document_max_bytes),
+            "max_size": _megabytes(request, settings.document_max_bytes),
             "typical_days": review_reads.TYPICAL_DAYS,
             "zone": PLATFORM_ZONE,
             "field_key": spec.field_key,

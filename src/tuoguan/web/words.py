@@ -89,4 +89,5 @@ def helpers(lang: str, now: datetime) -> dict[str, Callable[..., Any]]:
         "message": message,
         "money": money_of,
         "length": lambda delta: i18n.length(delta, lang),
+        "file_size": lambda size: i18n.file_size(int(size), lang),
     }

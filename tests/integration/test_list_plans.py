@@ -86,11 +86,16 @@ class Planner:
             # of the table, which no real marketplace does; the default estimates (few rows
             # per value) are the big table's.
             self.conn = psycopg.connect(db_url)
-            # Nor the statistics autovacuum gathered while earlier tests filled and emptied
-            # this database: dropped inside this transaction, which close() rolls back.
+            # Nor what autovacuum learnt while earlier tests filled and emptied this database
+            # (column statistics; a table's rows per page, from when it held one row): both
+            # forgotten inside this transaction, which close() rolls back.
             self.conn.execute(
                 "DELETE FROM pg_statistic WHERE starelid IN "
                 "(SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)"
+            )
+            self.conn.execute(
+                "UPDATE pg_class SET reltuples = -1, relpages = 0 "
+                "WHERE relnamespace = 'public'::regnamespace"
             )
             self.conn.execute("SET enable_seqscan = off")
             self.conn.execute("SET enable_sort = off")

@@ -2,6 +2,8 @@
 
 from tuoguan.accounts import models as accounts_models
 from tuoguan.audit import models as audit_models
+from tuoguan.cases import models as cases_models
+from tuoguan.cases import open_cases as cases_open_cases
 from tuoguan.catalog import category_models as catalog_category_models
 from tuoguan.catalog import models as catalog_models
 from tuoguan.catalog import review_models as catalog_review_models
@@ -34,6 +36,8 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "audit_models",
+    "cases_models",
+    "cases_open_cases",
     "catalog_category_models",
     "catalog_models",
     "catalog_review_models",

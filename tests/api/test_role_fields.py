@@ -197,6 +197,14 @@ def build(
         headers=auth(staff),
     )
     assert photo.status_code == 201, photo.text
+    # R2 (issue 16): the damaged unit's case, naming the sandbox carrier
+    raised = {
+        "notice_id": here["id"],
+        "discrepancy_id": damaged["id"],
+        "summary": "one unit damaged",
+        "carrier_code": "sandbox",
+    }
+    here_case = m.ok(m.post("/cases/receiving", staff, raised), 201)
     there = sent(m, m.platform_warehouse, [(sku, 2)])
 
     own = {
@@ -204,6 +212,7 @@ def build(
         "warehouse_id": warehouse,
         "notice_id": here["id"],
         "discrepancy_id": damaged["id"],
+        "case_id": here_case["id"],
         "fulfilment_order_id": fo["id"],
         "export_id": export["id"],
         "sku_id": sku,
@@ -221,6 +230,7 @@ def build(
         "ids": parcel,
         "warehouse_id": m.platform_warehouse,
         "notice_id": there["id"],
+        "case_id": seeded.params["case_id"],  # at another warehouse
         "sku_id": b_sku["id"],
         "account_id": _account_of(b_penalty, AccountKind.payable),
         "entry_id": b_penalty.id,

@@ -30,9 +30,10 @@ import httpx
 import pytest
 
 from tests.builders import ledger, payouts
+from tests.builders.inbound import sent
 from tests.builders.market import ADDRESS, Market, auth, issue_token
 from tests.builders.shipping import SandboxHandle, add_product, connect_sandbox, place_with, ship
-from tests.builders.stock import make_warehouse, stocked
+from tests.builders.stock import make_warehouse, sku_of, stocked
 from tuoguan.api.app import create_app
 from tuoguan.config import Settings
 from tuoguan.db import Database
@@ -422,6 +423,9 @@ def seed(
     # every operation that does not declare them.
     warehouse = make_warehouse(m)
     staff = issue_token(db_url, Role.warehouse, warehouse_ids=[warehouse["id"]])
+    # R2, R3 (issue 16): a receiving exception at the staff's warehouse naming the sandbox
+    # carrier, each party adding to it in its own view; G4: the buyer's dispute on the parcel.
+    case, dispute = _cases(m, http, warehouse["id"], staff, sandbox_carrier, parcel["id"])
     tokens = {
         "operator": m.operator,
         "seller": seller,
@@ -459,10 +463,39 @@ def seed(
             ),
             "n": "1",  # a number in the path (a photo's index): the object decides 404
             "ids": shipment["id"],
+            "case_id": case,
+            "dispute_id": dispute,
         },
         cainiao_order=redo["id"],
         cancelled_shipment=first["id"],
     )
+
+
+def _cases(
+    m: Market, http: httpx.Client, warehouse: str, staff: str, carrier: str, order_id: str
+) -> tuple[str, str]:
+    """A receiving exception (a notice that never came) every party adds to, and a buyer's
+    dispute."""
+    sku = sku_of(m, "a_full")
+    notice = sent(m, warehouse, [(sku, 3)])
+    m.ok(m.post(f"/inbound-notices/{notice['id']}/arrive", staff))
+    # nothing counted: the three never came (and the warehouse holds none the orders could take)
+    (short,) = m.ok(m.post(f"/inbound-notices/{notice['id']}/close", staff))["discrepancies"]
+    raised = {
+        "notice_id": notice["id"],
+        "discrepancy_id": short["id"],
+        "summary": "the three units never came",
+        "carrier_code": "sandbox",
+    }
+    case = m.ok(m.post("/cases/receiving", staff, raised), 201)["id"]
+    for who in (m.seller_tokens["a"], carrier):
+        m.ok(m.post(f"/cases/{case}/messages", who, {"text": "looking into it"}), 201)
+        proof = http.post(f"{API}/cases/{case}/evidence", headers=auth(who), data={"text": "scan"})
+        assert proof.status_code == 201, proof.text
+    opened = {"order_id": order_id, "cause": "damaged", "summary": "a scratch on the case"}
+    dispute = m.ok(m.post("/disputes", m.channel, opened), 201)["id"]
+    m.ok(m.post(f"/disputes/{dispute}/messages", m.channel, {"text": "see the photo"}), 201)
+    return case, dispute
 
 
 UNSEEDED = "unseeded"  # an id of a kind the seeding does not make: nobody may read it

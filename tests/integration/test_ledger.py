@@ -42,6 +42,8 @@ SEQUENCE: list[tuple[EntryKind, dict[str, int]]] = [
     (K.shipping_cost_incurred, {"amount": 800}),
     (K.refund_borne_by_platform, {"amount": 150}),
     (K.exit_fee_charged, {"management": 100, "refund_handling": 50}),
+    (K.case_compensation, {"amount": 70}),
+    (K.carrier_charged, {"amount": 70}),
     (K.debt_netted, {"amount": 150}),  # the exit fees, netted from what is due
     (K.payout_prepared, {"amount": 10000}),
     (K.payout_sent, {"amount": 10000}),
@@ -77,11 +79,11 @@ def test_each_kind_posts_its_legs_and_moves_the_balances(db_url: str) -> None:
                         session, kind=account_kind, currency="CNY", store_id=owner
                     )
                     assert shown == ACCOUNTS[account_kind].shown(total), (kind, account_kind)
-        # what the store is left with: sales and compensation due, less debts (the exit fees
-        # among them) and the payout,
+        # what the store is left with: sales and compensation due (a case's among them), less
+        # debts (the exit fees among them) and the payout,
         # then a sale below its supply price (the supply price, 1 200, is due all the same),
         # then a compensation owed back and netted
-        assert ACCOUNTS[A.receivable].shown(expected[A.receivable]) == 6850 - 150 + 1200 - 250
+        assert ACCOUNTS[A.receivable].shown(expected[A.receivable]) == 6850 - 150 + 70 + 1200 - 250
         assert expected[A.payable] == expected[A.deposit_held] == 0
         assert expected[A.payout_clearing] == expected[A.insurance_recoverable] == 0
 
@@ -93,7 +95,8 @@ def test_each_kind_posts_its_legs_and_moves_the_balances(db_url: str) -> None:
             rest, end = await reads.movements(session, account_id=receivable, cursor=cursor)
             amounts = [p.amount_minor for p in first + rest]
             assert (
-                amounts == [250, -1200, 10000, 150, -1200, -250, 600, -7000, -9000] and end is None
+                amounts == [250, -1200, 10000, 150, -70, -1200, -250, 600, -7000, -9000]
+                and end is None
             )
             report = await check.check(session)
         assert report.clean and report.postings == sum(

@@ -48,13 +48,14 @@ def test_every_kind_sums_to_zero_for_any_values(data: st.DataObject) -> None:  #
     assert all(amount != 0 for _, amount in postings)
 
 
-def test_the_floors_are_the_four_accounts_that_must_not_go_negative() -> None:  # S3 G3
+def test_the_floors_are_the_five_accounts_that_must_not_go_negative() -> None:  # S3 G3 R3
     floors = {kind for kind, spec in ACCOUNTS.items() if not spec.may_go_negative}
     assert floors == {
         AccountKind.deposit_held,
         AccountKind.receivable,
         AccountKind.payout_clearing,
         AccountKind.insurance_recoverable,
+        AccountKind.carrier_recoverable,
     }
     receivable = ACCOUNTS[AccountKind.receivable]
     assert (receivable.owner, receivable.normal) == (Owner.store, Side.credit)

@@ -21,6 +21,7 @@ from tuoguan.api.middleware import BodyLimit, RequestId, SecurityHeaders
 from tuoguan.api.routes import (
     agreements,
     business_reviews,
+    cases,
     categories,
     commission,
     deposits,
@@ -147,6 +148,7 @@ def create_app(
                     *discrepancy_pages.LARGER_BODIES,
                     *business_reviews.LARGER_BODIES,
                     *exits.LARGER_BODIES,
+                    *cases.LARGER_BODIES,
                     *exit_pages.LARGER_BODIES,
                     *review_pages.LARGER_BODIES,
                 ),
@@ -198,6 +200,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         business_reviews,
         categories,
         exits,
+        cases,
     ):
         api.include_router(module.router)
     composed.include_router(api)

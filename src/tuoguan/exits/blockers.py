@@ -16,6 +16,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.cases.kinds import CaseState
+from tuoguan.cases.models import Case
 from tuoguan.finance.models import Penalty
 from tuoguan.finance.states import PenaltyStatus
 from tuoguan.ledger import reads
@@ -102,7 +104,18 @@ async def _open_cases(session: AsyncSession, store: Store, now: datetime) -> lis
         .order_by(Penalty.id)
         .limit(ITEMS)
     )
+    cases = await session.execute(
+        select(Case.id, Case.kind, Case.order_id, Case.notice_id)
+        .where(Case.store_id == store.id, Case.state != CaseState.closed)
+        .order_by(Case.id)
+        .limit(ITEMS)
+    )
     found = [Item("insurance_claim", c, order_link(o)) for c, o in claims]
+    # A case is shown on its subject's page (the order, the inbound notice).
+    found += [
+        Item(kind.value, c, order_link(o) if o else f"/console/inbound/{n}")
+        for c, kind, o, n in cases
+    ]
     found += [
         Item("penalty", p, f"/console/penalties?store={store.id}&order={o}") for p, o in penalties
     ]

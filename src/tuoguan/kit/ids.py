@@ -61,6 +61,8 @@ PREFIXES = {
     "exit": "ext",
     "exit_terms": "xtm",
     "exit_archive": "xar",
+    "case": "cas",
+    "case_entry": "cen",
 }
 
 

@@ -47,6 +47,7 @@ class AccountKind(StrEnum):
     compensation_expense = "compensation_expense"  # G2 delivery-commitment compensation
     insurance_recoverable = "insurance_recoverable"  # G3: what the insurer owes the platform
     refunds_borne = "refunds_borne"  # M3, G6: buyer refunds the platform bears
+    carrier_recoverable = "carrier_recoverable"  # R3: what a carrier owes for a loss it bore
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ ACCOUNTS: dict[AccountKind, AccountSpec] = {
         AccountSpec(A.shipping_cost, P, DR, True, "what carriers are paid"),
         AccountSpec(A.compensation_expense, P, DR, True, "delivery-commitment compensation (G2)"),
         AccountSpec(A.insurance_recoverable, P, DR, False, "what the insurer owes (G3)"),
+        AccountSpec(
+            A.carrier_recoverable, P, DR, False, "what carriers owe for losses they bore (R3)"
+        ),
         AccountSpec(A.refunds_borne, P, DR, True, "buyer refunds the platform bears (M3, G6)"),
     )
 }

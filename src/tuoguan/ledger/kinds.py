@@ -39,6 +39,8 @@ class EntryKind(StrEnum):
     shipping_cost_incurred = "shipping_cost_incurred"
     refund_charged_to_seller = "refund_charged_to_seller"  # 退款由卖家承担
     refund_borne_by_platform = "refund_borne_by_platform"  # 平台承担退款 (M3, G6)
+    case_compensation = "case_compensation"  # 异常赔付: a case decided for the seller (R3)
+    carrier_charged = "carrier_charged"  # the carrier bears a case's compensation (R3)
     exit_fee_charged = "exit_fee_charged"  # 退店费用: 店铺管理费 + 退款手续费 (S4, S5)
     debt_netted = "debt_netted"  # 欠款抵扣: what the seller owes, netted against what is due
     payout_prepared = "payout_prepared"  # 结算
@@ -183,6 +185,18 @@ KINDS: dict[EntryKind, EntrySpec] = {
             A.refunds_borne,
             A.cash,
             "a buyer refund the platform bears (M3, G6)",
+        ),
+        _pair(
+            K.case_compensation,
+            A.compensation_expense,
+            A.receivable,
+            "a receiving exception decided for the seller: the platform compensates it (R3)",
+        ),
+        _pair(
+            K.carrier_charged,
+            A.carrier_recoverable,
+            A.compensation_expense,
+            "a case's compensation the carrier bears: it owes the platform (R3)",
         ),
         EntrySpec(
             K.exit_fee_charged,

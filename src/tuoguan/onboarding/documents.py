@@ -39,6 +39,7 @@ from tuoguan.kit.storage import Storage, open_storage
 from tuoguan.onboarding.review_models import Document
 from tuoguan.principal import Principal, Role
 from tuoguan.stores import service as stores
+from tuoguan.stores.models import Store
 
 SUBJECT = "document"
 FILES = "/files"
@@ -86,6 +87,31 @@ async def upload(
     if ctx.principal.role not in _UPLOADERS:
         raise Forbidden(f"a {ctx.principal.role.value} does not upload documents")
     store = await stores.get_store(session, principal=ctx.principal, store_id=store_id)
+    return await keep(
+        session,
+        ctx=ctx,
+        storage=storage,
+        settings=settings,
+        store=store,
+        purpose=purpose,
+        data=data,
+        file_name=file_name,
+    )
+
+
+async def keep(
+    session: AsyncSession,
+    *,
+    ctx: Ctx,
+    storage: Storage,
+    settings: Settings,
+    store: Store,
+    purpose: str,
+    data: bytes,
+    file_name: str | None,
+) -> Document:
+    """Keep a file of a store for a caller that has checked who may add it (``upload``, a
+    case's evidence): checked by content and size, stored, recorded and audited."""
     if not _PURPOSE.fullmatch(purpose):
         raise InvalidInput(
             "a purpose is a lower-case word (e.g. licence)", field="purpose", rule="purpose_format"

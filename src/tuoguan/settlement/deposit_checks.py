@@ -191,9 +191,8 @@ async def _penalties_open(session: AsyncSession, store: Store, now: datetime) ->
     )
 
 
-# The open cases that hold a refund back, by kind. Issue 16 adds "receiving_case" (receiving
-# exceptions) and "dispute" (disputes and after-sales) here: a kind's counter of the store's
-# cases that are not closed.
+# The open cases that hold a refund back, by kind: a kind's counter of the store's cases that
+# are not closed. ``tuoguan.cases.open_cases`` adds its kinds (receiving_exception, dispute).
 OPEN_CASES: dict[str, CaseCounter] = {
     "insurance_claim": _claims_waiting,
     "penalty": _penalties_open,

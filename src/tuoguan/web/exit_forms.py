@@ -26,6 +26,8 @@ ITEM_WORDS = {
     "order": N_("exit_item_order"),
     "penalty": N_("exit_item_penalty"),
     "insurance_claim": N_("exit_item_claim"),
+    "receiving_exception": N_("exit_item_receiving_exception"),
+    "dispute": N_("exit_item_dispute"),
 }
 # What the service refuses, by rule: (the form field it concerns, the words beside it).
 REFUSALS = {

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.cases import sweep as case_sweep
 from tuoguan.catalog import review_sweep
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
@@ -99,6 +100,9 @@ PRODUCT_REVIEWS = Rows(
 )
 # S2: business-info stages waiting past their 3 business days, flagged once (seller and
 # operators told).
+# R3, G4: each case step's owner warned before its deadline and the miss flagged after, once;
+# a decided case closes when its appeal window passes unused.
+CASE_DEADLINES = Rows(case_sweep.SWEEP, "case", case_sweep.watch_due, case_sweep.due_ids)
 BUSINESS_REVIEWS = Rows(
     business_reviews.SWEEP,
     "business_review",
@@ -300,6 +304,7 @@ DEADLINE_SWEEPS = (
     _rows(PAYOUTS),
     _rows(PRODUCT_REVIEWS),
     _rows(BUSINESS_REVIEWS),
+    _rows(CASE_DEADLINES),
     _counted("escalate_cancellations", escalate_cancellations),
     _counted("poll_carriers", poll_carriers),
     _counted("fan_out_webhooks", fan_out_webhooks),

@@ -1,0 +1,122 @@
+"""A case and its timeline: the one row that says where it stands, and every entry (step,
+evidence, message, decision, appeal, deadline) appended for good."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tuoguan.cases.kinds import Bearer, CaseKind, CaseParty, CaseState
+from tuoguan.db import Base, UTCDateTime
+from tuoguan.principal import Role
+from tuoguan.stores.models import StoreMode
+
+_OPEN = "state != 'closed'"
+
+
+class Case(Base):
+    """One case: its kind, subject, parties, the step it is at (owner and deadline), its
+    decision, its appeal."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The operators' queue per kind: working cases first, the most at risk (the nearest
+        # deadline) first, then decided ones, then closed.
+        Index("ix_cases_queue", "kind", "queue_rank", "queue_due_at", "id"),
+        Index("ix_cases_seller", "seller_id", "queue_rank", "queue_due_at", "id"),
+        Index("ix_cases_store", "store_id", "state"),
+        # The deadline sweep's range: working steps not yet warned or missed.
+        Index(
+            "ix_cases_step_due",
+            "step_due_at",
+            postgresql_where=text("step_due_at IS NOT NULL AND breached_at IS NULL"),
+            sqlite_where=text("step_due_at IS NOT NULL AND breached_at IS NULL"),
+        ),
+        # One case per receiving discrepancy; one open dispute per order.
+        Index("uq_cases_discrepancy", "discrepancy_id", unique=True),
+        Index(
+            "uq_cases_open_dispute",
+            "order_id",
+            unique=True,
+            postgresql_where=text(f"kind = 'dispute' AND {_OPEN}"),
+            sqlite_where=text(f"kind = 'dispute' AND {_OPEN}"),
+        ),
+        Index("ix_cases_notice", "notice_id"),
+        Index("ix_cases_order", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[CaseKind] = mapped_column(Enum(CaseKind, native_enum=False, length=30))
+    cause: Mapped[str] = mapped_column(String(30))
+    state: Mapped[CaseState] = mapped_column(Enum(CaseState, native_enum=False, length=20))
+    # The subject: an inbound notice (and its discrepancy) or an order.
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    mode: Mapped[StoreMode] = mapped_column(Enum(StoreMode, native_enum=False, length=20))
+    notice_id: Mapped[str | None] = mapped_column(ForeignKey("inbound_notices.id"))
+    discrepancy_id: Mapped[str | None] = mapped_column(ForeignKey("inbound_discrepancies.id"))
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"))
+    warehouse_id: Mapped[str | None] = mapped_column(ForeignKey("warehouses.id"))
+    carrier_code: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    summary: Mapped[str] = mapped_column(String(2000))
+    opened_by: Mapped[str] = mapped_column(String(40))
+    opened_role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The step: since when, whose, until when; warned before and flagged after its deadline.
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step_owner: Mapped[CaseParty | None] = mapped_column(
+        Enum(CaseParty, native_enum=False, length=20)
+    )
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    queue_rank: Mapped[int] = mapped_column(Integer, default=0)  # 0 working, 1 decided, 2 closed
+    queue_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The decision (and, after an appeal that overturned it, the final one).
+    decision: Mapped[str | None] = mapped_column(String(30))
+    bearer: Mapped[Bearer | None] = mapped_column(Enum(Bearer, native_enum=False, length=20))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    decision_reason: Mapped[str | None] = mapped_column(String(2000))
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The journal entries and the refund the decision (and the appeal's) posted.
+    entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    refund_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The appeal: once, by a party on the case, decided by another operator; final.
+    appealed_by: Mapped[str | None] = mapped_column(String(40))
+    appealed_party: Mapped[CaseParty | None] = mapped_column(
+        Enum(CaseParty, native_enum=False, length=20)
+    )
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    appeal_reason: Mapped[str | None] = mapped_column(String(2000))
+    appeal_outcome: Mapped[str | None] = mapped_column(String(20))  # upheld, overturned
+    appeal_decided_by: Mapped[str | None] = mapped_column(String(40))
+    appeal_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseEntry(Base):
+    """One thing that happened on a case, appended and never changed: a step, evidence (a file
+    or a text, with its SHA-256), a message, a decision, an appeal, a deadline warned or
+    missed; with who (party, actor, role) and when."""
+
+    __tablename__ = "case_entries"
+    __table_args__ = (Index("ix_case_entries_case", "case_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(30))
+    party: Mapped[CaseParty | None] = mapped_column(Enum(CaseParty, native_enum=False, length=20))
+    actor_id: Mapped[str] = mapped_column(String(40))
+    actor_role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str | None] = mapped_column(String(4000))
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,208 @@
+"""What the case API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from tuoguan.cases.kinds import Bearer, CaseKind, CaseParty, CaseState
+from tuoguan.stores.schemas import Strict
+
+MAX_AMOUNT = 10**12
+Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True, description="Minor units.")]
+
+
+class ReceivingCaseCreate(Strict):
+    """A receiving exception (R2) on an inbound notice, raised by the warehouse, its seller or
+    an operator; from one of the notice's discrepancies where there is one."""
+
+    notice_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    discrepancy_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    cause: (
+        Literal[
+            "short",
+            "over",
+            "damaged",
+            "wrong_item",
+            "label_or_address",
+            "info_mismatch",
+            "system_fault",
+        ]
+        | None
+    ) = Field(
+        default=None, description="R2's cause; from the discrepancy's kind when one is named."
+    )
+    summary: Said
+    carrier_code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = Field(
+        default=None, description="The carrier that brought the goods, if it is on the platform."
+    )
+
+
+class DisputeCreate(Strict):
+    """A buyer's dispute on an order that shipped (G4), opened by the storefront."""
+
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    cause: Literal["not_received", "not_as_described", "damaged", "wrong_item"]
+    summary: Said
+
+
+class CaseMove(Strict):
+    """An operator moves a case to its next step (R3: ask the carrier, ask the seller,
+    escalate; a dispute from the seller to the platform's investigation)."""
+
+    to: CaseState
+    note: Reason | None = None
+    carrier_code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
+
+
+class CaseMessage(Strict):
+    text: Said
+
+
+class CaseDecide(Strict):
+    """A decision from the kind's list, who bears it where the decision names a bearer, the
+    amount where it moves money, and why."""
+
+    decision: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    bearer: Bearer | None = None
+    amount_minor: Amount | None = None
+    reason: Reason
+
+
+class CaseAppeal(Strict):
+    reason: Reason
+
+
+class AppealDecide(Strict):
+    """The appeal's final result: the decision stands (``upheld``) or another replaces it
+    (``overturned``, with the new decision, bearer and amount as for a decision)."""
+
+    outcome: Literal["upheld", "overturned"]
+    decision: Annotated[str, StringConstraints(min_length=1, max_length=30)] | None = None
+    bearer: Bearer | None = None
+    amount_minor: Amount | None = None
+    reason: Reason
+
+
+class AppealRead(BaseModel):
+    """The appeal as recorded: by which party, when, why, and until when it is decided."""
+
+    case_id: str
+    state: CaseState
+    appealed_party: CaseParty
+    appealed_at: datetime
+    reason: str
+    decide_by: datetime | None
+
+
+class CaseEntryRead(BaseModel):
+    """One entry of the timeline."""
+
+    position: int
+    type: str = Field(
+        description="opened, moved, evidence, message, decided, appealed, appeal_decided, "
+        "deadline_warned, deadline_missed, closed"
+    )
+    party: CaseParty | None
+    actor_id: str
+    actor_role: str
+    at: datetime
+    text: str | None
+    file_name: str | None = None
+    content_type: str | None = None
+    link: str | None = Field(default=None, description="A short-lived signed link to the file.")
+    sha256: str | None
+    data: dict[str, object]
+
+
+class CaseRead(BaseModel):
+    """A case as one of its parties reads it."""
+
+    id: str
+    kind: CaseKind
+    cause: str
+    state: CaseState
+    store_id: str
+    seller_id: str
+    notice_id: str | None
+    discrepancy_id: str | None
+    order_id: str | None
+    warehouse_id: str | None
+    carrier_code: str | None
+    currency: str
+    summary: str
+    opened_at: datetime
+    opened_role: str
+    step_owner: CaseParty | None
+    step_due_at: datetime | None
+    overdue: bool
+    next_steps: list[CaseState]
+    decisions: list[str] = Field(description="The decisions this kind may end in.")
+    decision: str | None
+    bearer: Bearer | None
+    amount_minor: int | None
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    appeal_by: datetime | None = Field(description="Until when one appeal may be made.")
+    appealed_party: CaseParty | None
+    appealed_at: datetime | None
+    appeal_reason: str | None
+    appeal_outcome: str | None
+    appeal_decided_at: datetime | None
+    closed_at: datetime | None
+    your_party: CaseParty | None = Field(description="Which party the reader is on the case.")
+    entries: list[CaseEntryRead] | None = Field(
+        default=None, description="The timeline (one case's read; lists leave it out)."
+    )
+
+
+class PartyEntryRead(BaseModel):
+    """One entry of the timeline as the storefront or a carrier reads it: who (by party),
+    when and what, without the platform's internal data."""
+
+    position: int
+    type: str
+    party: CaseParty | None
+    at: datetime
+    text: str | None
+    file_name: str | None = None
+    content_type: str | None = None
+    link: str | None = None
+    sha256: str | None
+
+
+class PartyCaseRead(BaseModel):
+    """A case as the storefront (the buyer) or a carrier reads it: the subject, the step and
+    its deadline, the decision and what it moved (``decided_minor``: the buyer's refund, the
+    carrier's compensation), the appeal, the timeline."""
+
+    id: str
+    kind: CaseKind
+    cause: str
+    state: CaseState
+    order_id: str | None
+    notice_id: str | None
+    currency: str
+    summary: str
+    opened_at: datetime
+    step_owner: CaseParty | None
+    step_due_at: datetime | None
+    overdue: bool
+    decision: str | None
+    decided_minor: int | None
+    decision_reason: str | None
+    decided_at: datetime | None
+    appeal_by: datetime | None
+    appealed_party: CaseParty | None
+    appealed_at: datetime | None
+    appeal_reason: str | None
+    appeal_outcome: str | None
+    appeal_decided_at: datetime | None
+    closed_at: datetime | None
+    your_party: CaseParty | None
+    entries: list[PartyEntryRead] | None = None

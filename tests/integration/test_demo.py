@@ -74,6 +74,13 @@ def _every_list_has_data(
     breaches = _list(client, "/breaches", operator)
     assert {b["kind"] for b in breaches} == {"confirm_late", "ship_late"}
     assert _list(client, "/penalties", operator)
+    # R3, G4: a receiving exception waiting for its seller, one decided, a buyer's dispute
+    found = {(c["kind"], c["state"]) for c in _list(client, "/cases", operator)}
+    assert found == {
+        ("receiving_exception", "awaiting_seller"),
+        ("receiving_exception", "decided"),
+        ("dispute", "awaiting_seller"),
+    }
     # and each demo seller sees its own, with a penalty it may still appeal
     tokens = {}
     for login in logins:

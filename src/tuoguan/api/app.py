@@ -128,7 +128,7 @@ def create_app(
     # Every route, built once per process (see _routes), in the order include_router adds them.
     app.router.routes.extend(_routes())
     openapi.install(app)
-    from tuoguan.web import discrepancy_pages, exit_pages, review_pages
+    from tuoguan.web import case_pages, discrepancy_pages, exit_pages, review_pages
 
     docs.install(
         app,
@@ -150,6 +150,7 @@ def create_app(
                     *exits.LARGER_BODIES,
                     *cases.LARGER_BODIES,
                     *exit_pages.LARGER_BODIES,
+                    *case_pages.LARGER_BODIES,
                     *review_pages.LARGER_BODIES,
                 ),
             )
@@ -208,6 +209,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(files.router)
 
     from tuoguan.web import (
+        case_pages,
         commission_pages,
         console,
         deposit_pages,
@@ -266,6 +268,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(review_pages.router)
     composed.include_router(product_pages.router)
     composed.include_router(exit_pages.router)
+    composed.include_router(case_pages.router)
     return tuple(composed.routes)
 
 

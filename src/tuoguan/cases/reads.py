@@ -165,3 +165,13 @@ async def queue(
     if state is not None:
         query = query.where(Case.state == state)
     return await QUEUE.page(session, [query], cursor=cursor, limit=limit)
+
+
+async def by_discrepancy(session: AsyncSession, notice_id: str) -> dict[str, str]:
+    """The cases raised from a notice's discrepancies: discrepancy id -> case id."""
+    rows = await session.execute(
+        select(Case.discrepancy_id, Case.id).where(
+            Case.notice_id == notice_id, Case.discrepancy_id.is_not(None)
+        )
+    )
+    return {str(d): str(c) for d, c in rows}

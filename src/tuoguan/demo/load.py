@@ -23,7 +23,7 @@ from tuoguan.catalog.schemas import ProductCreate
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.db import Database
-from tuoguan.demo import deadlines, exits, full_managed, money, program, reviews
+from tuoguan.demo import cases, deadlines, exits, full_managed, money, program, reviews
 from tuoguan.demo.data import (
     ADDRESSES,
     CHANNEL,
@@ -191,6 +191,10 @@ async def load(db: Database, clock: Clock, settings: Settings) -> list[DemoLogin
         await deadlines.catch_up(session, clock=clock, settings=settings)
         await money.refund_some(session, operator)
         await money.settle_some(session, operator)
+        # R2, R3, G4: a receiving exception waiting for the seller, one decided, a dispute
+        await cases.cases_in_progress(
+            session, supplier=supplier, staff=staff_ctx, operator=operator, hub=hub.id, clock=clock
+        )
         await session.commit()
     return logins
 

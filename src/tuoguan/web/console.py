@@ -49,14 +49,16 @@ LOGIN_CSRF_COOKIE = "tg_login_csrf"
 LANG_COOKIE = "tg_lang"
 ORDERS_HOME = "/console/orders"
 WAREHOUSE_HOME = "/console/warehouse"
+CASES_HOME = "/console/cases"
 # Warehouse staff use their home page and the pages under it (their receiving, pick and pack
 # screens go there) and nothing else: every other console page sends them home, whatever its
 # own checks would say.
-WAREHOUSE_PAGES = (WAREHOUSE_HOME, "/logout")
+WAREHOUSE_PAGES = (WAREHOUSE_HOME, "/logout", CASES_HOME)
 
 
 def _warehouse_page(path: str) -> bool:
-    return path in WAREHOUSE_PAGES or path.startswith(WAREHOUSE_HOME + "/")
+    """Their home and what is under it, and the cases of their warehouses (R3)."""
+    return path in WAREHOUSE_PAGES or path.startswith((WAREHOUSE_HOME + "/", CASES_HOME + "/"))
 
 
 def _db(request: Request) -> Database:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.cases import reads as case_reads
 from tuoguan.catalog import service as catalog
 from tuoguan.errors import BadRequest, DomainError, InvalidInput
 from tuoguan.fulfilment import carton_labels, discrepancies, inbound, inbound_reads, service
@@ -272,6 +273,8 @@ async def _notice_page(
     if isinstance(shown, Response):
         return shown
     notice, names, zone = shown
+    async with _db(request).read() as session:
+        cases = await case_reads.by_discrepancy(session, notice.id)
     return _render(
         request,
         "inbound_notice.html",
@@ -279,6 +282,7 @@ async def _notice_page(
             "user": user,
             "csrf": web_session.csrf_token,
             "notice": notice,
+            "cases": cases,
             "zone": zone,
             "names": names,
             "message": message,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.cases import reads as case_reads
 from tuoguan.context import Ctx
 from tuoguan.errors import DomainError
 from tuoguan.fulfilment import inbound, inbound_reads, receiving
@@ -202,6 +203,8 @@ async def _notice_page(
         *(("arrive",) if notice.status is InboundStatus.in_transit else ()),
         *(("close",) if closable else ()),
     }
+    async with _db(request).read() as session:
+        cases = await case_reads.by_discrepancy(session, notice.id)
     return _render(
         request,
         "receiving.html",
@@ -209,6 +212,7 @@ async def _notice_page(
             "user": user,
             "csrf": web_session.csrf_token,
             "notice": notice,
+            "cases": cases,
             "names": names,
             "countable": countable,
             "closable": closable,

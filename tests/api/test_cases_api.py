@@ -383,3 +383,47 @@ def test_an_open_case_holds_back_the_stores_exit_until_it_closes(market: Market)
         ("receiving_exception", case["id"], f"/console/inbound/{notice_id}")
     ]
     assert page["can_apply"] is False
+
+
+def test_the_reports_show_exception_rates_repeat_offenders_and_dispute_times(
+    market: Market, clock: FrozenClock
+) -> None:  # R4 G4
+    m = market
+    # four notices of seller a arrive this week, three of them short with a case each
+    for _ in range(3):
+        short, notice_id, _dock = _short(m)
+        m.ok(_raise(m, m.seller_tokens["a"], notice_id, short["id"]), 201)
+    warehouse, dock, sku = receiving_setup(m)
+    whole = sent(m, warehouse, [(sku, 2)])
+    m.ok(m.post(f"/inbound-notices/{whole['id']}/arrive", dock))
+    report = m.ok(m.get("/cases/reports/receiving", m.operator, params={"weeks": 4}))
+    assert len(report["weeks"]) == 4
+    this_week = report["weeks"][-1]
+    assert (this_week["notices"], this_week["exceptions"]) == (4, 3)
+    (seller,) = report["sellers"]
+    assert (seller["label"], seller["rate"], seller["repeat"]) == ("Seller a", 0.75, True)
+    assert [c["cause"] for c in report["causes"]] == ["short"]
+    assert m.get("/cases/reports/receiving", m.seller_tokens["a"]).status_code == 403
+    # two disputes: one decided in a day, one after four; the target is three days
+    stocked(m, "a_full", 5)
+    first, second = _delivered(m, "a_full"), _delivered(m, "a_full")
+    opened = [
+        m.ok(
+            m.post(
+                "/disputes",
+                m.channel,
+                {"order_id": o["id"], "cause": "damaged", "summary": "dented"},
+            ),
+            201,
+        )["id"]
+        for o in (first, second)
+    ]
+    reject = {"decision": "reject", "reason": "the photos show no damage"}
+    clock.advance(timedelta(days=1))
+    m.ok(m.post(f"/cases/{opened[0]}/decision", m.operator, reject))
+    clock.advance(timedelta(days=3))
+    m.ok(m.post(f"/cases/{opened[1]}/decision", m.operator, reject))
+    weeks = m.ok(m.get("/cases/reports/disputes", m.operator, params={"weeks": 2}))
+    week = next(w for w in weeks if w["opened"])
+    assert (week["decided"], week["within_target"], week["late"]) == (2, 1, 1)
+    assert (week["p50_hours"], week["p95_hours"], week["share_within"]) == (24.0, 96.0, 0.5)

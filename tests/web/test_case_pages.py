@@ -125,3 +125,17 @@ def test_other_sellers_other_warehouses_and_sellers_deciding_are_kept_out(
         data={"csrf": _csrf(page), "decision": "accept_counts", "reason": "mine"},
     )
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_reports_draw_their_charts_for_operators_only(
+    client: TestClient, raised: dict[str, Any], lang: str
+) -> None:  # R4 G4
+    assert _login(client, "op@example.com") == 303
+    page = _page(client, "/console/cases/reports", lang)
+    assert 'data-testid="receiving-chart"' in page and 'data-testid="dispute-chart"' in page
+    text = _clean(page)
+    assert ("Seller a" in text and "100%" in text) if lang == "en" else "收货异常率" in text
+    client.cookies.clear()
+    assert _login(client, "a@example.com") == 303
+    assert client.get("/console/cases/reports").status_code == 403

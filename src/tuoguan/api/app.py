@@ -210,6 +210,7 @@ def _routes() -> tuple[BaseRoute, ...]:
 
     from tuoguan.web import (
         case_pages,
+        case_report_pages,
         commission_pages,
         console,
         deposit_pages,
@@ -268,6 +269,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(review_pages.router)
     composed.include_router(product_pages.router)
     composed.include_router(exit_pages.router)
+    composed.include_router(case_report_pages.router)  # before /console/cases/{case_id}
     composed.include_router(case_pages.router)
     return tuple(composed.routes)
 

@@ -8,10 +8,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.cases import service
+from tuoguan.cases import reports, service
 from tuoguan.cases.kinds import WORKING, CaseKind, CaseState
 from tuoguan.cases.models import Case, CaseEntry
-from tuoguan.cases.schemas import CaseEntryRead, CaseRead, PartyCaseRead, PartyEntryRead
+from tuoguan.cases.schemas import (
+    CaseEntryRead,
+    CaseRead,
+    CauseCount,
+    DisputeWeekRead,
+    PartyCaseRead,
+    PartyEntryRead,
+    RateRead,
+    ReceivingReportRead,
+)
 from tuoguan.config import Settings
 from tuoguan.kit.keyset import Keyset
 from tuoguan.onboarding import documents
@@ -175,3 +184,39 @@ async def by_discrepancy(session: AsyncSession, notice_id: str) -> dict[str, str
         )
     )
     return {str(d): str(c) for d, c in rows}
+
+
+def present_receiving(report: reports.ReceivingReport) -> ReceivingReportRead:
+    def rate(row: reports.Rate) -> RateRead:
+        return RateRead(
+            key=row.key,
+            label=row.label,
+            notices=row.notices,
+            exceptions=row.exceptions,
+            rate=row.rate,
+            recent=row.recent,
+            repeat=row.repeat,
+        )
+
+    return ReceivingReportRead(
+        weeks=[rate(r) for r in report.weeks],
+        sellers=[rate(r) for r in report.sellers],
+        carriers=[rate(r) for r in report.carriers],
+        causes=[CauseCount(cause=c, exceptions=n) for c, n in report.causes],
+    )
+
+
+def present_disputes(weeks: list[reports.DisputeWeek]) -> list[DisputeWeekRead]:
+    return [
+        DisputeWeekRead(
+            week=w.week.isoformat(),
+            opened=w.opened,
+            decided=w.decided,
+            p50_hours=w.p50_hours,
+            p95_hours=w.p95_hours,
+            within_target=w.within,
+            late=w.late,
+            share_within=w.share_within,
+        )
+        for w in weeks
+    ]

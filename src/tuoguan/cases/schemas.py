@@ -206,3 +206,42 @@ class PartyCaseRead(BaseModel):
     closed_at: datetime | None
     your_party: CaseParty | None
     entries: list[PartyEntryRead] | None = None
+
+
+class RateRead(BaseModel):
+    """Receiving exceptions over the notices that arrived, for a week, a seller or a carrier."""
+
+    key: str = Field(description="The week's Monday, the seller's id or the carrier's name.")
+    label: str
+    notices: int
+    exceptions: int
+    rate: float | None = Field(description="exceptions / notices; null without notices.")
+    recent: int = Field(description="Exceptions in the last 30 days.")
+    repeat: bool = Field(description="A repeat offender: 3 or more in the last 30 days.")
+
+
+class CauseCount(BaseModel):
+    cause: str
+    exceptions: int
+
+
+class ReceivingReportRead(BaseModel):
+    """R4: receiving exception rates by week, seller, carrier and cause."""
+
+    weeks: list[RateRead]
+    sellers: list[RateRead]
+    carriers: list[RateRead]
+    causes: list[CauseCount]
+
+
+class DisputeWeekRead(BaseModel):
+    """G4: the disputes opened in a week and how long their decisions took."""
+
+    week: str = Field(description="The week's Monday (China time), YYYY-MM-DD.")
+    opened: int
+    decided: int
+    p50_hours: float | None
+    p95_hours: float | None
+    within_target: int
+    late: int
+    share_within: float | None = Field(description="Decided within 3 days / decided or late.")

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_datetime, format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -141,6 +141,11 @@ def file_size(size: int, lang: str) -> str:
         return str(format_unit(kilobytes, "digital-kilobyte", length="short", locale=locale))
     megabytes = round(size / 1_048_576, 1)
     return str(format_unit(megabytes, "digital-megabyte", length="short", locale=locale))
+
+
+def day(value: date, lang: str) -> str:
+    """A day as people read it, without the year: "11月16日", "Nov 16"."""
+    return str(format_skeleton("MMMd", value, locale=_BABEL[language(lang)]))
 
 
 def money_text(amount_minor: int, currency: str, lang: str) -> str:

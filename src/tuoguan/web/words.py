@@ -90,4 +90,5 @@ def helpers(lang: str, now: datetime) -> dict[str, Callable[..., Any]]:
         "money": money_of,
         "length": lambda delta: i18n.length(delta, lang),
         "file_size": lambda size: i18n.file_size(int(size), lang),
+        "day": lambda value: i18n.day(value, lang),
     }

@@ -15,7 +15,7 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
-from tuoguan.cases import reads, service
+from tuoguan.cases import reads, reports, service
 from tuoguan.cases.kinds import CaseKind, CaseState
 from tuoguan.cases.models import Case, CaseEntry
 from tuoguan.cases.reads import CASE_VIEWS, ENTRY_VIEWS
@@ -29,9 +29,11 @@ from tuoguan.cases.schemas import (
     CaseMove,
     CaseRead,
     DisputeCreate,
+    DisputeWeekRead,
     PartyCaseRead,
     PartyEntryRead,
     ReceivingCaseCreate,
+    ReceivingReportRead,
 )
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
@@ -133,6 +135,27 @@ async def list_cases(
     next_link(request, response, next_cursor)
     now = ctx.clock.now()
     return [reads.for_reader(ctx.principal, reads.present(row, ctx.principal, now)) for row in rows]
+
+
+@router.get("/cases/reports/receiving", response_model=ReceivingReportRead, **OPERATOR)
+async def receiving_report(
+    ctx: CtxDep, session: ReadSession, weeks: Annotated[int, Query(ge=1, le=52)] = 12
+) -> ReceivingReportRead:
+    """R4: receiving exception rates over the last ``weeks`` weeks (Monday to Sunday, China
+    time): per week, per seller and per carrier (exceptions over the notices that arrived), and
+    per cause; a seller or carrier with 3 or more in the last 30 days is flagged ``repeat``."""
+    found = await reports.receiving(session, now=ctx.clock.now(), weeks=weeks)
+    return reads.present_receiving(found)
+
+
+@router.get("/cases/reports/disputes", response_model=list[DisputeWeekRead], **OPERATOR)
+async def dispute_report(
+    ctx: CtxDep, session: ReadSession, weeks: Annotated[int, Query(ge=1, le=52)] = 12
+) -> list[DisputeWeekRead]:
+    """G4: per week of opening, the disputes' time to decision (p50, p95, in hours) and how
+    many were decided within the 3-day target (a dispute still open past it is late)."""
+    found = await reports.disputes(session, now=ctx.clock.now(), weeks=weeks)
+    return reads.present_disputes(found)
 
 
 @router.get("/cases/{case_id}", **access.views(CASE_VIEWS, only=CASE_ROLES))

@@ -13,7 +13,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from fastapi.testclient import TestClient
 
-from tests.builders.inbound import count, receiving_setup, sent, staff
+from tests.builders.inbound import count, draft, receiving_setup, sent, staff
 from tests.builders.market import Market, auth, issue_token
 from tests.builders.money import amounts, assert_books_balance, balance, entries, entry_count
 from tests.builders.stock import stocked
@@ -427,3 +427,22 @@ def test_the_reports_show_exception_rates_repeat_offenders_and_dispute_times(
     week = next(w for w in weeks if w["opened"])
     assert (week["decided"], week["within_target"], week["late"]) == (2, 1, 1)
     assert (week["p50_hours"], week["p95_hours"], week["share_within"]) == (24.0, 96.0, 0.5)
+
+
+def test_a_notice_is_checked_before_it_is_sent(market: Market) -> None:  # R4
+    m = market
+    seller = m.seller_tokens["a"]
+    short, notice_id, _ = _short(m)
+    m.ok(_raise(m, seller, notice_id, short["id"]), 201)
+    warehouse, _dock, sku = receiving_setup(m)
+    notice = draft(m, warehouse, [(sku, 2)], cartons=5)
+    checks = m.ok(m.get(f"/inbound-notices/{notice['id']}/pre-send-check", seller))
+    found = {c["check"]: c for c in checks}
+    assert found["cartons"]["data"] == {"cartons": 5, "units": 2}
+    assert found["history"]["data"] == {"cause": "short", "count": 1}
+    assert found["labels"]["level"] == "info" and found["labels"]["data"]["warehouse"]
+    assert "supply_counts" not in found  # it answers no supply order
+    # another seller's notice is not found; nothing here refuses the send
+    other = m.get(f"/inbound-notices/{notice['id']}/pre-send-check", m.seller_tokens["b"])
+    assert other.status_code == 404
+    m.ok(m.post(f"/inbound-notices/{notice['id']}/send", seller))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.builders.inbound import count, receiving_setup, sent, staff
+from tests.builders.inbound import count, draft, receiving_setup, sent, staff
 from tests.builders.market import Market, create_console_user
 from tests.builders.money import entry_count
 from tests.web.test_console_http import _csrf, _login
@@ -139,3 +139,20 @@ def test_the_reports_draw_their_charts_for_operators_only(
     client.cookies.clear()
     assert _login(client, "a@example.com") == 303
     assert client.get("/console/cases/reports").status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_seller_reads_what_to_check_before_sending_a_notice(
+    client: TestClient, market: Market, raised: dict[str, Any], lang: str
+) -> None:  # R4
+    m = market
+    warehouse, _dock, sku = receiving_setup(m)
+    notice = draft(m, warehouse, [(sku, 2)], cartons=3)
+    assert _login(client, "a@example.com") == 303
+    page = _page(client, f"/console/inbound/{notice['id']}", lang)
+    start = page.index('data-testid="pre-send-checks"')
+    text = _clean(page[start : page.index("</div>", start)])
+    if lang == "en":
+        assert "3 cartons for 2 units" in text and "Count each carton" in text
+    else:
+        assert "箱数多于件数" in text and "逐箱清点" in text

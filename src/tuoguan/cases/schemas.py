@@ -245,3 +245,14 @@ class DisputeWeekRead(BaseModel):
     within_target: int
     late: int
     share_within: float | None = Field(description="Decided within 3 days / decided or late.")
+
+
+class PreSendCheckRead(BaseModel):
+    """One thing to check before sending an inbound notice (R4); none refuses the send."""
+
+    check: str = Field(description="supply_counts, cartons, labels or history.")
+    level: str = Field(description="warn or info.")
+    data: dict[str, object] = Field(
+        description="supply_counts: sku_id, announced, asked; cartons: cartons, units; "
+        "labels: warehouse, address; history: cause, count (the last 90 days)."
+    )

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.cases import prevention
 from tuoguan.cases import reads as case_reads
+from tuoguan.cases.prevention import Check
 from tuoguan.catalog import service as catalog
 from tuoguan.errors import BadRequest, DomainError, InvalidInput
 from tuoguan.fulfilment import carton_labels, discrepancies, inbound, inbound_reads, service
@@ -256,6 +258,18 @@ async def notice_shown(
     return notice, names, zone
 
 
+def _check_subject(check: Check, skus: dict[str, SkuName]) -> str:
+    """What a pre-send check is about, as people read it: a SKU's name, an address."""
+    if "sku_id" in check.data:
+        named = skus.get(str(check.data["sku_id"]))
+        return named.label if named else ""
+    if check.check == "labels":
+        address = check.data.get("address") or {}
+        parts = [str(v) for v in address.values() if v] if isinstance(address, dict) else []
+        return ", ".join([str(check.data.get("warehouse", "")), *parts])
+    return ""
+
+
 async def _notice_page(
     request: Request,
     user: User,
@@ -273,8 +287,19 @@ async def _notice_page(
     if isinstance(shown, Response):
         return shown
     notice, names, zone = shown
+    checks: list[tuple[Check, str]] = []
     async with _db(request).read() as session:
         cases = await case_reads.by_discrepancy(session, notice.id)
+        if "send" in notice.allowed_actions:  # R4: what to check before it leaves
+            principal = accounts.principal_for_user(user)
+            now = request.app.state.clock.now()
+            found = await prevention.pre_send(
+                session, principal=principal, notice_id=notice.id, now=now
+            )
+            skus = await sku_names(
+                session, [str(c.data["sku_id"]) for c in found if "sku_id" in c.data]
+            )
+            checks = [(c, _check_subject(c, skus)) for c in found]
     return _render(
         request,
         "inbound_notice.html",
@@ -283,6 +308,7 @@ async def _notice_page(
             "csrf": web_session.csrf_token,
             "notice": notice,
             "cases": cases,
+            "checks": checks,
             "zone": zone,
             "names": names,
             "message": message,

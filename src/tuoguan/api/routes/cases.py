@@ -15,7 +15,7 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
-from tuoguan.cases import reads, reports, service
+from tuoguan.cases import prevention, reads, reports, service
 from tuoguan.cases.kinds import CaseKind, CaseState
 from tuoguan.cases.models import Case, CaseEntry
 from tuoguan.cases.reads import CASE_VIEWS, ENTRY_VIEWS
@@ -32,6 +32,7 @@ from tuoguan.cases.schemas import (
     DisputeWeekRead,
     PartyCaseRead,
     PartyEntryRead,
+    PreSendCheckRead,
     ReceivingCaseCreate,
     ReceivingReportRead,
 )
@@ -135,6 +136,23 @@ async def list_cases(
     next_link(request, response, next_cursor)
     now = ctx.clock.now()
     return [reads.for_reader(ctx.principal, reads.present(row, ctx.principal, now)) for row in rows]
+
+
+@router.get(
+    "/inbound-notices/{notice_id}/pre-send-check",
+    response_model=list[PreSendCheckRead],
+    **access.roles(Role.seller, Role.operator),
+)
+async def pre_send_check(
+    notice_id: str, ctx: CtxDep, session: ReadSession
+) -> list[PreSendCheckRead]:
+    """R4: what to check before sending this notice: its counts against the supply order it
+    answers, cartons against units, the warehouse's address for the labels, and the causes of
+    the seller's receiving exceptions in the last 90 days. It warns; it refuses nothing."""
+    found = await prevention.pre_send(
+        session, principal=ctx.principal, notice_id=notice_id, now=ctx.clock.now()
+    )
+    return [PreSendCheckRead(check=c.check, level=c.level, data=c.data) for c in found]
 
 
 @router.get("/cases/reports/receiving", response_model=ReceivingReportRead, **OPERATOR)

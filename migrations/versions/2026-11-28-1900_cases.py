@@ -121,6 +121,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("amount_minor", sa.BigInteger(), nullable=True),
+        sa.Column("units", sa.Integer(), nullable=True),
         sa.Column("decision_reason", sa.String(length=2000), nullable=True),
         sa.Column("decided_by", sa.String(length=40), nullable=True),
         sa.Column("decided_at", _ts(), nullable=True),

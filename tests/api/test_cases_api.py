@@ -13,7 +13,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from fastapi.testclient import TestClient
 
-from tests.builders.inbound import count, draft, receiving_setup, sent, staff
+from tests.builders.inbound import count, draft, receiving_setup, sent, staff, stock
 from tests.builders.market import Market, auth, issue_token
 from tests.builders.money import amounts, assert_books_balance, balance, entries, entry_count
 from tests.builders.stock import stocked
@@ -87,7 +87,13 @@ def test_a_receiving_exception_walks_the_steps_to_compensation_and_an_appeal(
         "checking",
     )
     assert case["step_owner"] == "platform" and case["your_party"] == "warehouse"
-    assert case["decisions"] == ["accept_counts", "return_to_seller", "reship", "compensate"]
+    assert case["decisions"] == [
+        "accept_counts",
+        "return_to_seller",
+        "reship",
+        "adjust_quantities",
+        "compensate",
+    ]
     # the seller sees it and is told; another seller does not
     assert m.ok(m.get(f"/cases/{case['id']}", seller))["your_party"] == "seller"
     assert [n["kind"] for n in m.news(seller)] == ["case_opened"]
@@ -446,3 +452,27 @@ def test_a_notice_is_checked_before_it_is_sent(market: Market) -> None:  # R4
     other = m.get(f"/inbound-notices/{notice['id']}/pre-send-check", m.seller_tokens["b"])
     assert other.status_code == 404
     m.ok(m.post(f"/inbound-notices/{notice['id']}/send", seller))
+
+
+def test_adjusting_the_quantities_corrects_the_stock_and_an_overturn_takes_it_back(
+    market: Market,
+) -> None:  # R3 M5
+    m = market
+    warehouse, dock, sku = receiving_setup(m)
+    notice = sent(m, warehouse, [(sku, 10)])
+    m.ok(m.post(f"/inbound-notices/{notice['id']}/arrive", dock))
+    m.ok(count(m, dock, notice["id"], {"sku_id": sku, "good": 7}))
+    (short,) = m.ok(m.post(f"/inbound-notices/{notice['id']}/close", dock))["discrepancies"]
+    case = m.ok(_raise(m, dock, notice["id"], short["id"]), 201)
+    assert stock(m, warehouse, sku)["on_hand"] == 7
+    no_units = {"decision": "adjust_quantities", "reason": "recounted"}
+    _problem(m.post(f"/cases/{case['id']}/decision", m.operator, no_units), 422, "required")
+    found = {"decision": "adjust_quantities", "units": 3, "reason": "3 found behind the pallet"}
+    decided = m.ok(m.post(f"/cases/{case['id']}/decision", m.operator, found))
+    assert decided["units"] == 3 and stock(m, warehouse, sku)["on_hand"] == 10
+    m.ok(m.post(f"/cases/{case['id']}/appeal", m.seller_tokens["a"], {"reason": "13 sent"}))
+    other = issue_token(m.db_url, Role.operator)
+    back = {"outcome": "overturned", "decision": "accept_counts", "reason": "the 3 were b's"}
+    m.ok(m.post(f"/cases/{case['id']}/appeal/decision", other, back))
+    assert stock(m, warehouse, sku)["on_hand"] == 7
+    assert amounts(entries(m.db_url, "case", case["id"])) == []

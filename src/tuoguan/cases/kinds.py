@@ -85,6 +85,7 @@ class Decision:
 
     bearers: tuple[Bearer, ...] = ()
     amount: str | None = None  # "required", "optional" or None (none may be given)
+    units: bool = False  # it changes the units on hand by ``units`` (R3: adjust the quantities)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ RECEIVING = KindSpec(
             bearers=(Bearer.seller, Bearer.carrier, Bearer.platform), amount="optional"
         ),
         "reship": Decision(),  # the seller sends what was missing or wrong again
+        # the count is corrected: units put on hand (found later) or taken off
+        "adjust_quantities": Decision(units=True),
         "compensate": Decision(bearers=(Bearer.carrier, Bearer.platform), amount="required"),
     },
     first=_ANY_MODE,

@@ -80,6 +80,8 @@ class Case(Base):
     decision: Mapped[str | None] = mapped_column(String(30))
     bearer: Mapped[Bearer | None] = mapped_column(Enum(Bearer, native_enum=False, length=20))
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # Units a quantity adjustment put on hand (negative: taken off), undone by an overturn.
+    units: Mapped[int | None] = mapped_column(Integer)
     decision_reason: Mapped[str | None] = mapped_column(String(2000))
     decided_by: Mapped[str | None] = mapped_column(String(40))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

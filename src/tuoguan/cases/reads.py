@@ -99,6 +99,7 @@ def present(
         decision=case.decision,
         bearer=case.bearer,
         amount_minor=case.amount_minor,
+        units=case.units,
         decision_reason=case.decision_reason,
         decided_by=case.decided_by,
         decided_at=case.decided_at,

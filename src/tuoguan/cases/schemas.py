@@ -14,6 +14,15 @@ MAX_AMOUNT = 10**12
 Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True, description="Minor units.")]
+Units = Annotated[
+    int,
+    Field(
+        ge=-100_000,
+        le=100_000,
+        strict=True,
+        description="adjust_quantities: units put on hand (negative: taken off), not 0.",
+    ),
+]
 
 
 class ReceivingCaseCreate(Strict):
@@ -70,6 +79,7 @@ class CaseDecide(Strict):
     decision: Annotated[str, StringConstraints(min_length=1, max_length=30)]
     bearer: Bearer | None = None
     amount_minor: Amount | None = None
+    units: Units | None = None
     reason: Reason
 
 
@@ -85,6 +95,7 @@ class AppealDecide(Strict):
     decision: Annotated[str, StringConstraints(min_length=1, max_length=30)] | None = None
     bearer: Bearer | None = None
     amount_minor: Amount | None = None
+    units: Units | None = None
     reason: Reason
 
 
@@ -145,6 +156,7 @@ class CaseRead(BaseModel):
     decision: str | None
     bearer: Bearer | None
     amount_minor: int | None
+    units: int | None = Field(description="The units a quantity adjustment put on hand.")
     decision_reason: str | None
     decided_by: str | None
     decided_at: datetime | None

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
-from tuoguan.cases import money
+from tuoguan.cases import money, stock
 from tuoguan.cases.kinds import (
     KINDS,
     WORKING,
@@ -490,7 +490,11 @@ async def add_evidence(
 
 
 def _checked(
-    case: Case, decision: str | None, bearer: Bearer | None, amount: int | None
+    case: Case,
+    decision: str | None,
+    bearer: Bearer | None,
+    amount: int | None,
+    units: int | None = None,
 ) -> tuple[str, Bearer | None, int | None]:
     spec = spec_of(case)
     if decision not in spec.decisions:
@@ -514,6 +518,14 @@ def _checked(
         raise InvalidInput(f"{decision} needs an amount", field="amount_minor", rule="required")
     if rule.amount is None and amount is not None:
         raise InvalidInput(f"{decision} moves no money", field="amount_minor", rule="no_amount")
+    if rule.units and not units:
+        raise InvalidInput(
+            f"{decision} says how many units to put on hand or take off (not 0)",
+            field="units",
+            rule="required",
+        )
+    if not rule.units and units is not None:
+        raise InvalidInput(f"{decision} changes no count", field="units", rule="no_units")
     return decision, bearer, amount
 
 
@@ -532,8 +544,13 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
             rule="illegal_transition",
             current_state=case.state.value,
         )
-    decision, bearer, amount = _checked(case, data.decision, data.bearer, data.amount_minor)
+    decision, bearer, amount = _checked(
+        case, data.decision, data.bearer, data.amount_minor, data.units
+    )
     posted = await money.apply(session, ctx, case, decision, bearer, amount, data.reason)
+    if data.units:
+        await stock.adjust(session, ctx, case, data.units, data.reason)
+    case.units = data.units
     before = case.state
     now = ctx.clock.now()
     case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
@@ -549,6 +566,7 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
         "decision": decision,
         "bearer": bearer.value if bearer else None,
         "amount_minor": posted.amount_minor,
+        "units": data.units,
         "entry_ids": posted.entry_ids,
         "refund_ids": posted.refund_ids,
     }
@@ -625,8 +643,15 @@ async def decide_appeal(
         )
     said: dict[str, object] = {"outcome": data.outcome}
     if data.outcome == "overturned":
-        decision, bearer, amount = _checked(case, data.decision, data.bearer, data.amount_minor)
+        decision, bearer, amount = _checked(
+            case, data.decision, data.bearer, data.amount_minor, data.units
+        )
         posted = await money.overturn(session, ctx, case, decision, bearer, amount, data.reason)
+        if case.units:  # the first decision's count correction is taken back
+            await stock.adjust(session, ctx, case, -case.units, f"appeal: {data.reason}")
+        if data.units:
+            await stock.adjust(session, ctx, case, data.units, f"appeal: {data.reason}")
+        case.units = data.units
         case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
         case.entry_ids = [*case.entry_ids, *posted.entry_ids]
         case.refund_ids = [*case.refund_ids, *posted.refund_ids]
@@ -634,10 +659,16 @@ async def decide_appeal(
             "decision": decision,
             "bearer": bearer.value if bearer else None,
             "amount_minor": posted.amount_minor,
+            "units": data.units,
             "entry_ids": posted.entry_ids,
             "refund_ids": posted.refund_ids,
         }
-    elif data.decision is not None or data.bearer is not None or data.amount_minor is not None:
+    elif (
+        data.decision is not None
+        or data.bearer is not None
+        or data.amount_minor is not None
+        or data.units is not None
+    ):
         raise InvalidInput(
             "an upheld decision stands as it was: name no new decision",
             field="decision",

@@ -75,6 +75,9 @@ REFUSALS = {
     "document_not_empty": ("file", N_("exit_err_document_empty")),
     "required": (FORM, N_("case_err_required")),
     "money": ("amount", N_("case_err_amount")),
+    "units": ("units", N_("case_err_units")),
+    "no_units": ("units", N_("case_err_no_units")),
+    "adjust_needs_sku": ("decision", N_("case_err_adjust_sku")),
     "decimals": ("amount", N_("case_err_amount")),
 }
 KEYS = {
@@ -85,6 +88,7 @@ KEYS = {
     "decision": N_("case_err_decision"),
     "bearer": N_("case_err_bearer"),
     "to": N_("case_err_state"),
+    "units": N_("case_err_units"),
 }
 
 
@@ -236,6 +240,15 @@ async def _posted(request: Request) -> tuple[User, WebSession, dict[str, str]] |
     return checked
 
 
+def _units(form: Mapping[str, str]) -> int | None:
+    typed = form.get("units", "").strip().replace("+", "")
+    if not typed:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,6}", typed):
+        raise InvalidInput("units are a whole number", field="units", rule="units")
+    return int(typed)
+
+
 def _amount(form: Mapping[str, str], currency: str) -> int | None:
     typed = form.get("amount", "").strip()
     return parse_major(typed, currency, field="amount") if typed else None
@@ -326,6 +339,7 @@ async def post_decision(request: Request, case_id: str) -> Response:
                 "decision": form.get("decision", ""),
                 "bearer": form.get("bearer") or None,
                 "amount_minor": _amount(form, currency),
+                "units": _units(form),
                 "reason": form.get("reason", ""),
             },
             strict=False,
@@ -355,6 +369,7 @@ async def post_appeal_decision(request: Request, case_id: str) -> Response:
                 "decision": (form.get("decision") or None) if overturned else None,
                 "bearer": (form.get("bearer") or None) if overturned else None,
                 "amount_minor": _amount(form, currency) if overturned else None,
+                "units": _units(form) if overturned else None,
                 "reason": form.get("reason", ""),
             },
             strict=False,

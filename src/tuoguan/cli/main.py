@@ -34,6 +34,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo marketplace.", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+from tuoguan.cli import cases as cases_cli  # noqa: E402
 from tuoguan.cli import export as export_cli  # noqa: E402
 from tuoguan.cli import finance as finance_cli  # noqa: E402
 from tuoguan.cli import inbound as inbound_cli  # noqa: E402
@@ -60,6 +61,7 @@ app.add_typer(tokens_cli.app, name="token")
 app.add_typer(stores_cli.app, name="stores")
 app.add_typer(program_cli.app, name="program")
 app.add_typer(reviews_cli.app, name="reviews")
+app.add_typer(cases_cli.app, name="cases")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -177,6 +177,11 @@ def upgrade() -> None:
             "ix_cases_seller", ["seller_id", "queue_rank", "queue_due_at", "id"], unique=False
         )
         batch_op.create_index(
+            "ix_cases_seller_kind",
+            ["seller_id", "kind", "queue_rank", "queue_due_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_cases_step_due",
             ["step_due_at"],
             unique=False,
@@ -264,6 +269,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("step_due_at IS NOT NULL AND breached_at IS NULL"),
             sqlite_where=sa.text("step_due_at IS NOT NULL AND breached_at IS NULL"),
         )
+        batch_op.drop_index("ix_cases_seller_kind")
         batch_op.drop_index("ix_cases_seller")
         batch_op.drop_index("ix_cases_queue")
         batch_op.drop_index("ix_cases_order")

@@ -161,15 +161,15 @@ async def overturn(
         posted.entry_ids += new.entry_ids
         return posted
     refunded = sum(r.amount_minor for r in kept)
-    if decision == "reject" or (decision == "refund_partial" and (amount or 0) <= refunded):
-        if decision == "refund_partial" and (amount or 0) < refunded:
-            raise Conflict(
-                f"the buyer was refunded {refunded} already and keeps it: an appeal does not "
-                "take a refund back",
-                field="amount_minor",
-                rule="refund_kept",
-                refunded_minor=refunded,
-            )
+    if decision == "refund_partial" and amount is not None and amount < refunded:
+        raise Conflict(
+            f"the buyer was refunded {refunded} already and keeps it: an appeal does not "
+            "take a refund back",
+            field="amount_minor",
+            rule="refund_kept",
+            refunded_minor=refunded,
+        )
+    if decision == "reject":
         # The seller won: what the buyer keeps, the platform bears instead.
         for row in kept:
             if row.bearer is Party.seller:
@@ -186,7 +186,11 @@ async def overturn(
                         step=f"appeal:{row.id}",
                     )
                 )
+                row.bearer = Party.platform
         posted.amount_minor = refunded or None
+        return posted
+    if decision == "refund_partial" and amount == refunded:
+        posted.amount_minor = refunded  # the refund made stands as it is
         return posted
     if decision == "refund_partial" and amount is not None:
         amount = amount - refunded

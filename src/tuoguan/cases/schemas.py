@@ -46,7 +46,9 @@ class ReceivingCaseCreate(Strict):
         default=None, description="R2's cause; from the discrepancy's kind when one is named."
     )
     summary: Said
-    carrier_code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = Field(
+    carrier_code: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{1,31}$")] | None
+    ) = Field(
         default=None, description="The carrier that brought the goods, if it is on the platform."
     )
 
@@ -65,7 +67,9 @@ class CaseMove(Strict):
 
     to: CaseState
     note: Reason | None = None
-    carrier_code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
+    carrier_code: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{1,31}$")] | None
+    ) = None
 
 
 class CaseMessage(Strict):

@@ -41,6 +41,7 @@ from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuoguan.fulfilment import inbound
+from tuoguan.fulfilment.discrepancies import PHOTO_STATES as RECEIVED_STATES
 from tuoguan.fulfilment.models import DiscrepancyKind, InboundDiscrepancy
 from tuoguan.kit import i18n
 from tuoguan.kit.ids import new_id
@@ -54,7 +55,7 @@ from tuoguan.shipping.refunds import REFUNDABLE
 from tuoguan.stores.models import Store
 
 SUBJECT = "case"
-EVIDENCE = "case_evidence"
+EVIDENCE = documents.CASE_EVIDENCE
 FAR = datetime(9999, 12, 31, tzinfo=UTC)  # the queue's key for a case with no running deadline
 CAUSE_OF: dict[DiscrepancyKind, str] = {
     DiscrepancyKind.short: "short",
@@ -225,6 +226,14 @@ async def open_receiving(session: AsyncSession, ctx: Ctx, data: ReceivingCaseCre
     if principal.role not in (Role.seller, Role.warehouse, Role.operator):
         raise Forbidden(f"a {principal.role.value} does not raise receiving exceptions")
     notice = await inbound.lock(session, principal=principal, notice_id=data.notice_id)
+    if notice.status not in RECEIVED_STATES:
+        raise Conflict(
+            f"notice {notice.id} is {notice.status.value}: a receiving exception is raised once "
+            "the goods have reached the warehouse",
+            field="notice_id",
+            rule="notice_arrived",
+            current_state=notice.status.value,
+        )
     cause: str | None = data.cause
     discrepancy: InboundDiscrepancy | None = None
     if data.discrepancy_id is not None:
@@ -380,6 +389,12 @@ async def move(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseMove)
             allowed=[s.value for s in allowed],
         )
     if data.carrier_code is not None:
+        if case.kind is not CaseKind.receiving_exception:
+            raise InvalidInput(
+                "a dispute is between the buyer, the seller and the platform: it names no carrier",
+                field="carrier_code",
+                rule="carrier_on_receiving",
+            )
         case.carrier_code = data.carrier_code
     before = case.state
     _enter(case, data.to, ctx.clock.now())
@@ -514,6 +529,13 @@ def _checked(
         )
     if not rule.bearers and bearer is not None:
         raise InvalidInput(f"{decision} names no bearer", field="bearer", rule="no_bearer")
+    if bearer is Bearer.carrier and not case.carrier_code:
+        raise InvalidInput(
+            "name the carrier on the case first (move it to the carrier's step with its code): "
+            "no carrier, no one to bear it",
+            field="bearer",
+            rule="carrier_named",
+        )
     if rule.amount == "required" and amount is None:
         raise InvalidInput(f"{decision} needs an amount", field="amount_minor", rule="required")
     if rule.amount is None and amount is not None:
@@ -653,6 +675,7 @@ async def decide_appeal(
             await stock.adjust(session, ctx, case, data.units, f"appeal: {data.reason}")
         case.units = data.units
         case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
+        case.decision_reason = data.reason
         case.entry_ids = [*case.entry_ids, *posted.entry_ids]
         case.refund_ids = [*case.refund_ids, *posted.refund_ids]
         said |= {

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
 from tuoguan.audit.models import Event
+from tuoguan.cases.models import CaseEntry
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput
@@ -169,6 +170,13 @@ async def _forget_documents(session: AsyncSession, store: Store) -> list[str]:
                     Document.storage_key.in_(keys), Document.store_id != store.id
                 )
             )
+        )
+    if rows:
+        # A case's evidence entry keeps who, when and the file's SHA-256; the file goes.
+        await session.execute(
+            update(CaseEntry)
+            .where(CaseEntry.document_id.in_([row.id for row in rows]))
+            .values(document_id=None)
         )
     for row in rows:
         await session.delete(row)

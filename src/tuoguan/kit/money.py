@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -50,8 +51,10 @@ def major_text(amount_minor: int, currency: str) -> str:
 def parse_major(text: str, currency: str, *, field: str = "amount") -> int:
     """What a person typed ("19.99", "19,99", "20") as minor units of ``currency``, or refuse it."""
     cleaned = text.strip().replace(" ", "").replace(",", ".")
+    # Digits with one decimal point, as people type money: "1e3" is not 1 000.00 to anyone.
+    typed = len(cleaned) <= 30 and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned)
     try:
-        amount = Decimal(cleaned) if len(cleaned) <= 30 else Decimal("NaN")
+        amount = Decimal(cleaned) if typed else Decimal("NaN")
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or abs(amount) >= 10**15:

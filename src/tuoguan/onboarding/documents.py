@@ -42,6 +42,9 @@ from tuoguan.stores import service as stores
 from tuoguan.stores.models import Store
 
 SUBJECT = "document"
+# A case's evidence (tuoguan.cases) is kept as a document too, but is the case's, not one of
+# the store's papers: the store's document list leaves it out.
+CASE_EVIDENCE = "case_evidence"
 FILES = "/files"
 KEY_FILE = ".signing-key"
 _UPLOADERS = (Role.seller, Role.operator, Role.system)

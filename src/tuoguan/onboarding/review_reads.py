@@ -171,9 +171,11 @@ async def documents_by_id(session: AsyncSession, ids: Collection[str]) -> dict[s
 
 
 async def store_documents(session: AsyncSession, store_id: str) -> list[Document]:
-    """Every document of a store, newest first."""
+    """Every document of a store, newest first (a case's evidence is the case's)."""
     rows = await session.scalars(
-        select(Document).where(Document.store_id == store_id).order_by(Document.id.desc())
+        select(Document)
+        .where(Document.store_id == store_id, Document.purpose != documents.CASE_EVIDENCE)
+        .order_by(Document.id.desc())
     )
     return list(rows)
 

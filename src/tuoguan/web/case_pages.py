@@ -22,6 +22,7 @@ from tuoguan.cases.schemas import (
     AppealDecide,
     CaseAppeal,
     CaseDecide,
+    CaseMessage,
     CaseMove,
     ReceivingCaseCreate,
 )
@@ -74,6 +75,7 @@ REFUSALS = {
     "document_max_bytes": ("file", N_("exit_err_document_size")),
     "document_not_empty": ("file", N_("exit_err_document_empty")),
     "required": (FORM, N_("case_err_required")),
+    "carrier_named": ("bearer", N_("case_err_carrier_named")),
     "money": ("amount", N_("case_err_amount")),
     "units": ("units", N_("case_err_units")),
     "no_units": ("units", N_("case_err_no_units")),
@@ -98,9 +100,13 @@ def _errors(request: Request, exc: Refused) -> Errors:
         if rule in REFUSALS:
             field, key = REFUSALS[rule]
             return {field: say(request, key)}
-    return errors_of(
-        request, exc, place=lambda p: p.split(".")[0] if p in KEYS else FORM, keys=KEYS
-    )
+    return errors_of(request, exc, place=_place, keys=KEYS)
+
+
+def _place(path: str) -> str:
+    """The form field a schema's or the service's field is shown beside."""
+    name = path.split(".")[0]
+    return {"amount_minor": "amount"}.get(name, name if name in KEYS else FORM)
 
 
 async def _reader(request: Request) -> tuple[User, WebSession] | Response:
@@ -281,10 +287,8 @@ async def _act(request: Request, case_id: str, done: str, work: Any) -> Response
 @router.post(CASES + "/{case_id}/message", response_model=None)
 async def post_message(request: Request, case_id: str) -> Response:
     async def work(session: Any, ctx: Any, form: Mapping[str, str]) -> None:
-        text = form.get("text", "").strip()
-        if not text or len(text) > 2000:
-            raise InvalidInput("write a message", field="text", rule="required")
-        await service.add_message(session, ctx, case_id=case_id[:40], text=text)
+        said = CaseMessage.model_validate({"text": form.get("text", "")}, strict=False)
+        await service.add_message(session, ctx, case_id=case_id[:40], text=said.text)
 
     return await _act(request, case_id, "message", work)
 
@@ -301,7 +305,8 @@ async def post_evidence(request: Request, case_id: str) -> Response:
         name = upload.filename
 
     async def work(session: Any, ctx: Any, form: Mapping[str, str]) -> None:
-        text = form.get("text", "").strip()[:2000] or None
+        typed = form.get("text", "").strip()
+        text = CaseMessage.model_validate({"text": typed}, strict=False).text if typed else None
         await service.add_evidence(
             session,
             ctx,

@@ -57,6 +57,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/reads.py --keep var/bench-reads
 	$(PY) bench/stock.py
 	$(PY) bench/ledger.py
+	$(PY) bench/cases.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

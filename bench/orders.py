@@ -38,9 +38,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tuoguan.accounts import service as accounts  # noqa: E402
 from tuoguan.api.app import create_app  # noqa: E402
+from tuoguan.catalog import listing, review  # noqa: E402
 from tuoguan.catalog import service as catalog  # noqa: E402
 from tuoguan.catalog.models import ProductStatus  # noqa: E402
-from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet  # noqa: E402
+from tuoguan.catalog.review_schemas import ProductDecision, RevisionDecision  # noqa: E402
+from tuoguan.catalog.schemas import ProductCreate  # noqa: E402
 from tuoguan.cli.main import upgrade_database  # noqa: E402
 from tuoguan.config import Settings  # noqa: E402
 from tuoguan.context import Ctx  # noqa: E402
@@ -62,6 +64,29 @@ ADDRESS = {
     "country": "ES",
 }
 CHANNEL = Principal(role=Role.buyer_channel, actor_id="bench", name="bench")
+
+
+async def _on_sale(
+    session: Any, ctx: Ctx, seller_id: str, product_id: str, retail_minor: int | None
+) -> None:
+    """C2: put on sale the way its seller does; where it needs review (full-managed) the
+    operator ``ctx`` approves it, full-managed at ``retail_minor``."""
+    seller = Ctx(
+        principal=Principal(role=Role.seller, actor_id="bench-seller", seller_id=seller_id),
+        clock=ctx.clock,
+        settings=ctx.settings,
+    )
+    listed = await listing.list_product(session, ctx=seller, product_id=product_id)
+    if listed.status is ProductStatus.under_review and listed.pending_revision_id:
+        await review.decide(
+            session,
+            ctx=ctx,
+            product_id=product_id,
+            revision_id=listed.pending_revision_id,
+            data=RevisionDecision(
+                decision=ProductDecision.approve, retail_price_minor=retail_minor, note="bench"
+            ),
+        )
 
 
 async def seed(db: Database) -> dict[str, str]:
@@ -97,12 +122,7 @@ async def seed(db: Database) -> dict[str, str]:
                 price_minor=1999,
             ),
         )
-        await catalog.set_status(
-            session,
-            ctx=ctx,
-            product_id=product.id,
-            data=ProductStatusSet(status=ProductStatus.active),
-        )
+        await _on_sale(session, ctx, store.seller_id, product.id, None)
         _, token = await accounts.create_token(
             session, ctx=Ctx(principal=SYSTEM), name="bench", role=Role.buyer_channel
         )
@@ -201,7 +221,7 @@ def raw_sqlite_rate(path: Path, ids: dict[str, str], n: int) -> float:
             "deadline_at": now,
             "version": 1,
         }
-        line = {
+        line = {c: None for c in line_cols} | {
             "id": f"oln_{ULID()}",
             "order_id": order_id,
             "position": 0,

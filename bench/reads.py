@@ -52,14 +52,18 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tuoguan.accounts import service as accounts  # noqa: E402
 from tuoguan.api.app import create_app  # noqa: E402
+from tuoguan.catalog import listing, review  # noqa: E402
 from tuoguan.catalog import service as catalog  # noqa: E402
 from tuoguan.catalog.models import ProductStatus  # noqa: E402
-from tuoguan.catalog.schemas import ProductCreate, ProductStatusSet  # noqa: E402
+from tuoguan.catalog.review_schemas import ProductDecision, RevisionDecision  # noqa: E402
+from tuoguan.catalog.schemas import ProductCreate  # noqa: E402
 from tuoguan.cli.main import upgrade_database  # noqa: E402
 from tuoguan.config import Settings  # noqa: E402
 from tuoguan.context import Ctx  # noqa: E402
 from tuoguan.db import Database, sync_url  # noqa: E402
 from tuoguan.kit.clock import FrozenClock  # noqa: E402
+from tuoguan.onboarding import invitations  # noqa: E402
+from tuoguan.onboarding.origin import LOCAL  # noqa: E402
 from tuoguan.orders.models import Order  # noqa: E402
 from tuoguan.orders.states import OrderStatus  # noqa: E402
 from tuoguan.principal import SYSTEM, Principal, Role  # noqa: E402
@@ -148,6 +152,29 @@ class Market:
     seller_store: str  # a store of the seller whose token is used
 
 
+async def _on_sale(
+    session: Any, ctx: Ctx, seller_id: str, product_id: str, retail_minor: int | None
+) -> None:
+    """C2: put on sale the way its seller does; where it needs review (full-managed) the
+    operator ``ctx`` approves it, full-managed at ``retail_minor``."""
+    seller = Ctx(
+        principal=Principal(role=Role.seller, actor_id="bench-seller", seller_id=seller_id),
+        clock=ctx.clock,
+        settings=ctx.settings,
+    )
+    listed = await listing.list_product(session, ctx=seller, product_id=product_id)
+    if listed.status is ProductStatus.under_review and listed.pending_revision_id:
+        await review.decide(
+            session,
+            ctx=ctx,
+            product_id=product_id,
+            revision_id=listed.pending_revision_id,
+            data=RevisionDecision(
+                decision=ProductDecision.approve, retail_price_minor=retail_minor, note="bench"
+            ),
+        )
+
+
 async def seed(db: Database) -> Market:
     """Sellers, stores, products and tokens, through the services."""
     ctx = Ctx(principal=Principal(role=Role.operator, actor_id="bench"), clock=FrozenClock(NOW))
@@ -160,8 +187,9 @@ async def seed(db: Database) -> Market:
             second = StoreMode.full_managed if n % 3 == 0 else StoreMode.self_run
             first: str | None = None
             for mode in (StoreMode.semi_managed, second):
-                store = await stores.create_store(
+                store = await invitations.open_store(  # M2: full-managed on behalf
                     session,
+                    origin=LOCAL,
                     ctx=ctx,
                     data=StoreCreate(
                         seller_id=seller.id,
@@ -171,6 +199,9 @@ async def seed(db: Database) -> Market:
                         currency="USD",
                         ship_promise_days=2,
                         linked_store_id=first if mode is StoreMode.full_managed else None,
+                        on_behalf_reason="bench: invited and accepted"
+                        if mode is StoreMode.full_managed
+                        else None,
                     ),
                 )
                 first = first or store.id
@@ -186,16 +217,12 @@ async def seed(db: Database) -> Market:
                         length_mm=100,
                         width_mm=80,
                         height_mm=40,
-                        price_minor=1999,
+                        price_minor=None if mode is StoreMode.full_managed else 1999,
                         supply_price_minor=1200 if mode is StoreMode.full_managed else None,
                     ),
                 )
-                await catalog.set_status(
-                    session,
-                    ctx=ctx,
-                    product_id=product.id,
-                    data=ProductStatusSet(status=ProductStatus.active),
-                )
+                full = mode is StoreMode.full_managed
+                await _on_sale(session, ctx, seller.id, product.id, 1999 if full else None)
                 shops.append(Shop(seller.id, store.id, product.id, product.skus[0].id, mode.value))
         system = Ctx(principal=SYSTEM)
         tokens = {}

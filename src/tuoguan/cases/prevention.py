@@ -4,8 +4,8 @@ itself and from the seller's own receiving exceptions.
 - **Counts against the supply order**: a notice that answers a supply order and announces
   another quantity of a SKU than the order asked for (``supply_counts``).
 - **Cartons**: more cartons than units (``cartons``).
-- **Labels and address**: the warehouse's name and address to print on every carton, with the
-  notice's reference (``labels``, always, as information).
+- **Labels**: every carton labelled with the notice and the warehouse (the notice's carton
+  labels print both), to the warehouse it names (``labels``, always, as information).
 - **The seller's history**: each cause of its receiving exceptions in the last 90 days, with
   how many, and the advice for that cause (``history``).
 
@@ -75,13 +75,7 @@ async def pre_send(
         found.append(Check("cartons", "warn", {"cartons": notice.cartons, "units": units}))
     warehouse = await session.get(Warehouse, notice.warehouse_id)
     if warehouse is not None:
-        found.append(
-            Check(
-                "labels",
-                "info",
-                {"warehouse": warehouse.name, "address": dict(warehouse.address or {})},
-            )
-        )
+        found.append(Check("labels", "info", {"warehouse": warehouse.name}))
     since = now - timedelta(days=HISTORY_DAYS)
     causes = Counter(
         cause

@@ -270,5 +270,5 @@ class PreSendCheckRead(BaseModel):
     level: str = Field(description="warn or info.")
     data: dict[str, object] = Field(
         description="supply_counts: sku_id, announced, asked; cartons: cartons, units; "
-        "labels: warehouse, address; history: cause, count (the last 90 days)."
+        "labels: warehouse; history: cause, count (the last 90 days)."
     )

@@ -71,8 +71,8 @@ def queue(
 def report(
     weeks: Annotated[int, typer.Option(min=1, max=52, help="How many weeks back.")] = 12,
 ) -> None:
-    """R4, G4: receiving exception rates per week and per seller and carrier (repeat offenders
-    marked), and disputes' time to decision per week against the 3-day target."""
+    """Receiving exception rates per week and per seller and carrier, repeat offenders marked,
+    and disputes' time to decision per week against the 3-day target (R4, G4)."""
     from tuoguan.cases import reports
 
     async def work(session: Any, ctx: Any) -> tuple[Any, Any]:

@@ -259,14 +259,12 @@ async def notice_shown(
 
 
 def _check_subject(check: Check, skus: dict[str, SkuName]) -> str:
-    """What a pre-send check is about, as people read it: a SKU's name, an address."""
+    """What a pre-send check is about, as people read it: a SKU's name, a warehouse's."""
     if "sku_id" in check.data:
         named = skus.get(str(check.data["sku_id"]))
         return named.label if named else ""
     if check.check == "labels":
-        address = check.data.get("address") or {}
-        parts = [str(v) for v in address.values() if v] if isinstance(address, dict) else []
-        return ", ".join([str(check.data.get("warehouse", "")), *parts])
+        return str(check.data.get("warehouse", ""))
     return ""
 
 

@@ -147,7 +147,7 @@ async def pre_send_check(
     notice_id: str, ctx: CtxDep, session: ReadSession
 ) -> list[PreSendCheckRead]:
     """R4: what to check before sending this notice: its counts against the supply order it
-    answers, cartons against units, the warehouse's address for the labels, and the causes of
+    answers, cartons against units, the carton labels (notice and warehouse), and the causes of
     the seller's receiving exceptions in the last 90 days. It warns; it refuses nothing."""
     found = await prevention.pre_send(
         session, principal=ctx.principal, notice_id=notice_id, now=ctx.clock.now()

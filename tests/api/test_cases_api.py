@@ -476,3 +476,22 @@ def test_adjusting_the_quantities_corrects_the_stock_and_an_overturn_takes_it_ba
     m.ok(m.post(f"/cases/{case['id']}/appeal/decision", other, back))
     assert stock(m, warehouse, sku)["on_hand"] == 7
     assert amounts(entries(m.db_url, "case", case["id"])) == []
+
+
+def test_a_cause_agrees_with_its_discrepancy_and_sellers_see_the_platform_not_operators(
+    market: Market,
+) -> None:  # R2 R3
+    m = market
+    seller = m.seller_tokens["a"]
+    short, notice_id, dock = _short(m)
+    over = _raise(m, dock, notice_id, short["id"], cause="over")
+    _problem(over, 422, "cause_matches_discrepancy")
+    # why a count differs goes with any discrepancy
+    case = m.ok(_raise(m, dock, notice_id, short["id"], cause="label_or_address"), 201)
+    assert case["cause"] == "label_or_address"
+    m.ok(m.post(f"/cases/{case['id']}/decision", m.operator, {"decision": "reship", "reason": "x"}))
+    shown = m.ok(m.get(f"/cases/{case['id']}", seller))
+    assert shown["decided_by"] is None
+    decided = next(e for e in shown["entries"] if e["type"] == "decided")
+    assert decided["actor_id"] == "platform" and decided["party"] == "platform"
+    assert m.ok(m.get(f"/cases/{case['id']}", m.operator))["decided_by"] not in (None, "platform")

@@ -49,9 +49,20 @@ _PARTY_ROLES = (Role.carrier, Role.buyer_channel)
 
 
 def for_reader(principal: Principal, full: CaseRead) -> CaseRead | PartyCaseRead:
-    """The case through the reader's view."""
-    if principal.role not in _PARTY_ROLES:
+    """The case through the reader's view: operators see who did what; a seller and warehouse
+    staff see the platform's steps as the platform's (no operator's id); the storefront and
+    carriers their own view."""
+    if principal.role in (Role.operator, Role.system):
         return full
+    if principal.role not in _PARTY_ROLES:
+        return full.model_copy(
+            update={
+                "decided_by": None,
+                "entries": [entry_for(principal, e) for e in full.entries]
+                if full.entries is not None
+                else None,
+            }
+        )
     return PartyCaseRead(
         **full.model_dump(include=set(PartyCaseRead.model_fields) - {"entries", "decided_minor"}),
         decided_minor=full.amount_minor,
@@ -62,7 +73,11 @@ def for_reader(principal: Principal, full: CaseRead) -> CaseRead | PartyCaseRead
 
 
 def entry_for(principal: Principal, entry: CaseEntryRead) -> CaseEntryRead | PartyEntryRead:
+    if principal.role in (Role.operator, Role.system):
+        return entry
     if principal.role not in _PARTY_ROLES:
+        if entry.actor_role in (Role.operator.value, Role.system.value):
+            return entry.model_copy(update={"actor_id": "platform"})
         return entry
     return PartyEntryRead(**entry.model_dump(include=set(PartyEntryRead.model_fields)))
 

@@ -123,7 +123,7 @@ class CaseEntryRead(BaseModel):
         "deadline_warned, deadline_missed, closed"
     )
     party: CaseParty | None
-    actor_id: str
+    actor_id: str = Field(description='Who; "platform" for an operator, to anyone else.')
     actor_role: str
     at: datetime
     text: str | None
@@ -162,7 +162,7 @@ class CaseRead(BaseModel):
     amount_minor: int | None
     units: int | None = Field(description="The units a quantity adjustment put on hand.")
     decision_reason: str | None
-    decided_by: str | None
+    decided_by: str | None = Field(description="The deciding operator (operators only).")
     decided_at: datetime | None
     appeal_by: datetime | None = Field(description="Until when one appeal may be made.")
     appealed_party: CaseParty | None

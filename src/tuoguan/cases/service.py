@@ -57,6 +57,9 @@ from tuoguan.stores.models import Store
 SUBJECT = "case"
 EVIDENCE = documents.CASE_EVIDENCE
 FAR = datetime(9999, 12, 31, tzinfo=UTC)  # the queue's key for a case with no running deadline
+# Causes that are a count's difference itself; the others (a label, the information, the
+# system) say why a count differed and go with any discrepancy.
+COUNT_CAUSES = frozenset({"short", "over", "damaged", "wrong_item"})
 CAUSE_OF: dict[DiscrepancyKind, str] = {
     DiscrepancyKind.short: "short",
     DiscrepancyKind.over: "over",
@@ -251,7 +254,15 @@ async def open_receiving(session: AsyncSession, ctx: Ctx, data: ReceivingCaseCre
                 rule="one_case_per_discrepancy",
                 case_id=taken,
             )
-        cause = cause or CAUSE_OF[discrepancy.kind]
+        counted = CAUSE_OF[discrepancy.kind]
+        if cause in COUNT_CAUSES and cause != counted:
+            raise InvalidInput(
+                f"discrepancy {discrepancy.id} is {discrepancy.kind.value}: its cause is "
+                f"{counted}, or why the count differs (a label, the information, the system)",
+                field="cause",
+                rule="cause_matches_discrepancy",
+            )
+        cause = cause or counted
     if cause is None:
         raise InvalidInput(
             "name the cause (or the discrepancy it comes from)", field="cause", rule="required"

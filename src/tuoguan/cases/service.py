@@ -1,5 +1,6 @@
-"""The case engine: open, move along the kind's steps, add evidence and messages, decide, appeal
-once, close (R2, R3, G4). Never commits: each call is one transaction of the caller's, with the
+"""The case engine's ground: who is on a case, reading and locking one, its timeline and audit,
+and opening one (R2, R3, G4); moving, messages and evidence are ``steps``, deciding and the
+appeal ``decisions``. Never commits: each call is one transaction of the caller's, with the
 case row locked, its timeline entry and its audit event.
 
 Who is on a case (``party_of``): operators are the platform; the store's seller; staff of the
@@ -9,20 +10,15 @@ else reads a case as not found, and may not add to one they can see (403 ``not_a
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
-from tuoguan.cases import money, stock
 from tuoguan.cases.kinds import (
     KINDS,
     WORKING,
-    Bearer,
     CaseKind,
     CaseParty,
     CaseState,
@@ -30,14 +26,9 @@ from tuoguan.cases.kinds import (
 )
 from tuoguan.cases.models import Case, CaseEntry
 from tuoguan.cases.schemas import (
-    AppealDecide,
-    CaseAppeal,
-    CaseDecide,
-    CaseMove,
     DisputeCreate,
     ReceivingCaseCreate,
 )
-from tuoguan.config import Settings
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuoguan.fulfilment import inbound
@@ -45,7 +36,6 @@ from tuoguan.fulfilment.discrepancies import PHOTO_STATES as RECEIVED_STATES
 from tuoguan.fulfilment.models import DiscrepancyKind, InboundDiscrepancy
 from tuoguan.kit import i18n
 from tuoguan.kit.ids import new_id
-from tuoguan.kit.storage import Storage
 from tuoguan.notify import service as notify
 from tuoguan.onboarding import documents
 from tuoguan.onboarding.review_models import Document
@@ -133,7 +123,7 @@ def appeal_by(case: Case) -> datetime | None:
     return case.step_due_at if case.state is CaseState.decided else None
 
 
-def _enter(case: Case, state: CaseState, now: datetime) -> None:
+def enter(case: Case, state: CaseState, now: datetime) -> None:
     step = spec_of(case).step(state)
     case.state = state
     case.state_entered_at = now
@@ -179,7 +169,7 @@ def append(
     return entry
 
 
-def _audit(
+def audit_case(
     session: AsyncSession,
     ctx: Ctx,
     case: Case,
@@ -202,7 +192,7 @@ def _audit(
     )
 
 
-def _tell_seller(
+def tell_seller(
     session: AsyncSession, ctx: Ctx, case: Case, kind: str, key: str, **params: object
 ) -> None:
     notify.notify(
@@ -342,12 +332,14 @@ async def _open(session: AsyncSession, ctx: Ctx, case: Case) -> Case:
     case.opened_at = now
     case.entry_count = 0
     case.entry_ids, case.refund_ids = [], []
-    _enter(case, spec_of(case).first[case.mode], now)
+    enter(case, spec_of(case).first[case.mode], now)
     session.add(case)
     party = party_of(ctx.principal, case)
     append(session, ctx, case, "opened", party=party, text=case.summary, data={"cause": case.cause})
-    _audit(session, ctx, case, "open", None, data={"cause": case.cause, "kind": case.kind.value})
-    _tell_seller(
+    audit_case(
+        session, ctx, case, "open", None, data={"cause": case.cause, "kind": case.kind.value}
+    )
+    tell_seller(
         session,
         ctx,
         case,
@@ -359,10 +351,7 @@ async def _open(session: AsyncSession, ctx: Ctx, case: Case) -> Case:
     return case
 
 
-# -- moving, evidence, messages -------------------------------------------------------------------
-
-
-def _not_closed(case: Case) -> None:
+def not_closed(case: Case) -> None:
     if case.state is CaseState.closed:
         raise Conflict(
             f"case {case.id} is closed: its history is kept, nothing more is added",
@@ -372,7 +361,7 @@ def _not_closed(case: Case) -> None:
         )
 
 
-def _party(ctx: Ctx, case: Case) -> CaseParty:
+def party_on(ctx: Ctx, case: Case) -> CaseParty:
     party = party_of(ctx.principal, case)
     if party is None or party not in spec_of(case).parties:
         raise Forbidden(
@@ -381,358 +370,3 @@ def _party(ctx: Ctx, case: Case) -> CaseParty:
             rule="not_a_party",
         )
     return party
-
-
-async def move(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseMove) -> Case:
-    """R3: an operator takes the case to one of its step's next steps (not to a decision:
-    that is ``decide``). 409 ``illegal_transition`` naming the steps allowed."""
-    if ctx.principal.role is not Role.operator:
-        raise Forbidden("operators move a case along its steps")
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    allowed = [s for s in spec_of(case).step(case.state).next if s in WORKING]
-    if data.to not in allowed or case.state not in WORKING:
-        raise Conflict(
-            f"case {case.id} is {case.state.value}: it may move to "
-            f"{', '.join(s.value for s in allowed) or 'no other step'}",
-            field="to",
-            rule="illegal_transition",
-            current_state=case.state.value,
-            allowed=[s.value for s in allowed],
-        )
-    if data.carrier_code is not None:
-        if case.kind is not CaseKind.receiving_exception:
-            raise InvalidInput(
-                "a dispute is between the buyer, the seller and the platform: it names no carrier",
-                field="carrier_code",
-                rule="carrier_on_receiving",
-            )
-        case.carrier_code = data.carrier_code
-    before = case.state
-    _enter(case, data.to, ctx.clock.now())
-    append(
-        session,
-        ctx,
-        case,
-        "moved",
-        party=CaseParty.platform,
-        text=data.note,
-        data={"from": before.value, "to": data.to.value},
-    )
-    _audit(session, ctx, case, "move", before, reason=data.note)
-    if case.step_owner is CaseParty.seller:
-        _tell_seller(
-            session,
-            ctx,
-            case,
-            "case_your_step",
-            i18n.N_("case_note_your_step"),
-            due=i18n.when(case.step_due_at) if case.step_due_at else "",
-        )
-    await session.flush()
-    return case
-
-
-async def add_message(session: AsyncSession, ctx: Ctx, *, case_id: str, text: str) -> CaseEntry:
-    """A message from a party, threaded on the case."""
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    party = _party(ctx, case)
-    _not_closed(case)
-    entry = append(session, ctx, case, "message", party=party, text=text)
-    _audit(session, ctx, case, "message", case.state, data={"party": party.value})
-    if party is not CaseParty.seller:
-        _tell_seller(session, ctx, case, "case_message", i18n.N_("case_note_message"))
-    await session.flush()
-    return entry
-
-
-@dataclass(frozen=True)
-class Evidence:
-    text: str | None
-    data: bytes | None
-    file_name: str | None
-
-
-async def add_evidence(
-    session: AsyncSession,
-    ctx: Ctx,
-    *,
-    case_id: str,
-    evidence: Evidence,
-    storage: Storage,
-    settings: Settings,
-) -> CaseEntry:
-    """R3: proof from a party on the case (a file checked by content, kept through the same
-    storage as review documents, and/or a text), with who, when and its SHA-256. A party that
-    is not on the case: 403 ``not_a_party``; a closed case: 409 ``case_open``."""
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    party = _party(ctx, case)
-    _not_closed(case)
-    if evidence.data is None and not evidence.text:
-        raise InvalidInput("send a file, a text or both", field="file", rule="required")
-    document: Document | None = None
-    if evidence.data is not None:
-        store = await session.get(Store, case.store_id)
-        assert store is not None
-        document = await documents.keep(
-            session,
-            ctx=ctx,
-            storage=storage,
-            settings=settings,
-            store=store,
-            purpose=EVIDENCE,
-            data=evidence.data,
-            file_name=evidence.file_name,
-        )
-    digest = None
-    if document is None and evidence.text:
-        digest = await asyncio.to_thread(
-            lambda: hashlib.sha256(evidence.text.encode()).hexdigest() if evidence.text else None
-        )
-    entry = append(
-        session,
-        ctx,
-        case,
-        "evidence",
-        party=party,
-        text=evidence.text,
-        document=document,
-        sha256=digest,
-    )
-    _audit(
-        session,
-        ctx,
-        case,
-        "evidence",
-        case.state,
-        data={"party": party.value, "sha256": entry.sha256, "document_id": entry.document_id},
-    )
-    if party is not CaseParty.seller:
-        _tell_seller(session, ctx, case, "case_evidence", i18n.N_("case_note_evidence"))
-    await session.flush()
-    return entry
-
-
-# -- deciding and appealing -----------------------------------------------------------------------
-
-
-def _checked(
-    case: Case,
-    decision: str | None,
-    bearer: Bearer | None,
-    amount: int | None,
-    units: int | None = None,
-) -> tuple[str, Bearer | None, int | None]:
-    spec = spec_of(case)
-    if decision not in spec.decisions:
-        raise InvalidInput(
-            f"a {case.kind.value} is decided as one of: {', '.join(spec.decisions)}",
-            field="decision",
-            rule="decision_in_kind",
-            allowed=list(spec.decisions),
-        )
-    rule = spec.decisions[decision]
-    if rule.bearers and bearer not in rule.bearers:
-        raise InvalidInput(
-            f"{decision} names who bears it: {', '.join(b.value for b in rule.bearers)}",
-            field="bearer",
-            rule="bearer_allowed",
-            allowed=[b.value for b in rule.bearers],
-        )
-    if not rule.bearers and bearer is not None:
-        raise InvalidInput(f"{decision} names no bearer", field="bearer", rule="no_bearer")
-    if bearer is Bearer.carrier and not case.carrier_code:
-        raise InvalidInput(
-            "name the carrier on the case first (move it to the carrier's step with its code): "
-            "no carrier, no one to bear it",
-            field="bearer",
-            rule="carrier_named",
-        )
-    if rule.amount == "required" and amount is None:
-        raise InvalidInput(f"{decision} needs an amount", field="amount_minor", rule="required")
-    if rule.amount is None and amount is not None:
-        raise InvalidInput(f"{decision} moves no money", field="amount_minor", rule="no_amount")
-    if rule.units and not units:
-        raise InvalidInput(
-            f"{decision} says how many units to put on hand or take off (not 0)",
-            field="units",
-            rule="required",
-        )
-    if not rule.units and units is not None:
-        raise InvalidInput(f"{decision} changes no count", field="units", rule="no_units")
-    return decision, bearer, amount
-
-
-async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDecide) -> Case:
-    """R3, G4: an operator decides from the kind's list (422 ``decision_in_kind``), naming the
-    bearer where the decision needs one; the decision's money is posted in this transaction
-    (a refund above what the buyer paid: 422 ``within_refundable``). One appeal may follow
-    within ``APPEAL_DAYS``."""
-    if ctx.principal.role is not Role.operator:
-        raise Forbidden("operators decide cases", field="case_id", rule="operator_decides")
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    if case.state not in WORKING:
-        raise Conflict(
-            f"case {case.id} is {case.state.value}: it was decided already",
-            field="case_id",
-            rule="illegal_transition",
-            current_state=case.state.value,
-        )
-    decision, bearer, amount = _checked(
-        case, data.decision, data.bearer, data.amount_minor, data.units
-    )
-    posted = await money.apply(session, ctx, case, decision, bearer, amount, data.reason)
-    if data.units:
-        await stock.adjust(session, ctx, case, data.units, data.reason)
-    case.units = data.units
-    before = case.state
-    now = ctx.clock.now()
-    case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
-    case.decision_reason, case.decided_by, case.decided_at = (
-        data.reason,
-        ctx.principal.actor_id,
-        now,
-    )
-    case.entry_ids = [*case.entry_ids, *posted.entry_ids]
-    case.refund_ids = [*case.refund_ids, *posted.refund_ids]
-    _enter(case, CaseState.decided, now)
-    said: dict[str, object] = {
-        "decision": decision,
-        "bearer": bearer.value if bearer else None,
-        "amount_minor": posted.amount_minor,
-        "units": data.units,
-        "entry_ids": posted.entry_ids,
-        "refund_ids": posted.refund_ids,
-    }
-    append(session, ctx, case, "decided", party=CaseParty.platform, text=data.reason, data=said)
-    _audit(session, ctx, case, "decide", before, reason=data.reason, data=said)
-    _tell_seller(
-        session,
-        ctx,
-        case,
-        "case_decided",
-        i18n.N_("case_note_decided"),
-        decision=i18n.label(f"case_decision_{decision}"),
-        reason=data.reason,
-    )
-    await session.flush()
-    return case
-
-
-async def appeal(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseAppeal) -> Case:
-    """R3 申诉: once per case, by a party on it other than the platform, while the decision's
-    appeal window runs. A second appeal: 409 ``appeal_once``; too late: 409 ``appeal_window``."""
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    party = _party(ctx, case)
-    if party is CaseParty.platform:
-        raise Forbidden("the platform decides appeals; a party to the case makes them")
-    if case.appealed_at is not None:
-        raise Conflict(
-            f"case {case.id} was appealed already ({case.appealed_at:%Y-%m-%d}); the appeal's "
-            "result is final",
-            field="case_id",
-            rule="appeal_once",
-        )
-    now = ctx.clock.now()
-    if case.state is not CaseState.decided or (case.step_due_at and now > case.step_due_at):
-        raise Conflict(
-            f"case {case.id} is {case.state.value}: an appeal follows a decision, within its "
-            "window",
-            field="case_id",
-            rule="appeal_window",
-            current_state=case.state.value,
-        )
-    before = case.state
-    case.appealed_by, case.appealed_party, case.appealed_at = ctx.principal.actor_id, party, now
-    case.appeal_reason = data.reason
-    _enter(case, CaseState.appealed, now)
-    append(session, ctx, case, "appealed", party=party, text=data.reason)
-    _audit(session, ctx, case, "appeal", before, reason=data.reason, data={"party": party.value})
-    await session.flush()
-    return case
-
-
-async def decide_appeal(
-    session: AsyncSession, ctx: Ctx, *, case_id: str, data: AppealDecide
-) -> Case:
-    """The appeal's final result, by an operator other than the one who decided (403
-    ``different_operator``). Overturned: the first decision's money is undone (its entries
-    reversed; a refund the buyer has kept moves from the seller to the platform) and the new
-    decision's posted; then the case closes."""
-    if ctx.principal.role is not Role.operator:
-        raise Forbidden("operators decide appeals", field="case_id", rule="operator_decides")
-    case = await lock_case(session, principal=ctx.principal, case_id=case_id)
-    if case.state is not CaseState.appealed:
-        raise Conflict(
-            f"case {case.id} is {case.state.value}: there is no appeal to decide",
-            field="case_id",
-            rule="illegal_transition",
-            current_state=case.state.value,
-        )
-    if case.decided_by == ctx.principal.actor_id:
-        raise Forbidden(
-            "the operator who decided the case does not decide its appeal: another one does",
-            field="case_id",
-            rule="different_operator",
-        )
-    said: dict[str, object] = {"outcome": data.outcome}
-    if data.outcome == "overturned":
-        decision, bearer, amount = _checked(
-            case, data.decision, data.bearer, data.amount_minor, data.units
-        )
-        posted = await money.overturn(session, ctx, case, decision, bearer, amount, data.reason)
-        if case.units:  # the first decision's count correction is taken back
-            await stock.adjust(session, ctx, case, -case.units, f"appeal: {data.reason}")
-        if data.units:
-            await stock.adjust(session, ctx, case, data.units, f"appeal: {data.reason}")
-        case.units = data.units
-        case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
-        case.decision_reason = data.reason
-        case.entry_ids = [*case.entry_ids, *posted.entry_ids]
-        case.refund_ids = [*case.refund_ids, *posted.refund_ids]
-        said |= {
-            "decision": decision,
-            "bearer": bearer.value if bearer else None,
-            "amount_minor": posted.amount_minor,
-            "units": data.units,
-            "entry_ids": posted.entry_ids,
-            "refund_ids": posted.refund_ids,
-        }
-    elif (
-        data.decision is not None
-        or data.bearer is not None
-        or data.amount_minor is not None
-        or data.units is not None
-    ):
-        raise InvalidInput(
-            "an upheld decision stands as it was: name no new decision",
-            field="decision",
-            rule="upheld_unchanged",
-        )
-    before = case.state
-    now = ctx.clock.now()
-    case.appeal_outcome = data.outcome
-    case.appeal_decided_by, case.appeal_decided_at = ctx.principal.actor_id, now
-    _enter(case, CaseState.closed, now)
-    append(
-        session, ctx, case, "appeal_decided", party=CaseParty.platform, text=data.reason, data=said
-    )
-    _audit(session, ctx, case, "decide_appeal", before, reason=data.reason, data=said)
-    _tell_seller(
-        session,
-        ctx,
-        case,
-        "case_appeal_decided",
-        i18n.N_("case_note_appeal_decided"),
-        outcome=i18n.label(f"case_outcome_{data.outcome}"),
-        reason=data.reason,
-    )
-    await session.flush()
-    return case
-
-
-async def close_after_window(session: AsyncSession, ctx: Ctx, case: Case) -> None:
-    """A decided case whose appeal window passed unused closes (the sweep, on a locked row)."""
-    before = case.state
-    _enter(case, CaseState.closed, ctx.clock.now())
-    append(session, ctx, case, "closed", party=None, data={"why": "appeal_window_passed"})
-    _audit(session, ctx, case, "close", before, reason="appeal window passed")

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
-from tuoguan.cases import service
+from tuoguan.cases import decisions, service
 from tuoguan.cases.kinds import CaseParty, CaseState
 from tuoguan.cases.models import Case
 from tuoguan.context import Ctx
@@ -68,7 +68,7 @@ async def watch_due(
         assert case.step_due_at is not None
         if case.state is CaseState.decided:
             if case.step_due_at <= now:
-                await service.close_after_window(session, ctx, case)
+                await decisions.close_after_window(session, ctx, case)
             else:
                 case.warned_at = now  # nobody owns an appeal window: nothing to warn of
             continue

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuoguan.cases import decisions, steps
 from tuoguan.cases import service as cases
 from tuoguan.cases.kinds import Bearer, CaseState
 from tuoguan.cases.schemas import CaseDecide, CaseMove, DisputeCreate, ReceivingCaseCreate
@@ -106,7 +107,7 @@ async def cases_in_progress(
         ),
     )
     at.advance(timedelta(hours=2))
-    await cases.move(
+    await steps.move(
         session,
         replace(operator, clock=at),
         case_id=waiting.id,
@@ -130,7 +131,7 @@ async def cases_in_progress(
         ),
     )
     at.advance(timedelta(hours=3))
-    await cases.decide(
+    await decisions.decide(
         session,
         replace(operator, clock=at),
         case_id=decided.id,

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
-from tuoguan.cases import reads, service
+from tuoguan.cases import decisions, reads, service, steps
 from tuoguan.cases.kinds import KINDS, WORKING, Bearer, CaseKind, CaseState
 from tuoguan.cases.schemas import (
     AppealDecide,
@@ -288,7 +288,7 @@ async def _act(request: Request, case_id: str, done: str, work: Any) -> Response
 async def post_message(request: Request, case_id: str) -> Response:
     async def work(session: Any, ctx: Any, form: Mapping[str, str]) -> None:
         said = CaseMessage.model_validate({"text": form.get("text", "")}, strict=False)
-        await service.add_message(session, ctx, case_id=case_id[:40], text=said.text)
+        await steps.add_message(session, ctx, case_id=case_id[:40], text=said.text)
 
     return await _act(request, case_id, "message", work)
 
@@ -307,11 +307,11 @@ async def post_evidence(request: Request, case_id: str) -> Response:
     async def work(session: Any, ctx: Any, form: Mapping[str, str]) -> None:
         typed = form.get("text", "").strip()
         text = CaseMessage.model_validate({"text": typed}, strict=False).text if typed else None
-        await service.add_evidence(
+        await steps.add_evidence(
             session,
             ctx,
             case_id=case_id[:40],
-            evidence=service.Evidence(text=text, data=data, file_name=name),
+            evidence=steps.Evidence(text=text, data=data, file_name=name),
             storage=documents.storage_for(ctx.settings),
             settings=ctx.settings,
         )
@@ -325,7 +325,7 @@ async def post_move(request: Request, case_id: str) -> Response:
         data = CaseMove.model_validate(
             {"to": form.get("to", ""), "note": form.get("note", "").strip() or None}, strict=False
         )
-        await service.move(session, ctx, case_id=case_id[:40], data=data)
+        await steps.move(session, ctx, case_id=case_id[:40], data=data)
 
     return await _act(request, case_id, "moved", work)
 
@@ -349,7 +349,7 @@ async def post_decision(request: Request, case_id: str) -> Response:
             },
             strict=False,
         )
-        await service.decide(session, ctx, case_id=case_id[:40], data=data)
+        await decisions.decide(session, ctx, case_id=case_id[:40], data=data)
 
     return await _act(request, case_id, "decided", work)
 
@@ -358,7 +358,7 @@ async def post_decision(request: Request, case_id: str) -> Response:
 async def post_appeal(request: Request, case_id: str) -> Response:
     async def work(session: Any, ctx: Any, form: Mapping[str, str]) -> None:
         data = CaseAppeal.model_validate({"reason": form.get("reason", "")}, strict=False)
-        await service.appeal(session, ctx, case_id=case_id[:40], data=data)
+        await decisions.appeal(session, ctx, case_id=case_id[:40], data=data)
 
     return await _act(request, case_id, "appealed", work)
 
@@ -379,7 +379,7 @@ async def post_appeal_decision(request: Request, case_id: str) -> Response:
             },
             strict=False,
         )
-        await service.decide_appeal(session, ctx, case_id=case_id[:40], data=data)
+        await decisions.decide_appeal(session, ctx, case_id=case_id[:40], data=data)
 
     return await _act(request, case_id, "final", work)
 

@@ -15,7 +15,7 @@ from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
-from tuoguan.cases import prevention, reads, reports, service
+from tuoguan.cases import decisions, prevention, reads, reports, service, steps
 from tuoguan.cases.kinds import CaseKind, CaseState
 from tuoguan.cases.models import Case, CaseEntry
 from tuoguan.cases.reads import CASE_VIEWS, ENTRY_VIEWS
@@ -187,7 +187,7 @@ async def move_case(case_id: str, request: Request, ctx: CtxDep, body: CaseMove)
     """R3: take the case to one of its next steps (ask the carrier, ask the seller, escalate);
     the step's owner and deadline follow. 409 ``illegal_transition``."""
     return await run_mutation(
-        request, ctx, lambda s: service.move(s, ctx, case_id=case_id, data=body), _render(ctx)
+        request, ctx, lambda s: steps.move(s, ctx, case_id=case_id, data=body), _render(ctx)
     )
 
 
@@ -216,7 +216,7 @@ async def decide_case(case_id: str, request: Request, ctx: CtxDep, body: CaseDec
     ``decision_in_kind``, ``bearer_allowed``, ``no_bearer``, ``no_amount``, ``required``,
     ``within_refundable``, ``postage_seller_only``."""
     return await run_mutation(
-        request, ctx, lambda s: service.decide(s, ctx, case_id=case_id, data=body), _render(ctx)
+        request, ctx, lambda s: decisions.decide(s, ctx, case_id=case_id, data=body), _render(ctx)
     )
 
 
@@ -241,7 +241,7 @@ async def decide_appeal(
     return await run_mutation(
         request,
         ctx,
-        lambda s: service.decide_appeal(s, ctx, case_id=case_id, data=body),
+        lambda s: decisions.decide_appeal(s, ctx, case_id=case_id, data=body),
         _render(ctx),
     )
 
@@ -317,7 +317,7 @@ async def _message(request: Request, ctx: Ctx, case_id: str, body: CaseMessage) 
     return await run_mutation(
         request,
         ctx,
-        lambda s: service.add_message(s, ctx, case_id=case_id, text=body.text),
+        lambda s: steps.add_message(s, ctx, case_id=case_id, text=body.text),
         lambda s, e: _entry(ctx, s, e),
         status_code=201,
     )
@@ -336,7 +336,7 @@ async def _appeal(request: Request, ctx: Ctx, case_id: str, body: CaseAppeal) ->
         )
 
     return await run_mutation(
-        request, ctx, lambda s: service.appeal(s, ctx, case_id=case_id, data=body), render
+        request, ctx, lambda s: decisions.appeal(s, ctx, case_id=case_id, data=body), render
     )
 
 
@@ -359,11 +359,11 @@ async def _evidence(request: Request, ctx: Ctx, case_id: str) -> Response:
         name = upload.filename
     elif upload is not None:
         raise InvalidInput("send the file as the multipart field `file`", field="file")
-    evidence = service.Evidence(text=said, data=data, file_name=name)
+    evidence = steps.Evidence(text=said, data=data, file_name=name)
     return await run_mutation(
         request,
         ctx,
-        lambda s: service.add_evidence(
+        lambda s: steps.add_evidence(
             s,
             ctx,
             case_id=case_id,

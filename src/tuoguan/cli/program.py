@@ -54,12 +54,12 @@ def list_invitations(
     seller: Annotated[str | None, typer.Option("--seller", help="Only this seller's.")] = None,
 ) -> None:
     """Every invitation, newest first, with its status as of now."""
-    from tuoguan.onboarding import invitations
+    from tuoguan.onboarding import invitation_reads
     from tuoguan.onboarding.invitation_states import shown_status
 
     async def work(session: Any, ctx: Any) -> list[tuple[Any, str]]:
         now = ctx.clock.now()
-        rows, _ = await invitations.list_for(
+        rows, _ = await invitation_reads.list_for(
             session, principal=ctx.principal, now=now, seller_id=seller, limit=200
         )
         return [(row, shown_status(row, now).value) for row in rows]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.context import Ctx
 from tuoguan.kit.clock import Clock, FrozenClock
-from tuoguan.onboarding import documents, review_reads, reviews
+from tuoguan.onboarding import documents, review_decisions, review_reads, reviews
 from tuoguan.onboarding.review_models import ReviewDecision, ReviewStage
 
 FIELDS = {
@@ -126,7 +126,7 @@ async def business_reviews(
     review_id = review.id
 
     async def decide(days: float, stage: ReviewStage, decision: ReviewDecision, **why: str) -> None:
-        await reviews.decide(
+        await review_decisions.decide(
             session,
             _at(operator, clock, timedelta(days=days)),
             review_id=review_id,

@@ -14,7 +14,7 @@ What unbinding does, in this order:
    physical work, done outside tuoguan.
 3. **The fees** the seller acknowledged when applying are charged (``exit_fee_charged``: store
    management fee and refund handling fee on its payable; nothing when both are zero).
-4. **The last settlement**, off-cycle and up to now (``settlement.runs.settle_store``): the
+4. **The last settlement**, off-cycle and up to now (``settlement.store_settlement.settle_store``): the
    debts netted from what the store is due, the rest in one payout to its bound account.
 5. **The deposit refund** (``settlement.deposits.refund_on_exit``): everything refundable,
    applied for and approved at once under the deposit's money rules, the debts left taken from
@@ -53,7 +53,7 @@ from tuoguan.ledger import service as ledger
 from tuoguan.ledger.kinds import EntryKind
 from tuoguan.notify import service as notify
 from tuoguan.principal import SYSTEM, Role
-from tuoguan.settlement import deposits, runs
+from tuoguan.settlement import deposits, store_settlement
 from tuoguan.settlement.deposit_checks import NO_UNPAID_DEBT
 from tuoguan.stores.models import Store, StoreStatus
 
@@ -197,7 +197,7 @@ async def unbind(
             memo=f"exit {row.id}: store management fee and refund handling fee",
         )
         row.fee_entry_id = entry.id
-    settled = await runs.settle_store(
+    settled = await store_settlement.settle_store(
         session, system, store_id=store.id, currency=store.currency, subject=subject
     )
     refund = await deposits.refund_on_exit(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
@@ -29,9 +29,9 @@ from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuoguan.kit import i18n
 from tuoguan.kit.ids import new_id
-from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.money import check_currency
 from tuoguan.notify import service as notify
+from tuoguan.onboarding import invitation_reads
 from tuoguan.onboarding import invitation_states as states
 from tuoguan.onboarding.invitation_states import InvitationAction
 from tuoguan.onboarding.models import Invitation, InvitationStatus
@@ -45,7 +45,6 @@ from tuoguan.timing.places import check_country
 
 SUBJECT = "invitation"
 S = InvitationStatus
-NEWEST = Keyset((Invitation.id,), ("id",), descending=True)
 
 
 # -- the rules of who may be invited -------------------------------------------------------------
@@ -188,7 +187,7 @@ async def invite(session: AsyncSession, *, ctx: Ctx, data: InvitationCreate) -> 
 async def _locked(session: AsyncSession, principal: Principal, invitation_id: str) -> Invitation:
     """The invitation, row-locked, if the principal may see it (else 404)."""
     row = await session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
-    if row is None or not _sees(principal, row):
+    if row is None or not invitation_reads.sees(principal, row):
         raise NotFound(f"invitation {invitation_id} not found", field="invitation_id")
     return row
 
@@ -383,78 +382,6 @@ def _store_of(row: Invitation, linked: Store) -> StoreCreate:
         sender_address=Address.model_validate(linked.sender_address)
         if linked.sender_address
         else None,
-    )
-
-
-# -- reads --------------------------------------------------------------------------------------
-
-
-def _sees(principal: Principal, row: Invitation) -> bool:
-    if principal.role in (Role.operator, Role.system):
-        return True
-    return principal.role is Role.seller and principal.seller_id == row.seller_id
-
-
-def _readers(principal: Principal) -> None:
-    if principal.role not in (Role.operator, Role.seller, Role.system):
-        raise Forbidden(f"a {principal.role.value} does not read invitations")
-
-
-async def get(session: AsyncSession, *, principal: Principal, invitation_id: str) -> Invitation:
-    """One invitation the principal may see (a seller its own; else 404)."""
-    _readers(principal)
-    row = await session.get(Invitation, invitation_id)
-    if row is None or not _sees(principal, row):
-        raise NotFound(f"invitation {invitation_id} not found", field="invitation_id")
-    return row
-
-
-def _with_status(
-    query: Select[Invitation], status: InvitationStatus, now: datetime
-) -> Select[Invitation]:
-    """Invitations that read as ``status`` at ``now`` (an open one past its expiry: expired)."""
-    if status is S.invited:
-        return query.where(Invitation.status == S.invited, Invitation.expires_at > now)
-    if status is S.expired:
-        return query.where(
-            or_(
-                Invitation.status == S.expired,
-                and_(Invitation.status == S.invited, Invitation.expires_at <= now),
-            )
-        )
-    return query.where(Invitation.status == status)
-
-
-async def list_for(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    now: datetime,
-    status: InvitationStatus | None = None,
-    seller_id: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> tuple[list[Invitation], str | None]:
-    """Invitations newest first: a seller its own, operators every seller's (or one's)."""
-    _readers(principal)
-    query = select(Invitation)
-    if principal.role is Role.seller:
-        query = query.where(Invitation.seller_id == principal.seller_id)
-    elif seller_id:
-        query = query.where(Invitation.seller_id == seller_id)
-    if status is not None:
-        query = _with_status(query, status, now)
-    return await NEWEST.page(session, [query], cursor=cursor, limit=limit)
-
-
-async def open_for(session: AsyncSession, seller_id: str, now: datetime) -> Invitation | None:
-    """The seller's invitation waiting for its answer now, if any."""
-    return await session.scalar(
-        select(Invitation).where(
-            Invitation.seller_id == seller_id,
-            Invitation.status == S.invited,
-            Invitation.expires_at > now,
-        )
     )
 
 

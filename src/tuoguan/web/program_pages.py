@@ -28,7 +28,7 @@ from tuoguan.accounts.models import User, WebSession
 from tuoguan.errors import BadRequest, DomainError, Forbidden
 from tuoguan.kit.i18n import N_
 from tuoguan.onboarding import agreements as publishing
-from tuoguan.onboarding import invitations, joining
+from tuoguan.onboarding import invitation_reads, invitations, joining
 from tuoguan.onboarding.invitation_states import allowed_actions, shown_status
 from tuoguan.onboarding.origin import Origin, origin_of
 from tuoguan.onboarding.schemas import AgreementCreate, InvitationCreate
@@ -151,8 +151,8 @@ async def _seller_view(request: Request, user: User) -> dict[str, Any]:
     assert principal.seller_id is not None
     now = request.app.state.clock.now()
     async with _db(request).read() as session:
-        waiting = await invitations.open_for(session, principal.seller_id, now)
-        history, _ = await invitations.list_for(
+        waiting = await invitation_reads.open_for(session, principal.seller_id, now)
+        history, _ = await invitation_reads.list_for(
             session, principal=principal, now=now, limit=INVITATIONS_PAGE
         )
         rows = await agreements.versions(session)
@@ -187,7 +187,7 @@ async def _operator_view(request: Request, user: User, cursor: str | None) -> di
     now = request.app.state.clock.now()
     managed = aliased(Store)
     async with _db(request).read() as session:
-        rows, next_cursor = await invitations.list_for(
+        rows, next_cursor = await invitation_reads.list_for(
             session, principal=principal, now=now, cursor=cursor, limit=INVITATIONS_PAGE
         )
         whose = await owners.owners(session, {row.store_id for row in rows})

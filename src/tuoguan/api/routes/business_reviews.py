@@ -15,7 +15,7 @@ from tuoguan.api.deps import CtxDep, ReadSession
 from tuoguan.api.mutation import run_mutation
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
-from tuoguan.onboarding import documents, review_reads, reviews
+from tuoguan.onboarding import documents, review_decisions, review_reads, reviews
 from tuoguan.onboarding.review_models import BusinessReview, Document, ReviewStatus
 from tuoguan.onboarding.review_schemas import (
     BusinessInfoUpdate,
@@ -239,7 +239,7 @@ async def decide_review(
     return await run_mutation(
         request,
         ctx,
-        lambda s: reviews.decide(
+        lambda s: review_decisions.decide(
             s,
             ctx,
             review_id=review_id,

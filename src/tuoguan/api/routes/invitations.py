@@ -14,7 +14,7 @@ from tuoguan.api.mutation import run_mutation
 from tuoguan.api.openapi import refusal
 from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.errors import Conflict
-from tuoguan.onboarding import invitations, joining
+from tuoguan.onboarding import invitation_reads, invitations, joining
 from tuoguan.onboarding.invitation_states import allowed_actions, shown_status
 from tuoguan.onboarding.models import Invitation, InvitationStatus
 from tuoguan.onboarding.origin import Origin, origin_of
@@ -91,7 +91,7 @@ async def list_invitations(
     for one). ``status=expired`` includes open invitations past their expiry. More pages: the
     ``Link`` header's rel=next."""
     now = ctx.clock.now()
-    rows, next_cursor = await invitations.list_for(
+    rows, next_cursor = await invitation_reads.list_for(
         session,
         principal=ctx.principal,
         now=now,
@@ -108,7 +108,7 @@ async def list_invitations(
 async def get_invitation(invitation_id: str, ctx: CtxDep, session: ReadSession) -> InvitationRead:
     """One invitation (a seller its own), with its status as of now and what the reader may
     do."""
-    row = await invitations.get(session, principal=ctx.principal, invitation_id=invitation_id)
+    row = await invitation_reads.get(session, principal=ctx.principal, invitation_id=invitation_id)
     return present(row, ctx.principal, ctx.clock.now())
 
 

@@ -145,26 +145,27 @@ async def timeline(
         if ids
         else {}
     )
-    out = []
-    for row in rows:
-        document = files.get(row.document_id or "")
-        out.append(
-            CaseEntryRead(
-                position=row.position,
-                type=row.type,
-                party=row.party,
-                actor_id=row.actor_id,
-                actor_role=row.actor_role.value,
-                at=row.at,
-                text=row.text,
-                file_name=document.file_name if document else None,
-                content_type=document.content_type if document else None,
-                link=documents.signed_link(settings, document, now=now) if document else None,
-                sha256=row.sha256,
-                data=dict(row.data or {}),
-            )
-        )
-    return out
+    return [present_entry(settings, row, files.get(row.document_id or ""), now) for row in rows]
+
+
+def present_entry(
+    settings: Settings, row: CaseEntry, document: Document | None, now: datetime
+) -> CaseEntryRead:
+    """One entry of a timeline; its file's link signed for the reader."""
+    return CaseEntryRead(
+        position=row.position,
+        type=row.type,
+        party=row.party,
+        actor_id=row.actor_id,
+        actor_role=row.actor_role.value,
+        at=row.at,
+        text=row.text,
+        file_name=document.file_name if document else None,
+        content_type=document.content_type if document else None,
+        link=documents.signed_link(settings, document, now=now) if document else None,
+        sha256=row.sha256,
+        data=dict(row.data or {}),
+    )
 
 
 async def one(

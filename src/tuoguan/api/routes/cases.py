@@ -39,6 +39,7 @@ from tuoguan.cases.schemas import (
 from tuoguan.context import Ctx
 from tuoguan.errors import InvalidInput
 from tuoguan.onboarding import documents
+from tuoguan.onboarding.review_models import Document
 from tuoguan.principal import Role
 
 router = APIRouter(tags=["cases"])
@@ -90,10 +91,9 @@ def _render(ctx: Ctx) -> Callable[[AsyncSession, Case], Awaitable[CaseRead | Par
 async def _entry(
     ctx: Ctx, session: AsyncSession, entry: CaseEntry
 ) -> CaseEntryRead | PartyEntryRead:
-    case = await session.get(Case, entry.case_id)
-    assert case is not None
-    rows = await reads.timeline(session, ctx.settings, case, ctx.clock.now())
-    return reads.entry_for(ctx.principal, next(r for r in rows if r.position == entry.position))
+    document = await session.get(Document, entry.document_id) if entry.document_id else None
+    shown = reads.present_entry(ctx.settings, entry, document, ctx.clock.now())
+    return reads.entry_for(ctx.principal, shown)
 
 
 @router.post(

@@ -301,6 +301,8 @@ class Seeded:
     params: dict[str, str]  # path parameter -> value every role's walk uses
     cainiao_order: str  # shipped by hand with cainiao after a cancelled sandbox shipment
     cancelled_shipment: str
+    # path parameters a role reads its own object through instead (the storefront's webhook)
+    by_role: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def seed(
@@ -406,6 +408,11 @@ def seed(
         201,
     )
     hook = m.ok(m.post("/webhooks", seller, {"url": "https://hooks.example.com/tuoguan"}), 201)
+    # O6: the storefront's own endpoint, which no seller reads
+    shop = m.ok(m.post("/webhooks", m.channel, {"url": "https://shop.example.com/tuoguan"}), 201)
+    for owner in (seller, m.channel):  # each owner turns off a spare endpoint of its own
+        spare = m.ok(m.post("/webhooks", owner, {"url": "https://spare.example.com/hook"}), 201)
+        m.ok(m.post(f"/webhooks/{spare['id']}/disable", owner))
     _sweep(db_url, clock, settings, loop.warn_at_risk, loop.fan_out_webhooks)
     # S4: the full-managed store's exit archive, written by the worker (its download is walked)
     m.ok(m.post(f"/stores/{m.stores['a_full']}/exit-archive", seller), 202)
@@ -426,6 +433,10 @@ def seed(
     # R2, R3 (issue 16): a receiving exception at the staff's warehouse naming the sandbox
     # carrier, each party adding to it in its own view; G4: the buyer's dispute on the parcel.
     case, dispute = _cases(m, http, warehouse["id"], staff, sandbox_carrier, parcel["id"])
+    # G6: the buyer's return of the same parcel, authorized: its label booked with the sandbox
+    asked = {"order_id": parcel["id"], "cause": "not_wanted", "summary": "too big"}
+    returned = m.ok(m.post("/returns", m.channel, asked), 201)["id"]
+    m.ok(m.post(f"/cases/{returned}/return/authorize", m.operator, {}))
     tokens = {
         "operator": m.operator,
         "seller": seller,
@@ -465,9 +476,11 @@ def seed(
             "ids": shipment["id"],
             "case_id": case,
             "dispute_id": dispute,
+            "return_id": returned,
         },
         cainiao_order=redo["id"],
         cancelled_shipment=first["id"],
+        by_role={"buyer_channel": {"webhook_id": shop["id"]}},
     )
 
 
@@ -541,10 +554,10 @@ def test_every_role_sees_only_the_fields_of_its_model_on_every_endpoint(
         for op in ops:
             if not op.declared:
                 continue
-            path = _fill(op.template, world.params)
-            # An object of a kind the seeding lacks: a role may be told it is not found.
-            missing = UNSEEDED in path and op.method == "get"
             for role in ROLES:
+                path = _fill(op.template, {**world.params, **world.by_role.get(role, {})})
+                # An object of a kind the seeding lacks: a role may be told it is not found.
+                missing = UNSEEDED in path and op.method == "get"
                 declared = role in op.declared
                 if op.method in WRITES and declared:
                     continue  # the seeding exercised the writes each role makes

@@ -74,12 +74,14 @@ def _every_list_has_data(
     breaches = _list(client, "/breaches", operator)
     assert {b["kind"] for b in breaches} == {"confirm_late", "ship_late"}
     assert _list(client, "/penalties", operator)
-    # R3, G4: a receiving exception waiting for its seller, one decided, a buyer's dispute
+    # R3, G4, G6: a receiving exception waiting for its seller, one decided, a buyer's
+    # dispute, and a buyer's return awaiting the platform's authorization
     found = {(c["kind"], c["state"]) for c in _list(client, "/cases", operator)}
     assert found == {
         ("receiving_exception", "awaiting_seller"),
         ("receiving_exception", "decided"),
         ("dispute", "awaiting_seller"),
+        ("after_sale", "return_requested"),
     }
     # and each demo seller sees its own, with a penalty it may still appeal
     tokens = {}

@@ -25,9 +25,11 @@ from tuoguan.stores.models import StoreMode
 from tuoguan.stores.modes import Party, rules
 
 ROLE_TOKENS = ("operator", "seller", "channel", "carrier")
-# request_cancel and resume have no endpoint: cancel leads to them when a parcel is booked, and
-# the carrier's answer ends them (tests/integration/test_order_cancel.py drives those).
-ACTIONS = [a for a in OrderAction if a not in (OrderAction.request_cancel, OrderAction.resume)]
+# request_cancel, resume and keep_shipping have no endpoint: cancel leads to the first when a
+# parcel is booked or shipped, and the carrier's answer to the others
+# (tests/integration/test_order_cancel.py and tests/api/test_cancel_after_shipment.py drive them).
+_NO_ENDPOINT = (OrderAction.request_cancel, OrderAction.resume, OrderAction.keep_shipping)
+ACTIONS = [a for a in OrderAction if a not in _NO_ENDPOINT]
 BODIES: dict[OrderAction, dict[str, Any] | None] = {
     OrderAction.ship: {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"},
     OrderAction.cancel: {"reason": "property test"},

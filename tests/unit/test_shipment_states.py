@@ -12,6 +12,7 @@ from tuoguan.shipping.models import ShipmentStatus as S
 from tuoguan.shipping.states import (
     FINAL,
     PROGRESS,
+    STOPPABLE,
     ShipmentAction,
     TrackingCode,
     after_scan,
@@ -29,9 +30,24 @@ def test_people_move_a_shipment_only_through_their_own_steps() -> None:
     assert allowed_actions(S.created, Role.carrier) == []
     with pytest.raises(Forbidden):
         next_status(S.created, ShipmentAction.submit, Role.buyer_channel)
-    with pytest.raises(IllegalTransition) as refused:
+    # O4 with F10: after pickup only the platform asks the carrier to stop a parcel, for the
+    # order's own cancel; the seller's cancel is for a parcel not yet picked up
+    with pytest.raises(Forbidden, match="picked_up"):
         next_status(S.picked_up, ShipmentAction.cancel, Role.seller)
-    assert refused.value.extra["current_state"] == "picked_up"
+    assert ShipmentAction.cancel not in allowed_actions(S.in_transit, Role.seller)
+    for status in (S.picked_up, S.in_transit, S.exception):
+        assert next_status(status, ShipmentAction.cancel, Role.system) is S.cancel_requested
+    assert {
+        S.created,
+        S.submitted,
+        S.pickup_scheduled,
+        S.picked_up,
+        S.in_transit,
+        S.exception,
+    } == STOPPABLE
+    with pytest.raises(IllegalTransition) as refused:
+        next_status(S.out_for_delivery, ShipmentAction.cancel, Role.system)
+    assert refused.value.extra["current_state"] == "out_for_delivery"
     with pytest.raises(IllegalTransition):
         next_status(S.cancel_requested, ShipmentAction.cancel, Role.seller)  # asked already
 
@@ -40,6 +56,9 @@ def test_a_pickup_scan_overtakes_a_waiting_cancellation() -> None:
     # F10: the carrier has the parcel, so the cancellation cannot succeed
     assert after_scan(S.cancel_requested, TrackingCode.picked_up) is S.picked_up
     assert after_scan(S.cancel_requested, TrackingCode.label_created) is S.cancel_requested
+    # O4: a parcel asked to stop on its way that is scanned onwards goes on, whatever it was
+    assert after_scan(S.cancel_requested, TrackingCode.in_transit) is S.in_transit
+    assert after_scan(S.cancel_requested, TrackingCode.delayed) is S.cancel_requested
 
 
 def test_delays_move_nothing_and_exceptions_resolve_by_the_newer_scan() -> None:

@@ -42,17 +42,23 @@ def test_cancel_only_before_shipment(mode: StoreMode) -> None:  # O4
     }
     assert by_people <= {S.awaiting_confirmation, S.awaiting_shipment}
     # F10: the order that waits on the carrier to void its parcel is cancelled by the platform
-    # when the carrier confirms, never by a person.
+    # when the carrier confirms, never by a person; refused, it goes on where it was.
     waiting = [t for t in TRANSITIONS[mode] if t.source is S.cancel_requested]
     assert {(t.action, t.target) for t in waiting} == {
         (A.cancel, S.cancelled),
         (A.resume, S.awaiting_shipment),
+        (A.keep_shipping, S.shipped),
     }
     assert all(t.roles == {Role.system} for t in waiting)
+    # O4: after shipment a cancel only asks the carrier to stop the parcel, on the buyer's side
     with pytest.raises(IllegalTransition) as info:
         next_state(mode, S.shipped, A.cancel, Role.buyer_channel)
     assert info.value.extra["current_state"] == "shipped"
-    assert info.value.extra["allowed_actions"] == ["deliver", "unship"]
+    assert info.value.extra["allowed_actions"] == ["deliver", "unship", "cancel"]
+    assert next_state(mode, S.shipped, A.request_cancel, Role.buyer_channel) is S.cancel_requested
+    with pytest.raises(Forbidden):
+        next_state(mode, S.shipped, A.request_cancel, Role.seller)
+    assert "cancel" not in allowed(mode, S.shipped, Role.seller)
 
 
 def test_confirm_is_not_an_action_of_semi_managed_orders() -> None:  # O3

@@ -41,6 +41,7 @@ from tuoguan.api.routes import (
     products,
     refunds,
     restock,
+    returns,
     shipments,
     shipping,
     sla,
@@ -202,6 +203,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         categories,
         exits,
         cases,
+        returns,
     ):
         api.include_router(module.router)
     composed.include_router(api)
@@ -232,6 +234,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         product_pages,
         program_pages,
         restock_pages,
+        return_pages,
         review_pages,
         shipping_pages,
         sla_pages,
@@ -271,6 +274,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     composed.include_router(exit_pages.router)
     composed.include_router(case_report_pages.router)  # before /console/cases/{case_id}
     composed.include_router(case_pages.router)
+    composed.include_router(return_pages.router)
     return tuple(composed.routes)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.cases import money, service, stock
+from tuoguan.cases import money, returns, service, stock
 from tuoguan.cases.kinds import WORKING, Bearer, CaseParty, CaseState
 from tuoguan.cases.models import Case
 from tuoguan.cases.schemas import AppealDecide, CaseAppeal, CaseDecide
@@ -81,6 +81,8 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
     decision, bearer, amount = _checked(
         case, data.decision, data.bearer, data.amount_minor, data.units
     )
+    if decision == "return_and_refund":
+        await returns.check_from_dispute(session, ctx, case)
     posted = await money.apply(session, ctx, case, decision, bearer, amount, data.reason)
     if data.units:
         await stock.adjust(session, ctx, case, data.units, data.reason)
@@ -108,12 +110,31 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
         session, ctx, case, "decided", party=CaseParty.platform, text=data.reason, data=said
     )
     service.audit_case(session, ctx, case, "decide", before, reason=data.reason, data=said)
+    if decision == "return_and_refund":
+        linked = await returns.open_from_dispute(session, ctx, case)
+        service.append(
+            session,
+            ctx,
+            case,
+            "return_opened",
+            party=CaseParty.platform,
+            data={"case_id": linked.id},
+        )
     service.tell_seller(
         session,
         ctx,
         case,
         "case_decided",
         i18n.N_("case_note_decided"),
+        decision=i18n.label(f"case_decision_{decision}"),
+        reason=data.reason,
+    )
+    await service.tell_buyer(
+        session,
+        ctx,
+        case,
+        "case_decided",
+        i18n.N_("buyer_case_decided"),
         decision=i18n.label(f"case_decision_{decision}"),
         reason=data.reason,
     )
@@ -184,7 +205,12 @@ async def decide_appeal(
         decision, bearer, amount = _checked(
             case, data.decision, data.bearer, data.amount_minor, data.units
         )
+        if decision == "return_and_refund":
+            await returns.check_from_dispute(session, ctx, case)
         posted = await money.overturn(session, ctx, case, decision, bearer, amount, data.reason)
+        if decision == "return_and_refund":
+            linked = await returns.open_from_dispute(session, ctx, case)
+            said["return_case_id"] = linked.id
         if case.units:  # the first decision's count correction is taken back
             await stock.adjust(session, ctx, case, -case.units, f"appeal: {data.reason}")
         if data.units:
@@ -228,6 +254,15 @@ async def decide_appeal(
         case,
         "case_appeal_decided",
         i18n.N_("case_note_appeal_decided"),
+        outcome=i18n.label(f"case_outcome_{data.outcome}"),
+        reason=data.reason,
+    )
+    await service.tell_buyer(
+        session,
+        ctx,
+        case,
+        "case_appeal_decided",
+        i18n.N_("buyer_case_appeal_decided"),
         outcome=i18n.label(f"case_outcome_{data.outcome}"),
         reason=data.reason,
     )

@@ -27,6 +27,7 @@ APPEAL_DAYS = 7  # natural days after the decision in which a party may appeal, 
 class CaseKind(StrEnum):
     receiving_exception = "receiving_exception"  # 收货异常 (R2, R3)
     dispute = "dispute"  # 纠纷 (G4)
+    after_sale = "after_sale"  # 售后 退货退款: a return and its refund after delivery (G6, M3, O4)
 
 
 class CaseParty(StrEnum):
@@ -45,6 +46,9 @@ class CaseState(StrEnum):
     awaiting_seller = "awaiting_seller"  # 联系卖家: the seller's proof (or answer) asked for
     escalated = "escalated"  # 联系平台客服: with customer service, to decide
     investigating = "investigating"  # the platform investigates a dispute
+    return_requested = "return_requested"  # 退货申请: the platform (or the seller) authorizes it
+    return_shipping = "return_shipping"  # 退货中: the buyer sends the parcel back on its label
+    return_received = "return_received"  # 已收到退货: received and inspected; the refund next
     decided = "decided"  # decided; one appeal may follow
     appealed = "appealed"  # 申诉: a second operator decides, finally
     closed = "closed"
@@ -182,6 +186,8 @@ DISPUTE = KindSpec(
     decisions={
         "refund_full": Decision(),
         "refund_partial": Decision(amount="required"),
+        # The buyer sends the goods back first: a return opens, linked, and refunds on receipt.
+        "return_and_refund": Decision(),
         "reject": Decision(),
     },
     first={
@@ -191,7 +197,46 @@ DISPUTE = KindSpec(
     },
 )
 
-KINDS: dict[CaseKind, KindSpec] = {spec.kind: spec for spec in (RECEIVING, DISPUTE)}
+RETURN_WINDOW_DAYS = 15  # G6: after-sales within 7-15 days of delivery; a return asked after it
+
+AFTER_SALE = KindSpec(
+    kind=CaseKind.after_sale,
+    causes=("not_as_described", "damaged", "wrong_item", "not_wanted", "cancelled_in_transit"),
+    parties=(
+        CaseParty.buyer,
+        CaseParty.seller,
+        CaseParty.warehouse,
+        CaseParty.carrier,
+        CaseParty.platform,
+    ),
+    steps={
+        # Authorized (a return label booked) or refused, within a business day.
+        CaseState.return_requested: Step(
+            owner=CaseParty.platform,
+            business_days=1,
+            next=(CaseState.return_shipping, _DECIDE),
+        ),
+        # The buyer sends the parcel back on the label; the receiver confirms its arrival.
+        CaseState.return_shipping: Step(
+            owner=CaseParty.buyer,
+            natural=timedelta(days=RETURN_WINDOW_DAYS),
+            next=(CaseState.return_received, _DECIDE),
+        ),
+        # Received and inspected: the platform refunds (or refuses) within a business day.
+        CaseState.return_received: Step(owner=CaseParty.platform, business_days=1, next=(_DECIDE,)),
+        **_AFTER_DECISION,
+    },
+    decisions={
+        "refund_full": Decision(),
+        "refund_partial": Decision(amount="required"),
+        "reject": Decision(),
+    },
+    first=dict.fromkeys(StoreMode, CaseState.return_requested),
+)
+
+KINDS: dict[CaseKind, KindSpec] = {spec.kind: spec for spec in (RECEIVING, DISPUTE, AFTER_SALE)}
+# Steps reached only by their own action (a label booked, a parcel received), never by a move.
+ACTION_STATES = frozenset({CaseState.return_shipping, CaseState.return_received})
 OPEN_STATES = frozenset(CaseState) - {CaseState.closed}
 # States in which a party's step is running (not decided, appealed or closed).
 WORKING = frozenset(
@@ -201,5 +246,8 @@ WORKING = frozenset(
         CaseState.awaiting_seller,
         CaseState.escalated,
         CaseState.investigating,
+        CaseState.return_requested,
+        CaseState.return_shipping,
+        CaseState.return_received,
     }
 )

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.cases.kinds import Bearer, CaseKind, CaseParty, CaseState
@@ -47,6 +57,14 @@ class Case(Base):
             postgresql_where=text(f"kind = 'dispute' AND {_OPEN}"),
             sqlite_where=text(f"kind = 'dispute' AND {_OPEN}"),
         ),
+        # One open return per order (G6).
+        Index(
+            "uq_cases_open_return",
+            "order_id",
+            unique=True,
+            postgresql_where=text(f"kind = 'after_sale' AND {_OPEN}"),
+            sqlite_where=text(f"kind = 'after_sale' AND {_OPEN}"),
+        ),
         Index("ix_cases_notice", "notice_id"),
         Index("ix_cases_order", "order_id"),
     )
@@ -66,6 +84,8 @@ class Case(Base):
     carrier_code: Mapped[str | None] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3))
     summary: Mapped[str] = mapped_column(String(2000))
+    # The case this one came from (a return a dispute's decision opened).
+    origin_case_id: Mapped[str | None] = mapped_column(String(40))
     opened_by: Mapped[str] = mapped_column(String(40))
     opened_role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -125,3 +145,33 @@ class CaseEntry(Base):
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     sha256: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseReturn(Base):
+    """An after-sales case's return parcel (G6): where it goes (the platform's warehouse that
+    shipped the order, or the seller), the carrier's booking and label, and its receipt."""
+
+    __tablename__ = "case_returns"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    destination: Mapped[str] = mapped_column(String(20))  # "warehouse" or "seller"
+    warehouse_id: Mapped[str | None] = mapped_column(ForeignKey("warehouses.id"))
+    service_code: Mapped[str] = mapped_column(String(40))
+    carrier_code: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    carrier_ref: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[dict[str, Any]] = mapped_column(JSON)  # the buyer's address
+    receiver: Mapped[dict[str, Any]] = mapped_column(JSON)  # where the return goes
+    weight_g: Mapped[int] = mapped_column(Integer)
+    # The carrier's own label, when it issued one; else tuoguan draws it.
+    label: Mapped[bytes | None] = mapped_column(LargeBinary)
+    label_format: Mapped[str | None] = mapped_column(String(10))
+    authorized_by: Mapped[str] = mapped_column(String(40))
+    authorized_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_by: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    condition: Mapped[str | None] = mapped_column(String(20))  # resellable, damaged, wrong_item
+    received_note: Mapped[str | None] = mapped_column(String(1000))
+    # Units the platform's warehouse took back on its books (full-managed), per SKU.
+    restocked: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

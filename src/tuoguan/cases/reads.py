@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.cases import reports, service
+from tuoguan.cases import reports, return_parcel, service
 from tuoguan.cases.kinds import WORKING, CaseKind, CaseState
-from tuoguan.cases.models import Case, CaseEntry
+from tuoguan.cases.models import Case, CaseEntry, CaseReturn
 from tuoguan.cases.schemas import (
     CaseEntryRead,
     CaseRead,
@@ -126,6 +126,7 @@ def present(
         appeal_decided_at=case.appeal_decided_at,
         closed_at=case.closed_at,
         your_party=service.party_of(principal, case),
+        origin_case_id=case.origin_case_id,
         entries=entries,
     )
 
@@ -171,7 +172,18 @@ def present_entry(
 async def one(
     session: AsyncSession, settings: Settings, principal: Principal, case: Case, now: datetime
 ) -> CaseRead:
-    return present(case, principal, now, await timeline(session, settings, case, now))
+    shown = present(case, principal, now, await timeline(session, settings, case, now))
+    parcel = await session.get(CaseReturn, case.id) if case.kind is CaseKind.after_sale else None
+    if parcel is not None:
+        shown.return_parcel = return_parcel.present(parcel, label_url(principal, case.id))
+    return shown
+
+
+def label_url(principal: Principal, case_id: str) -> str:
+    """Where the reader fetches a return's label (the storefront through its own routes)."""
+    if principal.role is Role.buyer_channel:
+        return f"/api/v1/returns/{case_id}/label"
+    return f"/api/v1/cases/{case_id}/return/label"
 
 
 async def queue(

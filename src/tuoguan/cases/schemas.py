@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from tuoguan.cases.kinds import Bearer, CaseKind, CaseParty, CaseState
+from tuoguan.cases.return_schemas import ReturnRead
 from tuoguan.stores.schemas import Strict
 
 MAX_AMOUNT = 10**12
@@ -172,6 +173,12 @@ class CaseRead(BaseModel):
     appeal_decided_at: datetime | None
     closed_at: datetime | None
     your_party: CaseParty | None = Field(description="Which party the reader is on the case.")
+    origin_case_id: str | None = Field(
+        default=None, description="The case this one came from (a dispute that sent a return)."
+    )
+    return_parcel: ReturnRead | None = Field(
+        default=None, description="A return's parcel, once authorized (after-sales only)."
+    )
     entries: list[CaseEntryRead] | None = Field(
         default=None, description="The timeline (one case's read; lists leave it out)."
     )
@@ -221,6 +228,7 @@ class PartyCaseRead(BaseModel):
     appeal_decided_at: datetime | None
     closed_at: datetime | None
     your_party: CaseParty | None
+    return_parcel: ReturnRead | None = None
     entries: list[PartyEntryRead] | None = None
 
 

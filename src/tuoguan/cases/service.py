@@ -4,7 +4,8 @@ appeal ``decisions``. Never commits: each call is one transaction of the caller'
 case row locked, its timeline entry and its audit event.
 
 Who is on a case (``party_of``): operators are the platform; the store's seller; staff of the
-notice's warehouse; the carrier named on it; the storefront (the buyer) on a dispute. Anyone
+notice's warehouse (or receiving a return); the carrier named on it; the storefront (the buyer)
+on a dispute or a return. Anyone
 else reads a case as not found, and may not add to one they can see (403 ``not_a_party``).
 """
 
@@ -40,11 +41,13 @@ from tuoguan.notify import service as notify
 from tuoguan.onboarding import documents
 from tuoguan.onboarding.review_models import Document
 from tuoguan.orders import service as orders
-from tuoguan.principal import Principal, Role
+from tuoguan.principal import SYSTEM, Principal, Role
 from tuoguan.shipping.refunds import REFUNDABLE
 from tuoguan.stores.models import Store
 
 SUBJECT = "case"
+# The kinds the storefront is a party to, for its buyer: disputes and returns.
+BUYER_KINDS = (CaseKind.dispute, CaseKind.after_sale)
 EVIDENCE = documents.CASE_EVIDENCE
 FAR = datetime(9999, 12, 31, tzinfo=UTC)  # the queue's key for a case with no running deadline
 # Causes that are a count's difference itself; the others (a label, the information, the
@@ -72,7 +75,7 @@ def party_of(principal: Principal, case: Case) -> CaseParty | None:
         on = case.carrier_code is not None and principal.carrier_code == case.carrier_code
         return CaseParty.carrier if on else None
     if role is Role.buyer_channel:
-        return CaseParty.buyer if case.kind is CaseKind.dispute else None
+        return CaseParty.buyer if case.kind in BUYER_KINDS else None
     return None
 
 
@@ -89,7 +92,7 @@ def visible(principal: Principal) -> Select[Case]:
     if role is Role.carrier:
         return query.where(Case.carrier_code == (principal.carrier_code or ""))
     if role is Role.buyer_channel:
-        return query.where(Case.kind == CaseKind.dispute)
+        return query.where(Case.kind.in_(BUYER_KINDS))
     return query.where(Case.id == "")
 
 
@@ -208,6 +211,26 @@ def tell_seller(
     )
 
 
+async def tell_buyer(
+    session: AsyncSession, ctx: Ctx, case: Case, kind: str, key: str, **params: object
+) -> None:
+    """Tell the storefront, for its buyer and in the buyer's language, what moved on a dispute
+    or a return (its webhook endpoints only; nothing on a case the buyer is not on)."""
+    if case.kind not in BUYER_KINDS or case.order_id is None:
+        return
+    order = await orders.get_order(session, principal=SYSTEM, order_id=case.order_id)
+    notify.tell_storefront(
+        session,
+        ctx=ctx,
+        order_id=order.id,
+        locale=order.buyer_locale,
+        kind=kind,
+        key=key,
+        params={"kind": i18n.label(f"case_kind_{case.kind.value}"), **params},
+        data={"case_id": case.id, "case_kind": case.kind.value, "state": case.state.value},
+    )
+
+
 # -- opening --------------------------------------------------------------------------------------
 
 
@@ -259,7 +282,7 @@ async def open_receiving(session: AsyncSession, ctx: Ctx, data: ReceivingCaseCre
         )
     store = await session.get(Store, notice.store_id)
     assert store is not None
-    return await _open(
+    return await open_case(
         session,
         ctx,
         Case(
@@ -308,7 +331,7 @@ async def open_dispute(session: AsyncSession, ctx: Ctx, data: DisputeCreate) -> 
             rule="one_open_dispute",
             case_id=open_one,
         )
-    return await _open(
+    return await open_case(
         session,
         ctx,
         Case(
@@ -324,7 +347,7 @@ async def open_dispute(session: AsyncSession, ctx: Ctx, data: DisputeCreate) -> 
     )
 
 
-async def _open(session: AsyncSession, ctx: Ctx, case: Case) -> Case:
+async def open_case(session: AsyncSession, ctx: Ctx, case: Case) -> Case:
     now = ctx.clock.now()
     case.id = new_id("case")
     case.opened_by = ctx.principal.actor_id

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.cases import service
-from tuoguan.cases.kinds import WORKING, CaseKind, CaseParty
+from tuoguan.cases.kinds import ACTION_STATES, WORKING, CaseKind, CaseParty
 from tuoguan.cases.models import Case, CaseEntry
 from tuoguan.cases.schemas import CaseMove
 from tuoguan.config import Settings
@@ -31,7 +31,11 @@ async def move(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseMove)
     if ctx.principal.role is not Role.operator:
         raise Forbidden("operators move a case along its steps")
     case = await service.lock_case(session, principal=ctx.principal, case_id=case_id)
-    allowed = [s for s in service.spec_of(case).step(case.state).next if s in WORKING]
+    allowed = [
+        s
+        for s in service.spec_of(case).step(case.state).next
+        if s in WORKING and s not in ACTION_STATES
+    ]
     if data.to not in allowed or case.state not in WORKING:
         raise Conflict(
             f"case {case.id} is {case.state.value}: it may move to "
@@ -44,7 +48,7 @@ async def move(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseMove)
     if data.carrier_code is not None:
         if case.kind is not CaseKind.receiving_exception:
             raise InvalidInput(
-                "a dispute is between the buyer, the seller and the platform: it names no carrier",
+                "a dispute or a return names no carrier by hand (a return's is its label's)",
                 field="carrier_code",
                 rule="carrier_on_receiving",
             )

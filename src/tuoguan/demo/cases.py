@@ -1,7 +1,8 @@
 """The demo's cases (R2, R3, G4): a receiving exception waiting for the seller's proof (two units
 short at the hub, raised by the dock, the seller's step running), one decided for the seller
 with a compensation the platform bears and its appeal window open, and a buyer's dispute on a
-delivered self-run order waiting for the seller's answer."""
+delivered self-run order waiting for the seller's answer; and a buyer's return of a delivered
+order awaiting the platform's authorization (G6)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.cases import decisions, steps
+from tuoguan.cases import decisions, returns, steps
 from tuoguan.cases import service as cases
 from tuoguan.cases.kinds import Bearer, CaseState
+from tuoguan.cases.return_schemas import ReturnCreate
 from tuoguan.cases.schemas import CaseDecide, CaseMove, DisputeCreate, ReceivingCaseCreate
 from tuoguan.catalog.models import Product
 from tuoguan.context import Ctx
@@ -149,14 +151,38 @@ async def cases_in_progress(
         .order_by(Order.id)
         .limit(1)
     )
+    storefront = Ctx(principal=CHANNEL, clock=clock, settings=seller.settings)
     if order is not None:
         await cases.open_dispute(
             session,
-            Ctx(principal=CHANNEL, clock=clock, settings=seller.settings),
+            storefront,
             DisputeCreate(
                 order_id=order.id,
                 cause="not_as_described",
                 summary="颜色与图片不符 / the colour is not the one pictured",
+            ),
+        )
+    # G6: a buyer's return of a delivered order, the day after delivery, awaiting the
+    # platform's authorization (which books its label with the carrier)
+    returned = await session.scalar(
+        select(Order)
+        .where(
+            Order.status == OrderStatus.delivered,
+            Order.id != (order.id if order is not None else ""),
+            Order.delivered_at.is_not(None),
+        )
+        .order_by(Order.mode.desc(), Order.id)
+        .limit(1)
+    )
+    if returned is not None and returned.delivered_at is not None:
+        asked = FrozenClock(returned.delivered_at + timedelta(days=1))
+        await returns.open_return(
+            session,
+            replace(storefront, clock=asked),
+            ReturnCreate(
+                order_id=returned.id,
+                cause="not_wanted",
+                summary="尺寸不合适，未拆封 / it does not fit; still sealed",
             ),
         )
     await session.flush()

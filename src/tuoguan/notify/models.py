@@ -21,22 +21,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuoguan.db import Base, UTCDateTime
 
-_PLATFORM = "seller_id IS NULL"
+
+class Audience(StrEnum):
+    """Who a notification or a webhook endpoint is for."""
+
+    seller = "seller"  # one seller (``seller_id`` set)
+    platform = "platform"  # the operators
+    storefront = "storefront"  # the buyer's channel (``Role.buyer_channel``), about an order
+
+
+_PLATFORM = "audience = 'platform'"
 
 
 class Notification(Base):
-    """A message to a seller (or, with no seller, to the operators)."""
+    """A message to a seller, to the operators, or to the storefront (``audience``)."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_seller_id", "seller_id", "id"),
-        # The unread inbox, everyone's and a seller's (newest first).
-        Index(
-            "ix_notifications_unread",
-            "id",
-            postgresql_where=text("read_at IS NULL"),
-            sqlite_where=text("read_at IS NULL"),
-        ),
+        # A seller's unread inbox (newest first).
         Index(
             "ix_notifications_seller_unread",
             "seller_id",
@@ -44,8 +47,9 @@ class Notification(Base):
             postgresql_where=text("read_at IS NULL"),
             sqlite_where=text("read_at IS NULL"),
         ),
-        # The operators' inbox, all and unread (newest first): what no seller is sent. Their
-        # own partial indexes: PostgreSQL orders by id after ``seller_id IS NULL`` on no other.
+        # The operators' inbox, all and unread (newest first): what is addressed to them, not
+        # a seller's mail nor the storefront's. Their own partial indexes: PostgreSQL orders by
+        # id after ``audience = 'platform'`` on no other.
         Index(
             "ix_notifications_platform",
             "id",
@@ -69,6 +73,7 @@ class Notification(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    audience: Mapped[Audience] = mapped_column(Enum(Audience, native_enum=False, length=12))
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(30))
     subject_id: Mapped[str] = mapped_column(String(40))
@@ -84,7 +89,8 @@ class Notification(Base):
 
 
 class WebhookEndpoint(Base):
-    """Where a seller (or, with no seller, the operators) receives signed notifications."""
+    """Where a seller, the operators or the storefront (``audience``) receives signed
+    notifications."""
 
     __tablename__ = "webhook_endpoints"
     # A seller's endpoints by id (its list, and the fan-out of its notifications).
@@ -92,6 +98,7 @@ class WebhookEndpoint(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    audience: Mapped[Audience] = mapped_column(Enum(Audience, native_enum=False, length=12))
     url: Mapped[str] = mapped_column(String(500))
     # Kept to sign each delivery (HMAC-SHA256); shown once, when the endpoint is created.
     secret: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""Signed webhooks: every notification, POSTed to the endpoints of the seller it concerns.
+"""Signed webhooks: every notification, POSTed to the endpoints of the audience it is for
+(the seller it concerns, the operators, or the storefront: ``Audience``).
 
 Delivery is an outbox: the worker hands each new notification to the
 endpoints (one delivery row each), then claims due deliveries, POSTs them
@@ -11,6 +12,10 @@ A webhook URL is a URL the server calls, so it may not point inside
 DNS at each delivery. Deliveries follow no redirects, and what the receiver
 answers is kept only as a status code and a short reason: the seller never
 sees a response body.
+
+The storefront (``Role.buyer_channel``) keeps endpoints of its own (no seller, audience
+``storefront``): they hear only what is said to the buyer (``notify.service.tell_storefront``),
+in the buyer's language, and no seller sees them.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import httpx
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.audit import service as audit
@@ -34,7 +39,13 @@ from tuoguan.kit import i18n, outbound
 from tuoguan.kit.ids import new_id
 from tuoguan.kit.keyset import Keyset
 from tuoguan.kit.signing import sign
-from tuoguan.notify.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
+from tuoguan.notify.models import (
+    Audience,
+    DeliveryStatus,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tuoguan.principal import Principal, Role
 
 BACKOFF = (
@@ -52,21 +63,35 @@ TOTAL_SECONDS = 10.0
 MAX_ENDPOINTS = 5
 
 
-def _owner(principal: Principal, seller_id: str | None) -> str | None:
+def _owner(principal: Principal, seller_id: str | None) -> tuple[Audience, str | None]:
+    """Whose endpoint a caller registers: a seller its own, the storefront its own, operators
+    the platform's or (naming one) a seller's."""
     if principal.role is Role.seller and principal.seller_id:
         if seller_id not in (None, principal.seller_id):
             raise NotFound(f"seller {seller_id} not found", field="seller_id")
-        return principal.seller_id
+        return Audience.seller, principal.seller_id
+    if principal.role is Role.buyer_channel:
+        if seller_id is not None:  # no seller is the storefront's to name
+            raise NotFound(f"seller {seller_id} not found", field="seller_id")
+        return Audience.storefront, None
     if principal.role is Role.operator:
-        return seller_id
+        return (Audience.platform, None) if seller_id is None else (Audience.seller, seller_id)
     raise Forbidden("this role cannot manage webhooks")
+
+
+def _owned_by(audience: Audience, seller_id: str | None) -> ColumnElement[bool]:
+    """The endpoints of one owner: a seller's (``ix_webhook_endpoints_seller``), the
+    operators' or the storefront's."""
+    if seller_id is not None:
+        return WebhookEndpoint.seller_id == seller_id
+    return (WebhookEndpoint.seller_id.is_(None)) & (WebhookEndpoint.audience == audience)
 
 
 async def create_endpoint(
     session: AsyncSession, *, ctx: Ctx, url: str, seller_id: str | None = None
 ) -> tuple[WebhookEndpoint, str]:
     """Subscribe a URL; returns the endpoint and its signing secret (shown this once)."""
-    owner = _owner(ctx.principal, seller_id)
+    audience, owner = _owner(ctx.principal, seller_id)
     try:
         outbound.check_url(url, outbound.OutboundPolicy.of(ctx.settings))
     except outbound.OutboundRefused as exc:
@@ -75,10 +100,7 @@ async def create_endpoint(
         ) from exc
     existing = await session.scalars(
         select(WebhookEndpoint.id).where(
-            WebhookEndpoint.seller_id.is_(None)
-            if owner is None
-            else WebhookEndpoint.seller_id == owner,
-            WebhookEndpoint.active.is_(True),
+            _owned_by(audience, owner), WebhookEndpoint.active.is_(True)
         )
     )
     if len(list(existing)) >= MAX_ENDPOINTS:
@@ -89,6 +111,7 @@ async def create_endpoint(
     endpoint = WebhookEndpoint(
         id=new_id("webhook"),
         seller_id=owner,
+        audience=audience,
         url=url,
         secret=secret,
         active=True,
@@ -113,11 +136,13 @@ def _visible(principal: Principal) -> Select[WebhookEndpoint]:
         return query
     if principal.role is Role.seller and principal.seller_id:
         return query.where(WebhookEndpoint.seller_id == principal.seller_id)
+    if principal.role is Role.buyer_channel:
+        return query.where(_owned_by(Audience.storefront, None))
     raise Forbidden("this role cannot manage webhooks")
 
 
 async def list_endpoints(session: AsyncSession, *, principal: Principal) -> list[WebhookEndpoint]:
-    """The principal's endpoints (operators: all)."""
+    """The principal's endpoints (operators: all, the storefront's too)."""
     return list(await session.scalars(_visible(principal).order_by(WebhookEndpoint.id)))
 
 
@@ -163,7 +188,8 @@ async def deliveries(
 
 
 async def fan_out(session: AsyncSession, *, now: datetime, limit: int, skip_locked: bool) -> int:
-    """Give each new notification one delivery per active endpoint of its seller."""
+    """Give each new notification one delivery per active endpoint of its audience: its
+    seller's, the operators' or the storefront's."""
     query = (
         select(Notification)
         .where(Notification.fanned_out_at.is_(None))
@@ -173,19 +199,18 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int, skip_lock
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     notes = list(await session.scalars(query))
-    endpoints: dict[str | None, list[WebhookEndpoint]] = {}
+    endpoints: dict[tuple[Audience, str | None], list[WebhookEndpoint]] = {}
     for note in notes:
-        if note.seller_id not in endpoints:
-            owner = WebhookEndpoint.seller_id
-            endpoints[note.seller_id] = list(
+        owner = (note.audience, note.seller_id)
+        if owner not in endpoints:
+            endpoints[owner] = list(
                 await session.scalars(
                     select(WebhookEndpoint).where(
-                        owner.is_(None) if note.seller_id is None else owner == note.seller_id,
-                        WebhookEndpoint.active.is_(True),
+                        _owned_by(*owner), WebhookEndpoint.active.is_(True)
                     )
                 )
             )
-        for endpoint in endpoints[note.seller_id]:
+        for endpoint in endpoints[owner]:
             session.add(
                 WebhookDelivery(
                     id=new_id("delivery"),
@@ -212,17 +237,22 @@ class Outgoing:
 
 
 def payload(note: Notification) -> bytes:
-    """The JSON body a receiver gets."""
+    """The JSON body a receiver gets: the message in English, or for the storefront in the
+    buyer's language (the ``locale`` its ``data`` names)."""
+    lang = "en"
+    if note.audience is Audience.storefront:
+        lang = str(note.data.get("locale") or "en")
     return json.dumps(
         {
             "id": note.id,
             "kind": note.kind,
+            "audience": note.audience.value,
             "seller_id": note.seller_id,
             "subject_type": note.subject_type,
             "subject_id": note.subject_id,
             "message_key": note.message_key,
             "params": note.params,
-            "message": i18n.render(note.message_key, note.params, "en"),
+            "message": i18n.render(note.message_key, note.params, lang),
             "data": note.data,
             "created_at": note.created_at.isoformat(),
         },

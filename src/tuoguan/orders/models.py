@@ -114,6 +114,8 @@ class Order(Base):
     shipping_minor: Mapped[int] = mapped_column(BigInteger)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     buyer_ref: Mapped[str | None] = mapped_column(String(64))
+    # The buyer's language, zh-CN or en (None: English), for what the storefront is told (O6).
+    buyer_locale: Mapped[str | None] = mapped_column(String(5))
     recipient_name: Mapped[str] = mapped_column(String(100))
     recipient_phone: Mapped[str] = mapped_column(String(24))
     address_line1: Mapped[str] = mapped_column(String(200))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -18,6 +18,8 @@ __all__ = ["Address"]
 TRACKING_PATTERN = r"^[A-Z0-9]{8,30}$"
 CARRIER_PATTERN = r"^[a-z0-9][a-z0-9_\-]{1,31}$"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# The languages the storefront's buyers are told things in (``kit.i18n.LANGUAGES``).
+BuyerLocale = Literal["zh-CN", "en"]
 
 
 class LineCreate(Strict):
@@ -38,6 +40,11 @@ class OrderCreate(Strict):
     address: Address
     shipping_minor: int = Field(default=0, ge=0, le=10**9, strict=True)
     buyer_ref: str | None = Field(default=None, max_length=64)
+    buyer_locale: BuyerLocale | None = Field(
+        default=None,
+        description="The buyer's language (zh-CN or en) for what the storefront is told to "
+        "pass on, e.g. why a parcel was cancelled (O6); none: English.",
+    )
 
 
 class ShipBody(Strict):
@@ -164,6 +171,9 @@ class BuyerOrderRead(BaseModel):
     shipping_minor: int
     total_minor: int
     buyer_ref: str | None
+    buyer_locale: BuyerLocale | None = Field(
+        description="The buyer's language for what the storefront is told (O6); none: English."
+    )
     recipient_name: str
     recipient_phone: str
     address_line1: str

@@ -82,6 +82,7 @@ async def place_order(session: AsyncSession, *, ctx: Ctx, data: OrderCreate) -> 
         currency=currency,
         shipping_minor=data.shipping_minor,
         buyer_ref=data.buyer_ref,
+        buyer_locale=data.buyer_locale,
         recipient_name=data.address.name,
         recipient_phone=data.address.phone,
         address_line1=data.address.line1,

@@ -40,6 +40,9 @@ class OrderAction(StrEnum):
     # O4 with F10: cancelling an order whose parcel is booked asks the carrier first.
     request_cancel = "request_cancel"
     resume = "resume"  # the carrier refused to void the parcel: the order goes on
+    # The carrier refused to stop a parcel already on its way: the order stays shipped, and the
+    # buyer's cancel becomes a return (O4 with F10).
+    keep_shipping = "keep_shipping"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ S = OrderStatus
 A = OrderAction
 _SHIPPERS = frozenset({Role.seller, Role.operator})
 _CANCELLERS = frozenset({Role.buyer_channel, Role.seller, Role.operator})
+# O4: after shipment the cancel is the buyer's (or an operator's for it): a seller that wants its
+# parcel back cancels the shipment instead (F10), which undoes the shipment, not the order.
+_BUYER_SIDE = frozenset({Role.buyer_channel, Role.operator})
 _DELIVERERS = frozenset({Role.carrier, Role.operator})
 _COMPLETERS = frozenset({Role.buyer_channel, Role.operator, Role.system})
 # F10: only the carrier's confirmed cancellation takes a shipped order back.
@@ -70,8 +76,11 @@ _FULFILMENT = (
     Transition(S.awaiting_shipment, A.request_cancel, S.cancel_requested, _CANCELLERS),
     Transition(S.cancel_requested, A.cancel, S.cancelled, _CARRIER_ANSWER),
     Transition(S.cancel_requested, A.resume, S.awaiting_shipment, _CARRIER_ANSWER),
+    Transition(S.cancel_requested, A.keep_shipping, S.shipped, _CARRIER_ANSWER),
     Transition(S.shipped, A.deliver, S.delivered, _DELIVERERS),
     Transition(S.shipped, A.unship, S.awaiting_shipment, _CARRIER),
+    # O4 with F10: a cancel after shipment asks the carrier to stop (intercept) the parcel.
+    Transition(S.shipped, A.request_cancel, S.cancel_requested, _BUYER_SIDE),
     Transition(S.delivered, A.complete, S.completed, _COMPLETERS),
 )
 
@@ -112,7 +121,7 @@ TERMINAL = frozenset({S.completed, S.cancelled})
 
 
 # Actions a caller reaches through another one's endpoint: asking to cancel an order whose
-# parcel is booked is what ``cancel`` does then (O4 with F10).
+# parcel is booked, or has shipped, is what ``cancel`` does then (O4 with F10).
 REACHED_BY: dict[OrderAction, OrderAction] = {A.request_cancel: A.cancel}
 
 

@@ -6,7 +6,8 @@ Never commits: each posting is made in the transaction of the event that causes 
   platform when its warehouse ships (``shipping_cost_incurred``, about the shipment, with no
   store: the seller never sees the platform's freight, F11). Idempotency key
   ``shipping:<shipment id>``. A booking the carrier voids before pickup (F10) is reversed in
-  the transaction that records the carrier's confirmation.
+  the transaction that records the carrier's confirmation; a parcel stopped after pickup (the
+  buyer's cancel after shipment, O4) was carried, so its fee stands.
 - **Insurance.** An approved claim pays the seller the approved amount and records what the
   insurer owes the platform (``insurance_claim_paid``, key ``claim:<claim id>``).
 """
@@ -57,7 +58,12 @@ async def charge_fee(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Ent
 
 async def void_fee(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Entry | None:
     """Reverse the parcel's fee: the carrier voided the booking before pickup (F10). None when
-    there is nothing left to reverse (no fee, or reversed already)."""
+    there is nothing left to reverse (no fee, reversed already, or picked up)."""
+    if shipment.picked_up_at is not None:
+        # O4 with F10: a parcel the carrier stopped after its pickup scan was carried (and is
+        # carried back): the carrier charges it, so the seller's fee is not given back as if the
+        # booking had been voided before pickup.
+        return None
     subject_type, subject_id = _fee_subject(shipment)
     entries = await ledger_reads.entries_of(
         session, subject_type=subject_type, subject_id=subject_id

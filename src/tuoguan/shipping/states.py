@@ -31,6 +31,7 @@ S = ShipmentStatus
 A = ShipmentAction
 _SELLERS = frozenset({Role.seller, Role.operator})
 _CANCELLERS = _SELLERS | {Role.system}
+_PLATFORM = frozenset({Role.system})
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,29 @@ TRANSITIONS = (
     Transition(S.created, A.submit, S.submitted, _SELLERS),
     Transition(S.submitted, A.schedule_pickup, S.pickup_scheduled, _SELLERS),
     Transition(S.submitted, A.self_drop, S.submitted, _SELLERS),
-    # The platform voids a booked parcel when the order's own cancel asks for it (O4).
+    # The platform voids a booked parcel, or stops (intercepts) one already on its way, when the
+    # order's own cancel asks for it (O4). The seller cancels only before pickup: after it, the
+    # parcel is stopped for the buyer's cancel alone, and what comes back is a return.
     Transition(S.created, A.cancel, S.cancel_requested, _CANCELLERS),
-    Transition(S.submitted, A.cancel, S.cancel_requested, _SELLERS),
-    Transition(S.pickup_scheduled, A.cancel, S.cancel_requested, _SELLERS),
+    Transition(S.submitted, A.cancel, S.cancel_requested, _CANCELLERS),
+    Transition(S.pickup_scheduled, A.cancel, S.cancel_requested, _CANCELLERS),
+    Transition(S.picked_up, A.cancel, S.cancel_requested, _PLATFORM),
+    Transition(S.in_transit, A.cancel, S.cancel_requested, _PLATFORM),
+    Transition(S.exception, A.cancel, S.cancel_requested, _PLATFORM),
+)
+
+# Where the carrier can still stop a parcel for the order's cancel (O4 with F10): out for
+# delivery, or final, it cannot; the buyer asks for a return once it is delivered.
+STOPPABLE = frozenset(
+    t.source for t in TRANSITIONS if t.action is A.cancel and Role.system in t.roles
 )
 
 # How far a parcel has come: a scan moves the shipment only to a later rank.
+# ``cancel_requested`` ranks with a pickup not yet made, whatever status it was asked from: any
+# carrier scan after the request (a pickup, or for a parcel stopped on its way the next transit
+# or exception scan) ranks at least as high, so it is read as the carrier going on with the
+# parcel, i.e. refusing the cancellation (``tracking._apply``). Only the carrier's explicit
+# ``cancelled`` answer stops it. Ranking the request higher would make such scans vanish.
 PROGRESS: dict[ShipmentStatus, int] = {
     S.created: 0,
     S.submitted: 1,
@@ -113,7 +130,9 @@ def next_status(status: ShipmentStatus, action: ShipmentAction, role: Role) -> S
     for t in TRANSITIONS:
         if t.source is status and t.action is action:
             if role not in t.roles:
-                raise Forbidden(f"a {role.value} cannot {action.value} a shipment")
+                raise Forbidden(
+                    f"a {role.value} cannot {action.value} a shipment that is {status.value}"
+                )
             return t.target
     allowed = [t.action.value for t in TRANSITIONS if t.source is status]
     raise IllegalTransition(

@@ -24,7 +24,7 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ActionBody, CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
-from tuoguan.shipping import compensation, money, quotes, repository
+from tuoguan.shipping import cancel_listeners, compensation, money, quotes, repository
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
@@ -188,10 +188,12 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
     record(session, ctx, shipment, "cancelled", source, reason=shipment.cancel_reason)
     await money.void_fee(session, ctx, shipment)  # voided before pickup: its fee goes back
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
+    # The order's cancel waited on this parcel: it is cancelled now; else it ships again.
+    ends = order.status is OrderStatus.cancel_requested
     after = (
-        i18n.N_("note_parcel_cancelled_reship")
-        if order.status is not OrderStatus.cancel_requested
-        else i18n.N_("note_parcel_cancelled_order_cancelled")
+        i18n.N_("note_parcel_cancelled_order_cancelled")
+        if ends
+        else i18n.N_("note_parcel_cancelled_reship")
     )
     if order.status is OrderStatus.shipped:
         await orders.act(session, ctx=ctx, order_id=order.id, action=OrderAction.unship)
@@ -206,11 +208,41 @@ async def _cancelled(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Non
         key=after,
         params={"carrier": shipment.carrier_code, "tracking": shipment.tracking_number},
     )
+    # O6: the buyer is told why, in words a buyer reads, and what happens next, in their language.
+    why = {
+        CancelReason.wrong_product_info.value: i18n.N_("buyer_why_wrong_product_info"),
+        CancelReason.buyer_cancelled.value: i18n.N_("buyer_why_buyer_cancelled"),
+        CancelReason.return_.value: i18n.N_("buyer_why_return"),
+        CancelReason.logistics_problem.value: i18n.N_("buyer_why_logistics_problem"),
+    }
+    reason = shipment.cancel_reason or ""
+    notify.tell_storefront(
+        session,
+        ctx=ctx,
+        order_id=order.id,
+        locale=order.buyer_locale,
+        kind="shipment_cancelled",
+        key=i18n.N_("buyer_parcel_cancelled"),
+        params={
+            "tracking": shipment.tracking_number,
+            "reason": i18n.label(why.get(reason, i18n.N_("buyer_why_other"))),
+            "next": i18n.label(
+                i18n.N_("buyer_next_order_cancelled") if ends else i18n.N_("buyer_next_reship")
+            ),
+        },
+        data={
+            "reason": reason,
+            "next": "order_cancelled" if ends else "reship",
+            "shipment_id": shipment.id,
+            "tracking_number": shipment.tracking_number,
+        },
+    )
 
 
 async def _refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
     """F10: the carrier refused (or overtook) the cancellation; the shipment goes on, and an
-    order that waited on it to be cancelled awaits shipment again."""
+    order that waited on it to be cancelled goes on where it was: awaiting shipment, or shipped
+    (O4: the buyer's cancel then becomes a return, see ``carrier_refused``)."""
     if shipment.status is not ShipmentStatus.cancel_requested:
         return
     source = shipment.status
@@ -315,7 +347,11 @@ def as_platform(ctx: Ctx) -> Ctx:
 
 
 async def carrier_voided(session: AsyncSession, ctx: Ctx, shipment: Shipment) -> Order:
-    """The carrier confirmed voiding the parcel: an order waiting on it is cancelled."""
+    """The carrier confirmed voiding the parcel: an order waiting on it is cancelled, whether
+    or not it had shipped (O4 with F10)."""
+    if shipment.commit_by is not None and shipment.commit_settled_at is None:
+        # G2: a parcel stopped after its pickup owes no delivery, so it is never judged late.
+        shipment.commit_settled_at = ctx.clock.now()
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
     if order.status is OrderStatus.cancel_requested:
         reason = order.cancel_reason or CancelReason.buyer_cancelled.value
@@ -330,13 +366,20 @@ async def carrier_voided(session: AsyncSession, ctx: Ctx, shipment: Shipment) ->
 
 
 async def carrier_refused(session: AsyncSession, ctx: Ctx, shipment: Shipment, why: str) -> None:
-    """The carrier kept the parcel: an order waiting on it awaits shipment again."""
+    """The carrier kept the parcel: an order waiting on it goes on where it was. Before shipment
+    it awaits shipment again; after it, it stays shipped and the buyer's cancel becomes a return
+    (O4), which the listeners registered in ``cancel_listeners`` open in this transaction."""
     order = await orders.get_order(session, principal=SYSTEM, order_id=shipment.order_id)
-    if order.status is OrderStatus.cancel_requested:
-        await orders.act(
-            session,
-            ctx=as_platform(ctx),
-            order_id=order.id,
-            action=OrderAction.resume,
-            body=ActionBody(reason=f"the carrier refused to void the parcel: {why}"[:500]),
-        )
+    if order.status is not OrderStatus.cancel_requested:
+        return
+    platform = as_platform(ctx)
+    had_shipped = order.shipped_at is not None
+    await orders.act(
+        session,
+        ctx=platform,
+        order_id=order.id,
+        action=OrderAction.keep_shipping if had_shipped else OrderAction.resume,
+        body=ActionBody(reason=f"the carrier refused to void the parcel: {why}"[:500]),
+    )
+    if had_shipped:
+        await cancel_listeners.after_shipment_refused(session, platform, order, why)

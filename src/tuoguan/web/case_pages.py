@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
 from tuoguan.cases import decisions, reads, service, steps
-from tuoguan.cases.kinds import KINDS, WORKING, Bearer, CaseKind, CaseState
+from tuoguan.cases.kinds import ACTION_STATES, KINDS, WORKING, Bearer, CaseKind, CaseState
 from tuoguan.cases.schemas import (
     AppealDecide,
     CaseAppeal,
@@ -31,7 +31,7 @@ from tuoguan.kit.i18n import N_
 from tuoguan.kit.money import parse_major
 from tuoguan.onboarding import documents
 from tuoguan.principal import Role
-from tuoguan.web import owners
+from tuoguan.web import owners, return_view
 from tuoguan.web.console import _current, _db, _render, _to_login, checked_form, request_ctx
 from tuoguan.web.forms import FORM, REFUSED, Errors, Refused, errors_of, status_of
 from tuoguan.web.ledger_pages import pages_query
@@ -52,6 +52,8 @@ DONE = {
     "decided": N_("case_done_decided"),
     "appealed": N_("case_done_appealed"),
     "final": N_("case_done_final"),
+    "authorized": N_("case_done_authorized"),
+    "received": N_("case_done_received"),
 }
 # What the service refuses, by rule: (the form field it concerns, the words beside it).
 REFUSALS = {
@@ -81,6 +83,14 @@ REFUSALS = {
     "no_units": ("units", N_("case_err_no_units")),
     "adjust_needs_sku": ("decision", N_("case_err_adjust_sku")),
     "decimals": ("amount", N_("case_err_amount")),
+    "authorizer": (FORM, N_("case_err_authorizer")),
+    "receiver": (FORM, N_("case_err_receiver")),
+    "return_after_delivery": (FORM, N_("case_err_return_after_delivery")),
+    "return_address": (FORM, N_("case_err_return_address")),
+    "one_open_return": ("decision", N_("case_err_one_open_return")),
+    "active": ("service_code", N_("case_err_service")),
+    "carrier_refused": (FORM, N_("case_err_carrier_refused")),
+    "carrier_unavailable": (FORM, N_("case_err_carrier_unavailable")),
 }
 KEYS = {
     "text": N_("case_err_text"),
@@ -186,6 +196,9 @@ async def _case_page(
             case = await service.get_case(session, principal=principal, case_id=case_id)
             shown = await reads.one(session, settings, principal, case, now)
             whose = await owners.owners(session, [case.store_id])
+            returned = await return_view.context(
+                session, principal, case, service.party_of(principal, case)
+            )
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
     spec = KINDS[case.kind]
@@ -208,7 +221,9 @@ async def _case_page(
         "zone": PLATFORM_ZONE,
         "decisions": list(spec.decisions.items()),
         "bearers": list(Bearer),
-        "moves": [s for s in spec.step(case.state).next if s in WORKING] if working else [],
+        "moves": [s for s in spec.step(case.state).next if s in WORKING and s not in ACTION_STATES]
+        if working
+        else [],
         "can_add": party is not None
         and party in spec.parties
         and case.state is not CaseState.closed,
@@ -221,6 +236,9 @@ async def _case_page(
         "errors": errors or {},
         "form": form or {},
         "message": message,
+        "can_authorize": False,
+        "can_receive": False,
+        **returned,
     }
     return _render(request, "case.html", context, status_code)
 

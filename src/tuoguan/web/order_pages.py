@@ -138,6 +138,7 @@ _DONE = {
 # A refusal of an order action, by its rule or code, as words that say what to do.
 _REFUSALS = {
     "one_live_shipment": N_("err_one_live_shipment"),
+    "parcel_unstoppable": N_("err_parcel_unstoppable"),  # O4: a return once delivered
     "illegal_transition": N_("err_order_state"),
     "concurrent_update": N_("err_concurrent"),
     "busy": N_("err_busy"),

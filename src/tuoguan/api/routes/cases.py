@@ -37,7 +37,7 @@ from tuoguan.cases.schemas import (
     ReceivingReportRead,
 )
 from tuoguan.context import Ctx
-from tuoguan.errors import InvalidInput
+from tuoguan.errors import InvalidInput, NotFound
 from tuoguan.onboarding import documents
 from tuoguan.onboarding.review_models import Document
 from tuoguan.principal import Role
@@ -267,7 +267,11 @@ async def get_dispute(
     dispute_id: str, ctx: CtxDep, session: ReadSession
 ) -> CaseRead | PartyCaseRead:
     """A dispute and its timeline as the buyer's side reads it."""
-    return await _read(ctx, session, dispute_id)
+    case = await service.get_case(session, principal=ctx.principal, case_id=dispute_id)
+    if case.kind is not CaseKind.dispute:
+        raise NotFound(f"dispute {dispute_id} not found", field="dispute_id")
+    full = await reads.one(session, ctx.settings, ctx.principal, case, ctx.clock.now())
+    return reads.for_reader(ctx.principal, full)
 
 
 @router.post(

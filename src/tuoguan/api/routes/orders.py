@@ -290,11 +290,18 @@ async def complete(
 async def cancel(
     order_id: str, request: Request, ctx: CtxDep, body: CancelBody, if_match: IfMatch = None
 ) -> Response:
-    """Cancel before shipment (O4), with a reason.
+    """Cancel an order (O4), with a reason.
 
     If the seller already booked the parcel (the label exists), the carrier must void
     it first (F10): the order answers ``cancel_requested`` and is cancelled when the
     carrier confirms, or awaits shipment again if the carrier refuses.
+
+    After shipment the buyer's channel or an operator asks the carrier to stop the
+    parcel the same way: cancelled when it confirms; if it refuses, the order stays
+    ``shipped`` and the cancel becomes a return. A parcel the carrier can no longer
+    stop (out for delivery or done), or one shipped under a tracking number typed in
+    by hand, is a 409 ``parcel_unstoppable``: the buyer asks for a return once it is
+    delivered.
     """
     expected = expected_version(if_match)
     return await run_mutation(

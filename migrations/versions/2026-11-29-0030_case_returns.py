@@ -8,7 +8,8 @@ Create Date: 2026-11-29 00:30:00
   ``return_and_refund``).
 - ``uq_cases_open_return``: one open return per order.
 - ``case_returns``: a return's parcel: where it goes, the carrier's booking and label, its
-  receipt and what went back on the platform warehouse's books.
+  receipt and what went back on the platform warehouse's books, and the carrier's events for it
+  (found by ``ix_case_returns_tracking``).
 """
 
 from collections.abc import Sequence
@@ -63,11 +64,14 @@ def upgrade() -> None:
         sa.Column("condition", sa.String(length=20), nullable=True),
         sa.Column("received_note", sa.String(length=1000), nullable=True),
         sa.Column("restocked", sa.JSON(), nullable=False),
+        sa.Column("scans", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("case_id"),
     )
+    op.create_index("ix_case_returns_tracking", "case_returns", ["carrier_code", "tracking_number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_returns_tracking", table_name="case_returns")
     op.drop_table("case_returns")
     op.drop_index("uq_cases_open_return", table_name="cases")
     with op.batch_alter_table("cases") as batch:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.builders.market import Market
+from tests.builders.market import Market, issue_token
 from tests.builders.money import amounts, entries, push
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
+from tests.builders.stock import stocked
 from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
 from tuoguan.context import Ctx
@@ -257,3 +258,32 @@ def test_an_operator_cancels_for_the_buyer_before_pickup_and_the_fee_goes_back(
     # then the order is cancelled and, voided before pickup, the parcel's fee is given back
     assert m.ok(m.get(f"/orders/{order['id']}", m.channel))["status"] == "cancelled"
     assert amounts(entries(db_url, "order", order["id"])) == [(FEE, fee, False), (FEE, fee, True)]
+
+
+def test_a_stopped_parcel_from_the_platforms_warehouse_comes_back_on_its_books(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock
+) -> None:  # O4 F10 F11 M5
+    # given a full-managed order the platform shipped from its warehouse
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    warehouse, sku = stocked(m, "a_full", 3)
+    staff = issue_token(m.db_url, Role.warehouse, warehouse_ids=[warehouse])
+    order = m.place("a_full")
+    (fo,) = m.ok(m.get(f"/orders/{order['id']}/fulfilment-orders", m.operator))
+    m.ok(m.post(f"/fulfilment-orders/{fo['id']}/pick", staff))
+    sent = m.ok(
+        m.post(f"/fulfilment-orders/{fo['id']}/ship", staff, {"service_code": "TG-POST-REG"})
+    )["shipment"]
+    params = {"warehouse_id": warehouse, "sku_id": sku}
+    (row,) = m.ok(m.get("/stock", m.operator, params=params))
+    assert (row["on_hand"], row["reserved"]) == (2, 0)
+    # when the buyer cancels and the carrier stops the parcel
+    m.ok(m.post(f"/orders/{order['id']}/cancel", m.channel, BUYER_LEFT))
+    now = clock.now()
+    push(m, sent["tracking_number"], (f"{sent['id']}-stop", "CANCELLED", now), at=now)
+    # then the order is cancelled and the unit is back on the warehouse's books, free to sell
+    assert m.ok(m.get(f"/orders/{order['id']}", m.operator))["status"] == "cancelled"
+    (row,) = m.ok(m.get("/stock", m.operator, params=params))
+    assert (row["on_hand"], row["reserved"]) == (3, 0)
+    (fo,) = m.ok(m.get(f"/orders/{order['id']}/fulfilment-orders", m.operator))
+    assert fo["status"] == "cancelled"

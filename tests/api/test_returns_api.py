@@ -14,14 +14,15 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from tests.builders.inbound import staff
-from tests.builders.market import Market
-from tests.builders.money import amounts, assert_books_balance, entries, entry_count
+from tests.builders.market import Market, issue_token
+from tests.builders.money import amounts, assert_books_balance, entries, entry_count, push
 from tests.builders.shipping import SandboxHandle, connect_sandbox, ship
 from tests.builders.stock import stocked
 from tests.builders.webhooks import Receiver
 from tests.builders.workers import sweep_database
 from tuoguan.config import Settings
 from tuoguan.kit.clock import FrozenClock
+from tuoguan.principal import Role
 
 SHIP = {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}
 WHY = {"cause": "damaged", "summary": "The handle snapped in the box."}
@@ -95,7 +96,8 @@ def test_a_full_managed_return_goes_back_to_the_platform_and_the_platform_refund
     label = m.get(f"/returns/{case_id}/label", m.channel)
     assert label.status_code == 200 and label.content.startswith(b"%PDF")
     assert m.get(f"/disputes/{case_id}", m.channel).status_code == 404
-    # staff of the warehouse receive it: resellable, back on hand on the stock ledger
+    # staff of the warehouse receive it: resellable; inside the exemption the platform bears the
+    # refund and keeps the unit, which goes on no seller's books (the seller is paid the sale)
     dock = staff(m, warehouse)
     stranger = staff(m, m.platform_warehouse)
     assert (
@@ -109,7 +111,9 @@ def test_a_full_managed_return_goes_back_to_the_platform_and_the_platform_refund
     )
     assert received["state"] == "return_received"
     assert received["return_parcel"]["condition"] == "resellable"
-    assert _on_hand(m, warehouse, sku) == (before[0] + 1, before[1])
+    assert _on_hand(m, warehouse, sku) == before
+    (got,) = [e for e in received["entries"] if e["type"] == "return_received"]
+    assert got["data"]["kept_by_platform"] is True and got["data"]["restocked"] == {}
     # the refund: inside the exemption, the platform bears it
     refunded = m.ok(
         m.post(
@@ -177,7 +181,7 @@ def test_a_dispute_decided_return_and_refund_opens_the_return(
 ) -> None:  # G4 G6 M3
     m = live_market
     connect_sandbox(m, sandbox_carrier)
-    stocked(m, "a_full", 5)
+    warehouse, sku = stocked(m, "a_full", 5)
     order = _delivered_by_hand(m, "a_full")
     clock.advance(relativedelta(months=3, days=1))  # outside the exemption: the seller bears it
     dispute = m.ok(
@@ -204,16 +208,69 @@ def test_a_dispute_decided_return_and_refund_opens_the_return(
     # the buyer may not ask for a second return of the same order
     again = m.post("/returns", m.channel, {"order_id": order["id"], **WHY})
     _problem(again, 409, "one_open_return")
-    # refunded without the parcel back (rejected would be the same call), outside the exemption
+    # the parcel comes back to the warehouse: outside the exemption the seller bears the refund,
+    # so the unit goes back on the seller's books
+    authorize = {"service_code": "TG-POST-REG"}
+    m.ok(m.post(f"/cases/{return_id}/return/authorize", m.operator, authorize))
+    before = _on_hand(m, warehouse, sku)
+    dock = staff(m, warehouse)
+    m.ok(m.post(f"/cases/{return_id}/return/receipt", dock, {"condition": "damaged"}))
+    assert _on_hand(m, warehouse, sku) == (before[0], before[1] + 1)
     m.ok(
         m.post(
             f"/cases/{return_id}/decision",
             m.operator,
-            {"decision": "refund_full", "reason": "not worth the postage back"},
+            {"decision": "refund_full", "reason": "damaged in the box"},
         )
     )
     assert amounts(entries(m.db_url, "order", order["id"]))[-1][0] == "refund_charged_to_seller"
     assert_books_balance(m.db_url)
+    # the return's carrier may not spend the one appeal; the buyer may, and only once
+    sandbox = issue_token(m.db_url, Role.carrier, carrier_code="sandbox")
+    carrier = m.post(f"/cases/{return_id}/appeal", sandbox, {"reason": "not ours to pay"})
+    _problem(carrier, 403, "appellant")
+    m.ok(m.post(f"/returns/{return_id}/appeal", m.channel, {"reason": "the postage too"}))
+    again = m.post(f"/cases/{return_id}/appeal", m.seller_tokens["a"], {"reason": "me too"})
+    _problem(again, 409, "appeal_once")
+    # and the order's goods went back once: no second return after this one closes
+    assert m.get(f"/disputes/{return_id}", m.channel).status_code == 404
+
+
+def test_a_return_decided_on_its_way_is_still_received_and_the_carriers_scans_are_kept(
+    live_market: Market, sandbox_carrier: SandboxHandle, clock: FrozenClock, settings: Settings
+) -> None:  # G6 F9
+    m = live_market
+    connect_sandbox(m, sandbox_carrier)
+    seller = m.seller_tokens["a"]
+    order, _ = _delivered_by_sandbox(m, "a_self")
+    case_id = m.ok(m.post("/returns", m.channel, {"order_id": order["id"], **WHY}), 201)["id"]
+    parcel = m.ok(m.post(f"/cases/{case_id}/return/authorize", seller, {}))["return_parcel"]
+    # the carrier's events for the return parcel land on its case, and a repeat counts once
+    now = clock.now()
+    pushed = push(
+        m,
+        parcel["tracking_number"],
+        ("ret-1", "PICKUP", now),
+        ("ret-1", "PICKUP", now),
+        at=now,
+    )
+    assert pushed == {"accepted": 1, "duplicates": 1}
+    timeline = m.ok(m.get(f"/cases/{case_id}", m.operator))["entries"]
+    picked = [e for e in timeline if e["type"] == "return_scan"]
+    assert [e["data"]["code"] for e in picked] == ["picked_up"] and picked[0]["party"] == "carrier"
+    # refunded while the parcel is on its way: its arrival is still recorded
+    part = {"decision": "refund_partial", "amount_minor": 300, "reason": "goodwill"}
+    m.ok(m.post(f"/cases/{case_id}/decision", m.operator, part))
+    late = m.ok(m.post(f"/cases/{case_id}/return/receipt", seller, {"condition": "resellable"}))
+    assert late["state"] == "decided" and late["return_parcel"]["received_at"] is not None
+    twice = m.post(f"/cases/{case_id}/return/receipt", seller, {"condition": "resellable"})
+    _problem(twice, 409, "illegal_transition")
+    # once closed, the order's goods do not go back a second time
+    clock.advance(timedelta(days=8))
+    sweep_database(m.db_url, clock, settings)
+    assert m.ok(m.get(f"/returns/{case_id}", m.channel))["state"] == "closed"
+    again = m.post("/returns", m.channel, {"order_id": order["id"], **WHY})
+    _problem(again, 409, "returned_already")
 
 
 def test_bad_return_input_is_refused_and_changes_nothing(

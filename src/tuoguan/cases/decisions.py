@@ -149,6 +149,14 @@ async def appeal(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseApp
     party = service.party_on(ctx, case)
     if party is CaseParty.platform:
         raise Forbidden("the platform decides appeals; a party to the case makes them")
+    if party not in service.spec_of(case).appellants:
+        raise Forbidden(
+            f"on a {case.kind.value} the {party.value} does not appeal: "
+            + ", ".join(p.value for p in service.spec_of(case).appellants)
+            + " may",
+            field="case_id",
+            rule="appellant",
+        )
     if case.appealed_at is not None:
         raise Conflict(
             f"case {case.id} was appealed already ({case.appealed_at:%Y-%m-%d}); the appeal's "
@@ -207,6 +215,8 @@ async def decide_appeal(
         )
         if decision == "return_and_refund":
             await returns.check_from_dispute(session, ctx, case)
+        elif case.decision == "return_and_refund":
+            await returns.withdraw_linked(session, ctx, case, data.reason)
         posted = await money.overturn(session, ctx, case, decision, bearer, amount, data.reason)
         if decision == "return_and_refund":
             linked = await returns.open_from_dispute(session, ctx, case)

@@ -101,6 +101,9 @@ class KindSpec:
     decisions: dict[str, Decision]
     # Where a case of each store mode starts (a full-managed dispute is the platform's alone).
     first: dict[StoreMode, CaseState]
+    # Who may make the one appeal: the parties a decision can cost (not a return's carrier or
+    # the warehouse that received it, whose appeal would spend the buyer's and the seller's).
+    appellants: tuple[CaseParty, ...] = ()
 
     def step(self, state: CaseState) -> Step:
         return self.steps[state]
@@ -164,6 +167,7 @@ RECEIVING = KindSpec(
         "compensate": Decision(bearers=(Bearer.carrier, Bearer.platform), amount="required"),
     },
     first=_ANY_MODE,
+    appellants=(CaseParty.seller, CaseParty.warehouse, CaseParty.carrier),
 )
 
 DISPUTE = KindSpec(
@@ -195,6 +199,7 @@ DISPUTE = KindSpec(
         StoreMode.semi_managed: CaseState.awaiting_seller,
         StoreMode.full_managed: CaseState.investigating,  # the platform handles it alone
     },
+    appellants=(CaseParty.buyer, CaseParty.seller),
 )
 
 RETURN_WINDOW_DAYS = 15  # G6: after-sales within 7-15 days of delivery; a return asked after it
@@ -232,6 +237,7 @@ AFTER_SALE = KindSpec(
         "reject": Decision(),
     },
     first=dict.fromkeys(StoreMode, CaseState.return_requested),
+    appellants=(CaseParty.buyer, CaseParty.seller),
 )
 
 KINDS: dict[CaseKind, KindSpec] = {spec.kind: spec for spec in (RECEIVING, DISPUTE, AFTER_SALE)}

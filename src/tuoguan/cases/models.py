@@ -152,6 +152,8 @@ class CaseReturn(Base):
     shipped the order, or the seller), the carrier's booking and label, and its receipt."""
 
     __tablename__ = "case_returns"
+    # The carrier's events for the parcel find it by its tracking number.
+    __table_args__ = (Index("ix_case_returns_tracking", "carrier_code", "tracking_number"),)
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
@@ -175,3 +177,5 @@ class CaseReturn(Base):
     received_note: Mapped[str | None] = mapped_column(String(1000))
     # Units the platform's warehouse took back on its books (full-managed), per SKU.
     restocked: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The carrier's events for the parcel, as they came: {event_id, code, at, location}.
+    scans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -1,8 +1,9 @@
 """A store's open cases hold back its deposit refund and its exit (S3, S4): the counters the
 settlement's checks read (``deposit_checks.OPEN_CASES``), added when this module is imported
 (``tuoguan.tables`` imports it, so every process that opens the database has them). Importing
-``cases.returns`` here registers, in every such process, the return a buyer's cancel becomes
-when the carrier will not stop a shipped parcel (O4)."""
+``cases.returns`` and ``cases.return_tracking`` here registers, in every such process, the
+return a buyer's cancel becomes when the carrier will not stop a shipped parcel (O4), and the
+carrier's events for a return's parcel (G6)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuoguan.cases import returns  # noqa: F401  (registers its carrier-refusal listener)
+from tuoguan.cases import (  # noqa: F401  (they register with shipping on import)
+    return_tracking,
+    returns,
+)
 from tuoguan.cases.kinds import CaseKind, CaseState
 from tuoguan.cases.models import Case
 from tuoguan.settlement import deposit_checks

@@ -179,8 +179,10 @@ async def one(
     return shown
 
 
-def label_url(principal: Principal, case_id: str) -> str:
+def label_url(principal: Principal, case_id: str) -> str | None:
     """Where the reader fetches a return's label (the storefront through its own routes)."""
+    if principal.role is Role.warehouse:
+        return None
     if principal.role is Role.buyer_channel:
         return f"/api/v1/returns/{case_id}/label"
     return f"/api/v1/cases/{case_id}/return/label"

@@ -26,11 +26,16 @@ from tuoguan.kit import i18n
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.principal import SYSTEM, Principal
-from tuoguan.shipping import labels, quotes, records
+from tuoguan.shipping import labels, quotes, records, refunds
 from tuoguan.shipping.carriers.base import BookingRequest, Item
 from tuoguan.shipping.models import LogisticsService, Shipment, ShipmentStatus
 from tuoguan.shipping.shipments import contents_of, receiver_of
 from tuoguan.stores.models import Store, StoreMode
+from tuoguan.stores.modes import Party
+
+# The carrier's own label, served in its format (karrio's carriers answer PDF, ZPL or PNG).
+LABEL_MEDIA = {"PDF": "application/pdf", "ZPL": "text/plain; charset=utf-8", "PNG": "image/png"}
+AFTER_DECISION = (CaseState.decided, CaseState.appealed, CaseState.closed)
 
 
 def _not_a_return(case: Case) -> None:
@@ -148,6 +153,7 @@ async def authorize(
         authorized_by=ctx.principal.actor_id,
         authorized_at=now,
         restocked={},
+        scans=[],
     )
     session.add(row)
     # The return's carrier and receiving warehouse are parties from now on.
@@ -232,7 +238,11 @@ async def receive(session: AsyncSession, ctx: Ctx, *, case_id: str, data: Return
     _not_a_return(case)
     party = service.party_on(ctx, case)
     row = await session.get(CaseReturn, case.id, with_for_update=True)
-    _in_state(case, CaseState.return_shipping, "a return is received once, after its label")
+    # Decided while the parcel was on its way (refunded or refused without it): its arrival is
+    # still recorded, and its goods taken back, without moving the case.
+    late = row is not None and row.received_at is None and case.state in AFTER_DECISION
+    if not late:
+        _in_state(case, CaseState.return_shipping, "a return is received once, after its label")
     assert row is not None and case.order_id is not None
     receiver = CaseParty.warehouse if row.destination == "warehouse" else CaseParty.seller
     if party not in (receiver, CaseParty.platform):
@@ -242,13 +252,19 @@ async def receive(session: AsyncSession, ctx: Ctx, *, case_id: str, data: Return
             rule="receiver",
         )
     now = ctx.clock.now()
-    if row.warehouse_id is not None and case.mode is StoreMode.full_managed:
+    restocking = row.warehouse_id is not None and case.mode is StoreMode.full_managed
+    if restocking:
         row.restocked = await _restock(session, ctx, case, row, data.condition)
     row.received_by, row.received_at = ctx.principal.actor_id, now
     row.condition, row.received_note = data.condition, data.note
     before = case.state
-    service.enter(case, CaseState.return_received, now)
-    said: dict[str, object] = {"condition": data.condition, "restocked": dict(row.restocked)}
+    if not late:
+        service.enter(case, CaseState.return_received, now)
+    said: dict[str, object] = {
+        "condition": data.condition,
+        "restocked": dict(row.restocked),
+        "kept_by_platform": restocking and data.condition != "wrong_item" and not row.restocked,
+    }
     service.append(session, ctx, case, "return_received", party=party, text=data.note, data=said)
     service.audit_case(session, ctx, case, "receive_return", before, reason=data.note, data=said)
     service.tell_seller(
@@ -259,9 +275,10 @@ async def receive(session: AsyncSession, ctx: Ctx, *, case_id: str, data: Return
         i18n.N_("case_note_return_received"),
         condition=i18n.label(f"return_condition_{data.condition}"),
     )
-    await service.tell_buyer(
-        session, ctx, case, "return_received", i18n.N_("buyer_return_received")
-    )
+    if not late:
+        await service.tell_buyer(
+            session, ctx, case, "return_received", i18n.N_("buyer_return_received")
+        )
     await session.flush()
     return case
 
@@ -269,11 +286,17 @@ async def receive(session: AsyncSession, ctx: Ctx, *, case_id: str, data: Return
 async def _restock(
     session: AsyncSession, ctx: Ctx, case: Case, row: CaseReturn, condition: str
 ) -> dict[str, int]:
-    """Full-managed goods back on the platform warehouse's books: resellable on hand, damaged
-    as defective; a wrong item is not what was sold, and nothing is taken back."""
+    """Full-managed goods back on the seller's books at the platform's warehouse: resellable on
+    hand, damaged as defective. Not when the platform bears the buyer's refund (inside the
+    3-month exemption, M3): the seller is paid for that sale all the same, so the unit is the
+    platform's and goes on no seller's books (the seller would be paid for it twice). A wrong
+    item is not what was sold, and nothing is taken back."""
     if condition == "wrong_item":
         return {}
     order = await orders.get_order(session, principal=SYSTEM, order_id=row.order_id)
+    now = ctx.clock.now()
+    if refunds.bearer_of(order, now, ctx.settings.refund_exemption_months) is Party.platform:
+        return {}
     platform = replace(ctx, principal=SYSTEM)
     done: dict[str, int] = {}
     for line in order.lines:
@@ -301,7 +324,7 @@ async def parcel_of(session: AsyncSession, case: Case) -> CaseReturn | None:
     return await session.get(CaseReturn, case.id) if case.kind is CaseKind.after_sale else None
 
 
-def present(row: CaseReturn, label_url: str) -> ReturnRead:
+def present(row: CaseReturn, label_url: str | None) -> ReturnRead:
     return ReturnRead(
         destination=row.destination,  # type: ignore[arg-type]
         ship_to=dict(row.receiver),
@@ -330,8 +353,8 @@ async def label(
             rule="return_label",
         )
     if row.label is not None:
-        zpl = (row.label_format or "PDF").upper() == "ZPL"
-        return row.label, "text/plain; charset=utf-8" if zpl else "application/pdf"
+        media = LABEL_MEDIA.get((row.label_format or "PDF").upper(), "application/octet-stream")
+        return row.label, media
     found = await session.get(LogisticsService, row.service_code)
     data = labels.LabelData(
         shipment_id=case.id,

@@ -41,8 +41,9 @@ class ReturnReceipt(Strict):
     """The return arrived: what came back, as inspected."""
 
     condition: Condition = Field(
-        description="resellable: back on sale; damaged: kept as defective; wrong_item: not "
-        "what was sold (nothing taken back on the books)."
+        description="resellable: back on hand; damaged: kept as defective (full-managed goods "
+        "at the platform's warehouse, on the seller's books unless the platform bore the "
+        "refund in the exemption); wrong_item: not what was sold (nothing taken back)."
     )
     note: Note | None = None
 
@@ -55,7 +56,10 @@ class ReturnRead(BaseModel):
     carrier_code: str
     service_code: str
     tracking_number: str
-    label_url: str = Field(description="The return label (PDF, or the carrier's own format).")
+    label_url: str | None = Field(
+        description="The return label (PDF, or the carrier's own format); none for warehouse "
+        "staff, who receive the parcel rather than send it."
+    )
     authorized_at: datetime
     received_at: datetime | None
     condition: Condition | None

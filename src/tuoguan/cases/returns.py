@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.cases import service
 from tuoguan.cases.kinds import RETURN_WINDOW_DAYS, CaseKind, CaseState
-from tuoguan.cases.models import Case
+from tuoguan.cases.models import Case, CaseReturn
 from tuoguan.cases.return_schemas import ReturnCreate
 from tuoguan.context import Ctx
 from tuoguan.errors import Conflict, Forbidden
+from tuoguan.kit import i18n
 from tuoguan.kit.clock import as_utc
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
@@ -90,7 +91,23 @@ async def open_return(session: AsyncSession, ctx: Ctx, data: ReturnCreate) -> Ca
             rule="return_window",
         )
     await _refundable(session, order)
+    await _returned_once(session, order.id, "order_id")
     return await service.open_case(session, ctx, _new(order, data.cause, data.summary))
+
+
+async def _returned_once(session: AsyncSession, order_id: str, field: str) -> None:
+    """An order's goods go back once: a return whose label was booked ends the returns."""
+    sent = await session.scalar(
+        select(CaseReturn.case_id).where(CaseReturn.order_id == order_id).limit(1)
+    )
+    if sent is not None:
+        raise Conflict(
+            f"order {order_id} was sent back once already (return {sent}): its goods are "
+            "returned once",
+            field=field,
+            rule="returned_already",
+            case_id=sent,
+        )
 
 
 async def _refundable(session: AsyncSession, order: Order) -> None:
@@ -116,6 +133,7 @@ async def check_from_dispute(session: AsyncSession, ctx: Ctx, dispute: Case) -> 
             current_state=order.status.value,
         )
     await _refundable(session, order)
+    await _returned_once(session, order.id, "decision")
     taken = await _one_open(session, order.id)
     if taken is not None:
         raise Conflict(
@@ -132,8 +150,45 @@ async def open_from_dispute(session: AsyncSession, ctx: Ctx, dispute: Case) -> C
     assert dispute.order_id is not None
     order = await orders.get_order(session, principal=ctx.principal, order_id=dispute.order_id)
     cause = "not_as_described" if dispute.cause == "not_received" else dispute.cause
-    return await service.open_case(
+    case = await service.open_case(
         session, ctx, _new(order, cause, dispute.summary, origin=dispute.id)
+    )
+    await _told(session, ctx, case)
+    return case
+
+
+async def _told(session: AsyncSession, ctx: Ctx, case: Case) -> None:
+    """The storefront hears of a return it did not ask for itself."""
+    await service.tell_buyer(
+        session,
+        ctx,
+        case,
+        "return_opened",
+        i18n.N_("buyer_return_opened"),
+        cause=i18n.label(f"case_cause_{case.cause}"),
+    )
+
+
+async def withdraw_linked(session: AsyncSession, ctx: Ctx, dispute: Case, why: str) -> None:
+    """A dispute's return_and_refund overturned on appeal: the return it opened is withdrawn
+    while nothing was sent back yet (still awaiting authorization); one whose label was booked
+    goes on, since the parcel may be on its way."""
+    linked = await session.scalar(
+        select(Case)
+        .where(
+            Case.origin_case_id == dispute.id,
+            Case.kind == CaseKind.after_sale,
+            Case.state == CaseState.return_requested,
+        )
+        .with_for_update()
+    )
+    if linked is None:
+        return
+    service.enter(linked, CaseState.closed, ctx.clock.now())
+    said: dict[str, object] = {"why": "dispute_overturned", "case_id": dispute.id}
+    service.append(session, ctx, linked, "closed", party=None, text=why, data=said)
+    service.audit_case(
+        session, ctx, linked, "withdraw", CaseState.return_requested, reason=why, data=said
     )
 
 
@@ -144,8 +199,9 @@ async def open_after_refusal(session: AsyncSession, ctx: Ctx, order: Order, why:
     if await _one_open(session, order.id) is not None:
         return
     summary = f"the buyer cancelled after shipment; the carrier could not stop the parcel: {why}"
-    await service.open_case(
+    case = await service.open_case(
         session,
         ctx,
         _new(order, "cancelled_in_transit", summary[:2000]),
     )
+    await _told(session, ctx, case)

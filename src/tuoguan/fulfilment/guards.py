@@ -26,7 +26,7 @@ from tuoguan.fulfilment.states import HOLDS_STOCK, OPEN_SUPPLY
 from tuoguan.orders import service as orders
 from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import CancelBody
-from tuoguan.orders.states import OrderAction
+from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import Role
 from tuoguan.stores.modes import Party, rules
 
@@ -76,6 +76,10 @@ async def _follow_the_order(
         supply = await repository.supply_of(session, order.id, lock=True)
         if supply is not None and supply.status in OPEN_SUPPLY:
             moves.cancel_supply(session, ctx, order, supply, body.reason)
+        if fo.status is FulfilmentStatus.shipped and order.status is OrderStatus.cancel_requested:
+            # O4 with F10 after shipment: the carrier stopped the parcel and brings it back to
+            # the warehouse, as when it voids one that had left (``unship``); then released.
+            await moves.back_on_shelf(session, ctx, fo)
         if fo.status not in (FulfilmentStatus.shipped, FulfilmentStatus.cancelled):
             await moves.release(session, ctx, order, fo)
     elif action is OrderAction.ship:

@@ -24,7 +24,14 @@ from tuoguan.orders.models import Order
 from tuoguan.orders.schemas import ActionBody, CancelBody
 from tuoguan.orders.states import OrderAction, OrderStatus
 from tuoguan.principal import SYSTEM, Principal, Role
-from tuoguan.shipping import cancel_listeners, compensation, money, quotes, repository
+from tuoguan.shipping import (
+    cancel_listeners,
+    compensation,
+    money,
+    other_parcels,
+    quotes,
+    repository,
+)
 from tuoguan.shipping.carriers import PUSHING
 from tuoguan.shipping.carriers.base import CANCEL_REFUSED, CANCELLED, Scan
 from tuoguan.shipping.models import Shipment, ShipmentStatus, TrackingEvent
@@ -64,15 +71,29 @@ async def ingest(
     """Store and apply a carrier's events, oldest first; repeats count as duplicates."""
     numbers = sorted({scan.tracking_number for scan in scans})
     orders_of: dict[str, str] = {}
+    others: list[str] = []
     for number in numbers:
         found = await repository.shipment_by_tracking(session, carrier_code, number, lock=False)
         if found is None:
+            others.append(number)
+        else:
+            orders_of[number] = found.order_id
+    # A number no shipment has may be another layer's parcel (a return's); else the batch is
+    # refused whole, before anything is applied.
+    accepted = duplicates = 0
+    for number in others:
+        taken = await other_parcels.claim(
+            session, ctx, carrier_code, number, [s for s in scans if s.tracking_number == number]
+        )
+        if taken is None:
             raise InvalidInput(
                 f"no parcel {number} with carrier {carrier_code}; nothing was applied",
                 field="tracking_number",
                 rule="unknown_parcel",
             )
-        orders_of[number] = found.order_id
+        accepted, duplicates = accepted + taken[0], duplicates + taken[1]
+    numbers = [n for n in numbers if n not in others]
+    scans = [s for s in scans if s.tracking_number not in others]
     # Orders first, then their shipments, as every other writer locks them: no deadlock.
     for order_id in sorted(set(orders_of.values())):
         await orders.lock_order(session, principal=SYSTEM, order_id=order_id)
@@ -82,7 +103,6 @@ async def ingest(
         assert locked is not None  # it was there a moment ago, and shipments are never deleted
         parcels[number] = locked
     known = await repository.known_events(session, carrier_code, [s.event_id for s in scans])
-    accepted = duplicates = 0
     for scan in sorted(scans, key=lambda s: (as_utc(s.occurred_at), s.event_id)):
         if scan.event_id in known:
             duplicates += 1

@@ -84,6 +84,8 @@ REFUSALS = {
     "adjust_needs_sku": ("decision", N_("case_err_adjust_sku")),
     "decimals": ("amount", N_("case_err_amount")),
     "authorizer": (FORM, N_("case_err_authorizer")),
+    "appellant": (FORM, N_("case_err_appellant")),
+    "returned_already": ("decision", N_("case_err_returned_already")),
     "receiver": (FORM, N_("case_err_receiver")),
     "return_after_delivery": (FORM, N_("case_err_return_after_delivery")),
     "return_address": (FORM, N_("case_err_return_address")),
@@ -210,7 +212,7 @@ async def _case_page(
         and not operator
         and case.state is CaseState.decided
         and case.appealed_at is None
-        and party in spec.parties
+        and party in spec.appellants
     )
     context: dict[str, Any] = {
         "user": user,
@@ -237,6 +239,7 @@ async def _case_page(
         "form": form or {},
         "message": message,
         "can_authorize": False,
+        "can_print": False,
         "can_receive": False,
         **returned,
     }

@@ -28,6 +28,7 @@ ITEM_WORDS = {
     "insurance_claim": N_("exit_item_claim"),
     "receiving_exception": N_("exit_item_receiving_exception"),
     "dispute": N_("exit_item_dispute"),
+    "after_sale": N_("exit_item_after_sale"),
 }
 # What the service refuses, by rule: (the form field it concerns, the words beside it).
 REFUSALS = {

@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from tuoguan.accounts import service as accounts
 from tuoguan.cases import return_parcel
 from tuoguan.cases.return_schemas import ReturnAuthorize, ReturnReceipt
-from tuoguan.errors import DomainError
+from tuoguan.errors import DomainError, Forbidden
+from tuoguan.principal import Role
 from tuoguan.web.case_pages import CASES, _act, _reader
 from tuoguan.web.console import _db
 from tuoguan.web.stock_pages import error_page
@@ -59,6 +60,13 @@ async def get_label(request: Request, case_id: str) -> Response:
     if isinstance(checked, Response):
         return checked
     user, web_session = checked
+    if user.role is Role.warehouse:  # staff receive the parcel; the buyer prints its label
+        return error_page(
+            request,
+            user,
+            web_session.csrf_token,
+            Forbidden("warehouse staff print no return label"),
+        )
     principal = accounts.principal_for_user(user)
     today = request.app.state.clock.now().date().isoformat()
     try:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuoguan.cases import return_parcel
 from tuoguan.cases.kinds import CaseKind, CaseParty, CaseState
 from tuoguan.cases.models import Case
-from tuoguan.principal import Principal
+from tuoguan.principal import Principal, Role
 from tuoguan.shipping import labels
 from tuoguan.shipping import repository as shipping_reads
 from tuoguan.stores.models import StoreMode
@@ -32,7 +32,10 @@ async def context(
     found = {s.code: s for s in await shipping_reads.services(session, active_only=True)}
     return {
         "return_row": row,
-        "return_to": labels.address_lines(dict(row.receiver)) if row else [],
+        "return_to": [str(row.receiver.get("name") or ""), *labels.address_lines(row.receiver)]
+        if row
+        else [],
+        "can_print": row is not None and principal.role is not Role.warehouse,
         "return_service": found[row.service_code].name
         if row and row.service_code in found
         else (row.service_code if row else ""),

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from tuoguan.api import access
-from tuoguan.api.deps import CtxDep, ReadSession
+from tuoguan.api.deps import CtxDep, ReadSession, get_database
 from tuoguan.api.mutation import run_mutation
 from tuoguan.api.paging import CursorQuery, next_link
 from tuoguan.cases import decisions, prevention, reads, reports, service, steps
@@ -52,7 +52,9 @@ ENTRY = access.views(ENTRY_VIEWS, only=CASE_ROLES)
 STOREFRONT = access.roles(Role.buyer_channel)
 Limit = Annotated[int, Query(ge=1, le=200)]
 EVIDENCE_BODY_BYTES = 32 * 1_048_576 + 64 * 1024
-LARGER_BODIES = ((re.compile(r"^/api/v1/(cases|disputes)/[^/]+/evidence$"), EVIDENCE_BODY_BYTES),)
+LARGER_BODIES = (
+    (re.compile(r"^/api/v1/(cases|disputes|returns)/[^/]+/evidence$"), EVIDENCE_BODY_BYTES),
+)
 EVIDENCE_FORM = {
     "requestBody": {
         "required": True,
@@ -268,8 +270,7 @@ async def get_dispute(
 ) -> CaseRead | PartyCaseRead:
     """A dispute and its timeline as the buyer's side reads it."""
     case = await service.get_case(session, principal=ctx.principal, case_id=dispute_id)
-    if case.kind is not CaseKind.dispute:
-        raise NotFound(f"dispute {dispute_id} not found", field="dispute_id")
+    _kind(case, CaseKind.dispute)
     full = await reads.one(session, ctx.settings, ctx.principal, case, ctx.clock.now())
     return reads.for_reader(ctx.principal, full)
 
@@ -284,6 +285,7 @@ async def post_dispute_message(
     dispute_id: str, request: Request, ctx: CtxDep, body: CaseMessage
 ) -> Response:
     """The buyer's message on its dispute (the storefront relays it). 409 ``case_open``."""
+    await only_kind(request, ctx, dispute_id, CaseKind.dispute)
     return await _message(request, ctx, dispute_id, body)
 
 
@@ -296,6 +298,7 @@ async def post_dispute_message(
 async def add_dispute_evidence(dispute_id: str, request: Request, ctx: CtxDep) -> Response:
     """The buyer's proof (photos, a text), kept with when and its SHA-256. 409 ``case_open``;
     422 ``document_type``, ``document_max_bytes``, ``required``."""
+    await only_kind(request, ctx, dispute_id, CaseKind.dispute)
     return await _evidence(request, ctx, dispute_id)
 
 
@@ -305,10 +308,25 @@ async def appeal_dispute(
 ) -> Response:
     """The buyer's one appeal of the decision, within its window. 409 ``appeal_once``,
     ``appeal_window``."""
+    await only_kind(request, ctx, dispute_id, CaseKind.dispute)
     return await _appeal(request, ctx, dispute_id, body)
 
 
 # -- shared ---------------------------------------------------------------------------------------
+
+
+def _kind(case: Case, kind: CaseKind) -> None:
+    if case.kind is not kind:
+        noun, field = (
+            ("return", "return_id") if kind is CaseKind.after_sale else (kind.value, "dispute_id")
+        )
+        raise NotFound(f"{noun} {case.id} not found", field=field)
+
+
+async def only_kind(request: Request, ctx: Ctx, case_id: str, kind: CaseKind) -> None:
+    """The storefront's routes of one kind act on cases of that kind only (404 otherwise)."""
+    async with get_database(request).read() as session:
+        _kind(await service.get_case(session, principal=ctx.principal, case_id=case_id), kind)
 
 
 async def _read(ctx: Ctx, session: AsyncSession, case_id: str) -> CaseRead | PartyCaseRead:

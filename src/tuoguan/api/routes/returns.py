@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from tuoguan.api import access
 from tuoguan.api.deps import CtxDep, ReadSession, get_database
 from tuoguan.api.mutation import run_mutation
+from tuoguan.api.openapi import CARRIER_CALL
 from tuoguan.api.routes.cases import (
     EVIDENCE_FORM,
     STOREFRONT,
@@ -17,6 +18,7 @@ from tuoguan.api.routes.cases import (
     _evidence,
     _message,
     _render,
+    only_kind,
 )
 from tuoguan.cases import reads, return_parcel, returns, service
 from tuoguan.cases.kinds import CaseKind
@@ -40,13 +42,15 @@ LABEL = {
     "content": {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
         "text/plain": {"schema": {"type": "string"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
     },
-    "description": "The return label: a 100 x 150 mm PDF, or the carrier's own ZPL.",
+    "description": "The return label: a 100 x 150 mm PDF, or the carrier's own (ZPL, PNG).",
 }
-PARTIES = access.views(CASE_VIEWS, only=(Role.operator, Role.seller, Role.warehouse))
+AUTHORIZERS = access.views(CASE_VIEWS, only=(Role.operator, Role.seller))
+RECEIVERS = access.views(CASE_VIEWS, only=(Role.operator, Role.seller, Role.warehouse))
 
 
-@router.post("/cases/{case_id}/return/authorize", **PARTIES)
+@router.post("/cases/{case_id}/return/authorize", responses=CARRIER_CALL, **AUTHORIZERS)
 async def authorize_return(
     case_id: str, request: Request, ctx: CtxDep, body: ReturnAuthorize
 ) -> Response:
@@ -62,7 +66,7 @@ async def authorize_return(
     )
 
 
-@router.post("/cases/{case_id}/return/receipt", **PARTIES)
+@router.post("/cases/{case_id}/return/receipt", **RECEIVERS)
 async def receive_return(
     case_id: str, request: Request, ctx: CtxDep, body: ReturnReceipt
 ) -> Response:
@@ -131,6 +135,7 @@ async def post_return_message(
     return_id: str, request: Request, ctx: CtxDep, body: CaseMessage
 ) -> Response:
     """The buyer's message on its return. 409 ``case_open``."""
+    await only_kind(request, ctx, return_id, CaseKind.after_sale)
     return await _message(request, ctx, return_id, body)
 
 
@@ -143,6 +148,7 @@ async def post_return_message(
 async def add_return_evidence(return_id: str, request: Request, ctx: CtxDep) -> Response:
     """The buyer's photos of what it sends back. 409 ``case_open``; 422 ``document_type``,
     ``document_max_bytes``, ``required``."""
+    await only_kind(request, ctx, return_id, CaseKind.after_sale)
     return await _evidence(request, ctx, return_id)
 
 
@@ -152,6 +158,7 @@ async def appeal_return(
 ) -> Response:
     """The buyer's one appeal of the return's decision, within its window. 409
     ``appeal_once``, ``appeal_window``."""
+    await only_kind(request, ctx, return_id, CaseKind.after_sale)
     return await _appeal(request, ctx, return_id, body)
 
 

@@ -5,10 +5,10 @@
 
 For each size a fresh database is built: sellers, stores, API tokens and console users
 through the services, then the cases bulk-loaded with the driver (executemany on SQLite,
-COPY on PostgreSQL) in a realistic mix: three in five receiving exceptions, the rest buyer
-disputes; most closed (up to a year old), some decided within their appeal window, some
-working (and a few appealed) with their step's deadline spread over five days either side
-of now; one large seller holds a third of them, a small one about 1 %, six others the rest.
+COPY on PostgreSQL) in a realistic mix: half receiving exceptions, three in ten buyer
+disputes, one in five after-sales returns; most closed (up to a year old), some decided
+within their appeal window, some working (and a few appealed) with their step's deadline
+spread over five days either side of now; one large seller holds a third of them, a small one about 1 %, six others the rest.
 
 The receiving-exception queue (``kind=receiving_exception``, 50 rows a page, working cases
 first and the nearest deadline first) is then read as an operator (every case), as the large
@@ -195,7 +195,14 @@ def generate(count: int, shops: list[Shop], seed: int = 16) -> Iterator[dict[str
     working = {kind: [s for s in spec.steps if s in WORKING] for kind, spec in KINDS.items()}
     for i in range(count):
         shop = rng.choice(rng.choices(owned, WEIGHTS)[0])
-        kind = CaseKind.receiving_exception if rng.random() < 0.6 else CaseKind.dispute
+        pick = rng.random()
+        kind = (
+            CaseKind.receiving_exception
+            if pick < 0.5
+            else CaseKind.dispute
+            if pick < 0.8
+            else CaseKind.after_sale
+        )
         spec = KINDS[kind]
         r = rng.random()
         c: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)

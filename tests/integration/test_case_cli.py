@@ -1,5 +1,5 @@
 """`tuoguan cases queue` and `tuoguan cases report`: the case queue and its reports in a
-terminal (R3, R4, G4)."""
+terminal (R3, R4, G4, G6)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,18 @@ def test_the_queue_and_the_report_list_the_cases(
     assert disputes.exit_code == 0 and case["id"] not in disputes.output
     bad = runner.invoke(app, ["cases", "queue", "--kind", "nope"])
     assert bad.exit_code != 0
+    # G6: a buyer's return lists as one, with the rest by default
+    order = market.place("a_self")
+    ship = {"carrier_code": "cainiao", "tracking_number": "LP00123456789CN"}
+    market.ok(market.post(f"/orders/{order['id']}/ship", market.operator, ship))
+    market.ok(market.post(f"/orders/{order['id']}/deliver", market.carrier))
+    asked = {"order_id": order["id"], "cause": "damaged", "summary": "cracked"}
+    returned = market.ok(market.post("/returns", market.channel, asked), 201)
+    every = runner.invoke(app, ["cases", "queue"])
+    assert every.exit_code == 0, every.output
+    assert "after-sales return: damaged" in every.output and returned["id"] in every.output
+    only = runner.invoke(app, ["cases", "queue", "--kind", "after_sale"])
+    assert only.exit_code == 0 and case["id"] not in only.output
     report = runner.invoke(app, ["cases", "report", "--weeks", "2"])
     assert report.exit_code == 0, report.output
     assert "Seller a" in report.output and "100%" in report.output

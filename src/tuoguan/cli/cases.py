@@ -11,9 +11,16 @@ from rich.table import Table
 
 from tuoguan.cli.common import in_session, out, run, when
 
-app = typer.Typer(help="Receiving exceptions and disputes (收货异常与纠纷).", no_args_is_help=True)
+app = typer.Typer(
+    help="Receiving exceptions, disputes and returns (收货异常、纠纷与售后).", no_args_is_help=True
+)
 
-KIND_WORDS = {"receiving_exception": "receiving exception", "dispute": "buyer dispute"}
+KIND_WORDS = {
+    "receiving_exception": "receiving exception",
+    "dispute": "buyer dispute",
+    "after_sale": "after-sales return",
+}
+KINDS_HELP = "receiving_exception, dispute or after_sale"
 
 
 def _words(value: str) -> str:
@@ -24,7 +31,7 @@ def _words(value: str) -> str:
 def queue(
     kind: Annotated[
         str | None,
-        typer.Option(help="receiving_exception or dispute (both by default)."),
+        typer.Option(help=f"{KINDS_HELP} (every kind by default)."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
 ) -> None:
@@ -37,7 +44,7 @@ def queue(
     try:
         chosen = CaseKind(kind) if kind else None
     except ValueError:
-        raise typer.BadParameter("receiving_exception or dispute", param_hint="--kind") from None
+        raise typer.BadParameter(KINDS_HELP, param_hint="--kind") from None
 
     async def work(session: Any, ctx: Any) -> list[tuple[Any, str]]:
         rows, _ = await reads.queue(

@@ -80,7 +80,7 @@ def test_a_full_managed_return_goes_back_to_the_platform_and_the_platform_refund
     _problem(m.post(f"/cases/{case_id}/return/authorize", seller, {}), 403, "authorizer")
     # the order was shipped by hand: the platform names the return's service, and the carrier
     # books the label from the buyer to the warehouse that fulfilled it
-    _problem(m.post(f"/cases/{case_id}/return/authorize", m.operator, {}), 422, "required")
+    _problem(m.post(f"/cases/{case_id}/return/authorize", m.operator, {}), 422, "service_required")
     done = m.ok(
         m.post(f"/cases/{case_id}/return/authorize", m.operator, {"service_code": "TG-POST-REG"})
     )

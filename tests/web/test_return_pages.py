@@ -51,7 +51,19 @@ def test_a_return_is_authorized_printed_and_received_from_the_case_page(
         browser.cookies.set("tg_lang", lang)
         page = browser.get(url).text
         words = _clean(page)
-        assert ("Return requested" if lang == "en" else "退货申请待审核") in words
+        assert ("return requested" if lang == "en" else "退货申请待审核") in words
+        # shipped by hand: the order's own service is not offered, and one is asked for
+        assert 'name="service_code" required' in page
+        # a refund's form says what is left to refund, and asks no bearer or units
+        assert 'data-testid="refundable"' in page and 'name="units"' not in page
+        assert 'name="bearer"' not in page
+        refused = browser.post(
+            f"{url}/return/authorize", data={"csrf": _csrf(page), "service_code": ""}
+        )
+        assert refused.status_code == 422
+        assert ("choose the return" if lang == "en" else "请选择退货物流服务") in _clean(
+            refused.text
+        )
         done = browser.post(
             f"{url}/return/authorize",
             data={"csrf": _csrf(page), "service_code": "TG-POST-REG", "note": "send it back"},
@@ -78,3 +90,5 @@ def test_a_return_is_authorized_printed_and_received_from_the_case_page(
         assert got.status_code == 303, got.text
         words = _clean(browser.get(url).text)
         assert ("as sold, back on sale" if lang == "en" else "完好，可再次销售") in words
+        # inside the exemption the platform keeps the unit, and the page says so
+        assert ("Kept by the platform" if lang == "en" else "由平台留存") in words

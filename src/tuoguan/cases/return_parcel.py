@@ -127,7 +127,7 @@ async def authorize(
         raise InvalidInput(
             "the order did not ship through the platform: name the return's logistics service",
             field="service_code",
-            rule="required",
+            rule="service_required",
         )
     found = await session.get(LogisticsService, code)
     if found is None or not found.active:

@@ -86,6 +86,7 @@ REFUSALS = {
     "authorizer": (FORM, N_("case_err_authorizer")),
     "appellant": (FORM, N_("case_err_appellant")),
     "returned_already": ("decision", N_("case_err_returned_already")),
+    "service_required": ("service_code", N_("case_err_service_required")),
     "receiver": (FORM, N_("case_err_receiver")),
     "return_after_delivery": (FORM, N_("case_err_return_after_delivery")),
     "return_address": (FORM, N_("case_err_return_address")),
@@ -201,6 +202,7 @@ async def _case_page(
             returned = await return_view.context(
                 session, principal, case, service.party_of(principal, case)
             )
+            refunded = await return_view.refund_context(session, case)
     except DomainError as exc:
         return error_page(request, user, web_session.csrf_token, exc)
     spec = KINDS[case.kind]
@@ -242,6 +244,10 @@ async def _case_page(
         "can_print": False,
         "can_receive": False,
         **returned,
+        **refunded,
+        # The decision form asks only for what the kind's decisions take.
+        "uses_bearer": any(d.bearers for d in spec.decisions.values()),
+        "uses_units": any(d.units for d in spec.decisions.values()),
     }
     return _render(request, "case.html", context, status_code)
 

@@ -45,6 +45,9 @@ def test_a_return_is_authorized_printed_and_received_from_the_case_page(
         browser.cookies.set("tg_lang", lang)
         seen = browser.get(url).text
         assert 'data-testid="return-parcel"' in seen and 'data-testid="authorize-form"' not in seen
+        # and its order's page links to the return
+        on_order = browser.get(f"/console/orders/{order['id']}").text
+        assert f'href="/console/cases/{asked["id"]}"' in on_order
         browser.post("/logout", data={"csrf": _csrf(seen)})
         # the operator authorizes it with the service the platform names
         assert _login(browser, "op@example.com") == 303

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuoguan.accounts import service as accounts
 from tuoguan.accounts.models import User, WebSession
+from tuoguan.cases import service as case_service
+from tuoguan.cases.models import Case
 from tuoguan.errors import DomainError, NotFound
 from tuoguan.fulfilment import service as fulfilment
 from tuoguan.inventory import repository as inventory
@@ -212,6 +214,12 @@ async def _detail(
         session, [r.carrier_code for r in rows] + [order.carrier_code]
     )
     order_claims, _ = await claims.list_claims(session, principal=principal, order_id=order_id)
+    # G4, G6: the buyer's disputes and returns on this order, linked to their pages.
+    order_cases = list(
+        await session.scalars(
+            case_service.visible(principal).where(Case.order_id == order_id).order_by(Case.id)
+        )
+    )
     # F11: the platform ships from its warehouse; its progress is shown, not the seller's steps.
     flow = await fulfilment.fulfilment_orders(session, principal=principal, order_id=order_id)
     platform = next((fo for fo in flow if fo.shipper is Party.platform), None)
@@ -278,6 +286,7 @@ async def _detail(
             "carrier_name": carriers.get(view.carrier_code or "", view.carrier_code),
             "cancel_reasons": list(CancelReason),
             "claims": order_claims,
+            "order_cases": order_cases,
             "claimable": {k.value: [s.value for s in v] for k, v in claims.CLAIMABLE.items()},
             "platform_flow": platform,
             "platform_warehouse": warehouse,

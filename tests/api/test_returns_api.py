@@ -153,6 +153,8 @@ def test_a_self_run_return_goes_to_the_seller_who_bears_the_refund(
     assert parcel["destination"] == "seller" and parcel["service_code"] == outbound["service_code"]
     assert parcel["ship_to"]["city"] == "深圳"
     assert m.get(f"/cases/{case_id}/return/label", seller).content.startswith(b"%PDF")
+    # the seller answers the buyer on the case; the storefront hears it
+    m.ok(m.post(f"/cases/{case_id}/messages", seller, {"text": "please use the label"}), 201)
     # the seller receives it damaged; the platform refunds part, charged to the seller
     m.ok(m.post(f"/cases/{case_id}/return/receipt", seller, {"condition": "damaged"}))
     part = {"decision": "refund_partial", "amount_minor": 500, "reason": "returned scratched"}
@@ -174,6 +176,8 @@ def test_a_self_run_return_goes_to_the_seller_who_bears_the_refund(
         parcel["tracking_number"] in authorized["message"] and "退货面单" in authorized["message"]
     )
     assert "部分退款" in told["case_decided"]["data"]["message"]
+    heard = told["case_message"]["data"]
+    assert heard["case_id"] == case_id and "卖家" in heard["message"]
 
 
 def test_a_dispute_decided_return_and_refund_opens_the_return(
@@ -310,3 +314,13 @@ def test_bad_return_input_is_refused_and_changes_nothing(
     assert entry_count(m.db_url) == before
     shown = m.ok(m.get(f"/cases/{case['id']}", m.operator))
     assert shown["state"] == "return_requested" and shown["return_parcel"] is None
+    # refused outright before any parcel: a rejection moves no money
+    rejected = m.ok(
+        m.post(
+            f"/cases/{case['id']}/decision",
+            m.operator,
+            {"decision": "reject", "reason": "used and worn"},
+        )
+    )
+    assert (rejected["decision"], rejected["amount_minor"]) == ("reject", None)
+    assert entry_count(m.db_url) == before

@@ -87,6 +87,16 @@ async def add_message(session: AsyncSession, ctx: Ctx, *, case_id: str, text: st
     service.audit_case(session, ctx, case, "message", case.state, data={"party": party.value})
     if party is not CaseParty.seller:
         service.tell_seller(session, ctx, case, "case_message", i18n.N_("case_note_message"))
+    if party is not CaseParty.buyer:  # the storefront hears the other side, for its buyer
+        await service.tell_buyer(
+            session,
+            ctx,
+            case,
+            "case_message",
+            i18n.N_("buyer_case_message"),
+            party=i18n.label(f"case_party_{party.value}"),
+            text=text,
+        )
     await session.flush()
     return entry
 

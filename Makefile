@@ -4,9 +4,10 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export TUOGUAN_DATABASE_URL ?= sqlite:///./var/tuoguan.db
-# Test files run on this many workers (pytest-xdist; each has its own PostgreSQL database): three
-# on two cores, since the browser tests wait on Chromium and their servers much of the time.
-PYTEST_WORKERS ?= 3
+# Test files run on this many workers (pytest-xdist; each has its own PostgreSQL database): one
+# more than the cores, since the browser tests wait on Chromium and their servers much of the
+# time; three at least (two cores), eight at most.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); n=$$((n + 1)); [ $$n -lt 3 ] && n=3; [ $$n -gt 8 ] && n=8; echo $$n)
 
 .PHONY: run test lint typecheck bench clean install
 

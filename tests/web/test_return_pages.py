@@ -95,3 +95,12 @@ def test_a_return_is_authorized_printed_and_received_from_the_case_page(
         assert ("as sold, back on sale" if lang == "en" else "完好，可再次销售") in words
         # inside the exemption the platform keeps the unit, and the page says so
         assert ("Kept by the platform" if lang == "en" else "由平台留存") in words
+    # the platform refunds part; the order's timeline says how much went back to the buyer
+    part = {"decision": "refund_partial", "amount_minor": 250, "reason": "scuffed box"}
+    m.ok(m.post(f"/cases/{asked['id']}/decision", m.operator, part))
+    with httpx.Client(base_url=live_server, timeout=30) as browser:
+        assert _login(browser, "op@example.com") == 303
+        browser.cookies.set("tg_lang", lang)
+        on_order = browser.get(f"/console/orders/{order['id']}").text
+        refund = on_order.split('data-action="refund"')[1].split("</li>")[0]
+        assert "2.50" in refund and "250" not in refund.replace("2.50", "")

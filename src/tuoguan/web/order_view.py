@@ -239,6 +239,10 @@ def _event_text(event: Event, words: Words) -> str:
 
 
 def _change(event: Event, words: Words) -> str | None:
+    data = event.data or {}
+    if event.action == "refund" and "refunded_minor" in data and "currency" in data:
+        # G6: how much went back to the buyer.
+        return i18n.money_text(int(data["refunded_minor"]), str(data["currency"]), words.lang)
     if event.from_state == event.to_state or event.to_state is None:
         return None
     prefix = _state_prefix(event.action)

@@ -63,6 +63,44 @@ def _checked(
     return decision, bearer, amount
 
 
+def _record(
+    case: Case,
+    decision: str,
+    bearer: Bearer | None,
+    posted: money.Posted,
+    units: int | None,
+    reason: str,
+) -> dict[str, object]:
+    """Write a decision (the first, or the appeal's that replaces it) and what it posted on the
+    case; what the timeline entry and the audit event say of it."""
+    case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
+    case.units, case.decision_reason = units, reason
+    case.entry_ids = [*case.entry_ids, *posted.entry_ids]
+    case.refund_ids = [*case.refund_ids, *posted.refund_ids]
+    return {
+        "decision": decision,
+        "bearer": bearer.value if bearer else None,
+        "amount_minor": posted.amount_minor,
+        "units": units,
+        "entry_ids": posted.entry_ids,
+        "refund_ids": posted.refund_ids,
+    }
+
+
+async def _tell(
+    session: AsyncSession,
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    keys: tuple[str, str],
+    **params: object,
+) -> None:
+    """The seller in its inbox, and the storefront for its buyer (on a dispute or a return)."""
+    seller_key, buyer_key = keys
+    service.tell_seller(session, ctx, case, kind, seller_key, **params)
+    await service.tell_buyer(session, ctx, case, kind, buyer_key, **params)
+
+
 async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDecide) -> Case:
     """R3, G4: an operator decides from the kind's list (422 ``decision_in_kind``), naming the
     bearer where the decision needs one; the decision's money is posted in this transaction
@@ -86,26 +124,11 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
     posted = await money.apply(session, ctx, case, decision, bearer, amount, data.reason)
     if data.units:
         await stock.adjust(session, ctx, case, data.units, data.reason)
-    case.units = data.units
     before = case.state
     now = ctx.clock.now()
-    case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
-    case.decision_reason, case.decided_by, case.decided_at = (
-        data.reason,
-        ctx.principal.actor_id,
-        now,
-    )
-    case.entry_ids = [*case.entry_ids, *posted.entry_ids]
-    case.refund_ids = [*case.refund_ids, *posted.refund_ids]
+    said = _record(case, decision, bearer, posted, data.units, data.reason)
+    case.decided_by, case.decided_at = ctx.principal.actor_id, now
     service.enter(case, CaseState.decided, now)
-    said: dict[str, object] = {
-        "decision": decision,
-        "bearer": bearer.value if bearer else None,
-        "amount_minor": posted.amount_minor,
-        "units": data.units,
-        "entry_ids": posted.entry_ids,
-        "refund_ids": posted.refund_ids,
-    }
     service.append(
         session, ctx, case, "decided", party=CaseParty.platform, text=data.reason, data=said
     )
@@ -120,21 +143,12 @@ async def decide(session: AsyncSession, ctx: Ctx, *, case_id: str, data: CaseDec
             party=CaseParty.platform,
             data={"case_id": linked.id},
         )
-    service.tell_seller(
+    await _tell(
         session,
         ctx,
         case,
         "case_decided",
-        i18n.N_("case_note_decided"),
-        decision=i18n.label(f"case_decision_{decision}"),
-        reason=data.reason,
-    )
-    await service.tell_buyer(
-        session,
-        ctx,
-        case,
-        "case_decided",
-        i18n.N_("buyer_case_decided"),
+        (i18n.N_("case_note_decided"), i18n.N_("buyer_case_decided")),
         decision=i18n.label(f"case_decision_{decision}"),
         reason=data.reason,
     )
@@ -225,19 +239,7 @@ async def decide_appeal(
             await stock.adjust(session, ctx, case, -case.units, f"appeal: {data.reason}")
         if data.units:
             await stock.adjust(session, ctx, case, data.units, f"appeal: {data.reason}")
-        case.units = data.units
-        case.decision, case.bearer, case.amount_minor = decision, bearer, posted.amount_minor
-        case.decision_reason = data.reason
-        case.entry_ids = [*case.entry_ids, *posted.entry_ids]
-        case.refund_ids = [*case.refund_ids, *posted.refund_ids]
-        said |= {
-            "decision": decision,
-            "bearer": bearer.value if bearer else None,
-            "amount_minor": posted.amount_minor,
-            "units": data.units,
-            "entry_ids": posted.entry_ids,
-            "refund_ids": posted.refund_ids,
-        }
+        said |= _record(case, decision, bearer, posted, data.units, data.reason)
     elif (
         data.decision is not None
         or data.bearer is not None
@@ -258,21 +260,12 @@ async def decide_appeal(
         session, ctx, case, "appeal_decided", party=CaseParty.platform, text=data.reason, data=said
     )
     service.audit_case(session, ctx, case, "decide_appeal", before, reason=data.reason, data=said)
-    service.tell_seller(
+    await _tell(
         session,
         ctx,
         case,
         "case_appeal_decided",
-        i18n.N_("case_note_appeal_decided"),
-        outcome=i18n.label(f"case_outcome_{data.outcome}"),
-        reason=data.reason,
-    )
-    await service.tell_buyer(
-        session,
-        ctx,
-        case,
-        "case_appeal_decided",
-        i18n.N_("buyer_case_appeal_decided"),
+        (i18n.N_("case_note_appeal_decided"), i18n.N_("buyer_case_appeal_decided")),
         outcome=i18n.label(f"case_outcome_{data.outcome}"),
         reason=data.reason,
     )
